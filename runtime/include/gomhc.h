@@ -1,0 +1,60 @@
+/* gomhc C API: the go-mHC core kernels for C trainers.
+ *
+ * All tensors are float32, dense, row-major and in host memory. Shapes use
+ * T = tokens, d = residual streams, s = block size, n = d*s, C = features per
+ * stream, P = n(n-1)/2 skew parameters:
+ *
+ *   params [T][P]   strict upper triangle of U, row-major; A = U - U^T
+ *   q      [T][n][n] Q = (I + A)^{-1} (I - A)
+ *   h      [T][d][d] H[i][j] = (1/s) * sum of squares of block (i, j) of Q
+ *   x      [T][d][C] the residual streams
+ *   h_pre, h_post [T][d]; h_res [T][d][d]; y, f [T][C]
+ *
+ * Every function returns 0 on success. On failure it returns a nonzero code
+ * (enum gomhc_status), writes nothing to its outputs, and gomhc_last_error()
+ * describes the problem. Outputs are overwritten, never accumulated.
+ * Limits: tokens >= 1, d >= 1, s >= 1, c >= 1, n = d*s <= 64.
+ */
+#ifndef GOMHC_H
+#define GOMHC_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum gomhc_status {
+    GOMHC_OK = 0,
+    GOMHC_INVALID_ARGUMENT = 1, /* a size out of range or a null pointer */
+    GOMHC_KERNEL_FAILED = 2,    /* the Halide kernel reported an error */
+    GOMHC_INTERNAL_ERROR = 3,   /* anything else (out of memory, ...) */
+};
+
+int gomhc_cayley_forward(int64_t tokens, int d, int s, const float *params, float *q);
+int gomhc_cayley_backward(int64_t tokens, int d, int s, const float *q, const float *dq,
+                          float *dparams);
+int gomhc_orthostochastic_forward(int64_t tokens, int d, int s, const float *q, float *h);
+int gomhc_orthostochastic_backward(int64_t tokens, int d, int s, const float *q,
+                                   const float *dh, float *dq);
+int gomhc_stream_read_forward(int64_t tokens, int d, int64_t c, const float *x,
+                              const float *h_pre, float *y);
+int gomhc_stream_read_backward(int64_t tokens, int d, int64_t c, const float *x,
+                               const float *h_pre, const float *dy, float *dx,
+                               float *dh_pre);
+int gomhc_stream_write_forward(int64_t tokens, int d, int64_t c, const float *x,
+                               const float *h_res, const float *h_post, const float *f,
+                               float *x_next);
+int gomhc_stream_write_backward(int64_t tokens, int d, int64_t c, const float *x,
+                                const float *h_res, const float *h_post, const float *f,
+                                const float *dx_next, float *dx, float *dh_res,
+                                float *dh_post, float *df);
+
+/* The message of the last failed call on this thread ("" if none). */
+const char *gomhc_last_error(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GOMHC_H */

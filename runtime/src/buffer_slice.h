@@ -1,0 +1,27 @@
+// A halide_buffer_t over a range of tokens of a TensorView.
+//
+// Halide indexes buffers with 32-bit integers, so the ops run huge token
+// counts as several calls over token slices; each slice is a plain
+// halide_buffer_t over part of the caller's memory, host or CUDA.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "HalideRuntime.h"
+#include "gomhc/gomhc.hpp"
+
+namespace gomhc {
+
+struct HalideBufferSlice {
+    HalideBufferSlice(const TensorView &view, int64_t first_token, int64_t tokens);
+    ~HalideBufferSlice();
+    HalideBufferSlice(const HalideBufferSlice &) = delete;
+    HalideBufferSlice &operator=(const HalideBufferSlice &) = delete;
+
+    halide_buffer_t buffer{};
+    std::vector<halide_dimension_t> dims;
+    bool on_cuda = false;
+};
+
+}  // namespace gomhc

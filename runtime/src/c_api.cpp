@@ -1,0 +1,192 @@
+// The C API: checks every argument before touching memory, then calls the
+// C++ API and turns exceptions into status codes plus gomhc_last_error().
+#include <new>
+#include <string>
+
+#include "gomhc.h"
+#include "gomhc/gomhc.hpp"
+
+namespace {
+
+thread_local std::string last_error;
+
+struct InvalidArgument {
+    std::string message;
+};
+
+void require(bool ok, const char *function, const std::string &what) {
+    if (!ok) {
+        throw InvalidArgument{std::string(function) + ": " + what};
+    }
+}
+
+void require_pointer(const void *pointer, const char *function, const char *name) {
+    require(pointer != nullptr, function, std::string("'") + name + "' is a null pointer");
+}
+
+void require_sizes(const char *function, int64_t tokens, int64_t d, int64_t s, int64_t c) {
+    require(tokens >= 1, function, "tokens = " + std::to_string(tokens) + ", expected >= 1");
+    require(d >= 1, function, "d = " + std::to_string(d) + ", expected >= 1");
+    require(s >= 1, function, "s = " + std::to_string(s) + ", expected >= 1");
+    require(c >= 1, function, "c = " + std::to_string(c) + ", expected >= 1");
+    require(d * s <= gomhc::kMaxN, function,
+            "n = d*s = " + std::to_string(d * s) + ", expected <= " + std::to_string(gomhc::kMaxN));
+}
+
+template<typename Body>
+int guarded(Body body) {
+    try {
+        body();
+        last_error.clear();
+        return GOMHC_OK;
+    } catch (const InvalidArgument &e) {
+        last_error = e.message;
+        return GOMHC_INVALID_ARGUMENT;
+    } catch (const gomhc::Error &e) {
+        last_error = e.what();
+        return GOMHC_KERNEL_FAILED;
+    } catch (const std::bad_alloc &) {
+        last_error = "out of memory";
+        return GOMHC_INTERNAL_ERROR;
+    } catch (const std::exception &e) {
+        last_error = e.what();
+        return GOMHC_INTERNAL_ERROR;
+    }
+}
+
+using gomhc::TensorView;
+
+}  // namespace
+
+extern "C" {
+
+int gomhc_cayley_forward(int64_t tokens, int d, int s, const float *params, float *q) {
+    return guarded([&] {
+        const char *fn = "gomhc_cayley_forward";
+        require_sizes(fn, tokens, d, s, 1);
+        require_pointer(params, fn, "params");
+        require_pointer(q, fn, "q");
+        const int64_t n = int64_t(d) * s;
+        gomhc::cayley_forward(d, s, TensorView::host(params, {tokens, n * (n - 1) / 2}),
+                              TensorView::host(q, {tokens, n, n}));
+    });
+}
+
+int gomhc_cayley_backward(int64_t tokens, int d, int s, const float *q, const float *dq,
+                          float *dparams) {
+    return guarded([&] {
+        const char *fn = "gomhc_cayley_backward";
+        require_sizes(fn, tokens, d, s, 1);
+        require_pointer(q, fn, "q");
+        require_pointer(dq, fn, "dq");
+        require_pointer(dparams, fn, "dparams");
+        const int64_t n = int64_t(d) * s;
+        gomhc::cayley_backward(d, s, TensorView::host(q, {tokens, n, n}),
+                               TensorView::host(dq, {tokens, n, n}),
+                               TensorView::host(dparams, {tokens, n * (n - 1) / 2}));
+    });
+}
+
+int gomhc_orthostochastic_forward(int64_t tokens, int d, int s, const float *q, float *h) {
+    return guarded([&] {
+        const char *fn = "gomhc_orthostochastic_forward";
+        require_sizes(fn, tokens, d, s, 1);
+        require_pointer(q, fn, "q");
+        require_pointer(h, fn, "h");
+        const int64_t n = int64_t(d) * s;
+        gomhc::orthostochastic_forward(d, s, TensorView::host(q, {tokens, n, n}),
+                                       TensorView::host(h, {tokens, d, d}));
+    });
+}
+
+int gomhc_orthostochastic_backward(int64_t tokens, int d, int s, const float *q, const float *dh,
+                                   float *dq) {
+    return guarded([&] {
+        const char *fn = "gomhc_orthostochastic_backward";
+        require_sizes(fn, tokens, d, s, 1);
+        require_pointer(q, fn, "q");
+        require_pointer(dh, fn, "dh");
+        require_pointer(dq, fn, "dq");
+        const int64_t n = int64_t(d) * s;
+        gomhc::orthostochastic_backward(d, s, TensorView::host(q, {tokens, n, n}),
+                                        TensorView::host(dh, {tokens, d, d}),
+                                        TensorView::host(dq, {tokens, n, n}));
+    });
+}
+
+int gomhc_stream_read_forward(int64_t tokens, int d, int64_t c, const float *x, const float *h_pre,
+                              float *y) {
+    return guarded([&] {
+        const char *fn = "gomhc_stream_read_forward";
+        require_sizes(fn, tokens, d, 1, c);
+        require_pointer(x, fn, "x");
+        require_pointer(h_pre, fn, "h_pre");
+        require_pointer(y, fn, "y");
+        gomhc::stream_read_forward(TensorView::host(x, {tokens, d, c}),
+                                   TensorView::host(h_pre, {tokens, d}),
+                                   TensorView::host(y, {tokens, c}));
+    });
+}
+
+int gomhc_stream_read_backward(int64_t tokens, int d, int64_t c, const float *x, const float *h_pre,
+                               const float *dy, float *dx, float *dh_pre) {
+    return guarded([&] {
+        const char *fn = "gomhc_stream_read_backward";
+        require_sizes(fn, tokens, d, 1, c);
+        require_pointer(x, fn, "x");
+        require_pointer(h_pre, fn, "h_pre");
+        require_pointer(dy, fn, "dy");
+        require_pointer(dx, fn, "dx");
+        require_pointer(dh_pre, fn, "dh_pre");
+        gomhc::stream_read_backward(
+            TensorView::host(x, {tokens, d, c}), TensorView::host(h_pre, {tokens, d}),
+            TensorView::host(dy, {tokens, c}), TensorView::host(dx, {tokens, d, c}),
+            TensorView::host(dh_pre, {tokens, d}));
+    });
+}
+
+int gomhc_stream_write_forward(int64_t tokens, int d, int64_t c, const float *x, const float *h_res,
+                               const float *h_post, const float *f, float *x_next) {
+    return guarded([&] {
+        const char *fn = "gomhc_stream_write_forward";
+        require_sizes(fn, tokens, d, 1, c);
+        require_pointer(x, fn, "x");
+        require_pointer(h_res, fn, "h_res");
+        require_pointer(h_post, fn, "h_post");
+        require_pointer(f, fn, "f");
+        require_pointer(x_next, fn, "x_next");
+        gomhc::stream_write_forward(
+            TensorView::host(x, {tokens, d, c}), TensorView::host(h_res, {tokens, d, d}),
+            TensorView::host(h_post, {tokens, d}), TensorView::host(f, {tokens, c}),
+            TensorView::host(x_next, {tokens, d, c}));
+    });
+}
+
+int gomhc_stream_write_backward(int64_t tokens, int d, int64_t c, const float *x,
+                                const float *h_res, const float *h_post, const float *f,
+                                const float *dx_next, float *dx, float *dh_res, float *dh_post,
+                                float *df) {
+    return guarded([&] {
+        const char *fn = "gomhc_stream_write_backward";
+        require_sizes(fn, tokens, d, 1, c);
+        require_pointer(x, fn, "x");
+        require_pointer(h_res, fn, "h_res");
+        require_pointer(h_post, fn, "h_post");
+        require_pointer(f, fn, "f");
+        require_pointer(dx_next, fn, "dx_next");
+        require_pointer(dx, fn, "dx");
+        require_pointer(dh_res, fn, "dh_res");
+        require_pointer(dh_post, fn, "dh_post");
+        require_pointer(df, fn, "df");
+        gomhc::stream_write_backward(
+            TensorView::host(x, {tokens, d, c}), TensorView::host(h_res, {tokens, d, d}),
+            TensorView::host(h_post, {tokens, d}), TensorView::host(f, {tokens, c}),
+            TensorView::host(dx_next, {tokens, d, c}), TensorView::host(dx, {tokens, d, c}),
+            TensorView::host(dh_res, {tokens, d, d}), TensorView::host(dh_post, {tokens, d}),
+            TensorView::host(df, {tokens, c}));
+    });
+}
+
+const char *gomhc_last_error(void) { return last_error.c_str(); }
+
+}  // extern "C"

@@ -1,0 +1,96 @@
+// TensorView and the halide_buffer_t slices the kernels run on.
+#include <limits>
+#include <sstream>
+
+#include "buffer_slice.h"
+#include "cuda_driver.h"
+
+namespace gomhc {
+
+TensorView::TensorView(float *data, std::vector<int64_t> shape, Device device)
+    : data_(data), shape_(std::move(shape)), device_(device) {
+    for (int64_t extent : shape_) {
+        if (extent < 0) {
+            throw Error("TensorView: negative extent in shape " + shape_string());
+        }
+    }
+}
+
+TensorView TensorView::host(float *data, std::vector<int64_t> shape) {
+    return TensorView(data, std::move(shape), Device::host);
+}
+TensorView TensorView::host(const float *data, std::vector<int64_t> shape) {
+    // Inputs are never written; halide_buffer_t just has no const pointer.
+    return TensorView(const_cast<float *>(data), std::move(shape), Device::host);
+}
+TensorView TensorView::cuda(float *device_data, std::vector<int64_t> shape) {
+    return TensorView(device_data, std::move(shape), Device::cuda);
+}
+TensorView TensorView::cuda(const float *device_data, std::vector<int64_t> shape) {
+    return TensorView(const_cast<float *>(device_data), std::move(shape), Device::cuda);
+}
+
+int64_t TensorView::size() const {
+    int64_t total = 1;
+    for (int64_t extent : shape_) {
+        total *= extent;
+    }
+    return total;
+}
+
+std::string TensorView::shape_string() const {
+    std::ostringstream out;
+    out << "[";
+    for (size_t i = 0; i < shape_.size(); i++) {
+        out << (i ? ", " : "") << shape_[i];
+    }
+    out << "]";
+    return out.str();
+}
+
+halide_buffer_t *TensorView::raw() const {
+    if (!raw_) {
+        const int64_t tokens = shape_.empty() ? 1 : shape_[0];
+        raw_ = std::make_shared<HalideBufferSlice>(*this, 0, tokens);
+    }
+    return &raw_->buffer;
+}
+
+HalideBufferSlice::HalideBufferSlice(const TensorView &view, int64_t first_token, int64_t tokens) {
+    const std::vector<int64_t> &shape = view.shape();
+    const int rank = int(shape.size());
+    int64_t per_token = 1;
+    for (int i = 1; i < rank; i++) {
+        per_token *= shape[i];
+    }
+    if (per_token * tokens > std::numeric_limits<int32_t>::max()) {
+        throw Error("tensor of shape " + view.shape_string() +
+                    " is too large for one Halide buffer (2^31 elements)");
+    }
+    // Halide's dimension 0 is the innermost (last, row-major) index.
+    dims.resize(rank);
+    int64_t stride = 1;
+    for (int i = 0; i < rank; i++) {
+        const int64_t extent = i == rank - 1 ? tokens : shape[rank - 1 - i];
+        dims[i] = halide_dimension_t(0, int32_t(extent), int32_t(stride));
+        stride *= extent;
+    }
+    buffer.type = halide_type_t(halide_type_float, 32);
+    buffer.dimensions = rank;
+    buffer.dim = dims.data();
+    float *data = const_cast<float *>(view.data()) + first_token * per_token;
+    if (view.device() == Device::host) {
+        buffer.host = reinterpret_cast<uint8_t *>(data);
+    } else {
+        detail::wrap_cuda_buffer(&buffer, data);
+        on_cuda = true;
+    }
+}
+
+HalideBufferSlice::~HalideBufferSlice() {
+    if (on_cuda) {
+        detail::detach_cuda_buffer(&buffer);
+    }
+}
+
+}  // namespace gomhc

@@ -1,0 +1,77 @@
+// CPU schedule of the Cayley map.
+//
+// A token's work is a small dense solve (n <= 64), far too small to spread
+// over SIMD lanes inside one matrix. So the lanes run across tokens: a block
+// of vector_width tokens is solved together, its matrices stored token
+// innermost, and blocks of tokens_per_task tokens are handed to threads.
+#pragma once
+
+#include <vector>
+
+#include "generators/stages.h"
+
+namespace gomhc {
+
+inline void schedule_cayley_forward_cpu(CayleyForwardStages &s, const ScheduleKnobs &knobs,
+                                        int n_fixed) {
+    Var t_task("t_task"), t_inner("t_inner"), t_block("t_block"), t_lane("t_lane");
+    const int lanes = knobs.vector_width;
+    s.q.split(s.t, t_task, t_inner, knobs.tokens_per_task, TailStrategy::GuardWithIf)
+        .split(t_inner, t_block, t_lane, lanes, TailStrategy::GuardWithIf)
+        .reorder(t_lane, s.col, s.row, t_block, t_task)
+        .vectorize(t_lane)
+        .parallel(t_task);
+
+    // Every per-block stage holds exactly `lanes` tokens, also for the last,
+    // partial block (its extra lanes repeat the last token), so all strides
+    // are compile-time constants.
+    std::vector<Func> per_block = {s.params_t, s.system};
+    per_block.insert(per_block.end(), s.gram_error.begin(), s.gram_error.end());
+    per_block.insert(per_block.end(), s.refined.begin(), s.refined.end());
+    for (Func f : per_block) {
+        f.compute_at(s.q, t_block).bound_extent(s.t, lanes).vectorize(s.t, lanes);
+    }
+    RVar c = s.elimination.x, r = s.elimination.y, k = s.elimination.z;
+    s.system.update().reorder(s.t, c, r, k).vectorize(s.t, lanes, TailStrategy::RoundUp);
+    if (n_fixed > 0) {
+        // With n known the row loop unrolls, which folds the row == -1
+        // (pivot scaling) branch away from the elimination rows.
+        s.system.update().unroll(r);
+    }
+    for (size_t step = 0; step < s.refined.size(); step++) {
+        for (auto [f, sum] : {std::pair{s.gram_error[step], s.gram_sum},
+                              std::pair{s.refined[step], s.refine_sum}}) {
+            f.update()
+                .reorder(s.t, sum.x, s.col, s.row)
+                .vectorize(s.t, lanes, TailStrategy::RoundUp);
+            if (n_fixed > 0 && n_fixed <= 16) {
+                f.update().unroll(sum.x);
+            }
+        }
+    }
+}
+
+inline void schedule_cayley_backward_cpu(CayleyBackwardStages &s, const ScheduleKnobs &knobs,
+                                         int n_fixed) {
+    Var t_task("t_task"), t_inner("t_inner"), t_block("t_block"), t_lane("t_lane");
+    const int lanes = knobs.vector_width;
+    s.dparams.split(s.t, t_task, t_inner, knobs.tokens_per_task, TailStrategy::GuardWithIf)
+        .split(t_inner, t_block, t_lane, lanes, TailStrategy::GuardWithIf)
+        .reorder(t_lane, s.k, t_block, t_task)
+        .vectorize(t_lane)
+        .parallel(t_task);
+
+    for (Func f : {s.qt, s.gt, s.w, s.grad_a}) {
+        f.compute_at(s.dparams, t_block).bound_extent(s.t, lanes).vectorize(s.t, lanes);
+    }
+    s.w.update().reorder(s.t, s.w_sum.x, s.col, s.row).vectorize(s.t, lanes, TailStrategy::RoundUp);
+    s.grad_a.update()
+        .reorder(s.t, s.a_sum.x, s.col, s.row)
+        .vectorize(s.t, lanes, TailStrategy::RoundUp);
+    if (n_fixed > 0 && n_fixed <= 16) {
+        s.w.update().unroll(s.w_sum.x);
+        s.grad_a.update().unroll(s.a_sum.x);
+    }
+}
+
+}  // namespace gomhc

@@ -1,0 +1,95 @@
+// CPU schedule of stream mixing.
+//
+// These ops move d*C floats per token and do d flops per float, so they are
+// bandwidth-bound: the schedule's job is to touch each input once. Lanes run
+// along the features c; threads take tokens_per_task tokens at a time; and
+// the several outputs of a backward are fused token by token (compute_with),
+// so a token's rows are read from memory once and reused from cache by every
+// output.
+#pragma once
+
+#include <algorithm>
+#include <vector>
+
+#include "generators/stages.h"
+
+namespace gomhc {
+
+// Splits tokens into parallel tasks of knobs.tokens_per_task; returns the
+// task loop's Var.
+inline Var cpu_token_tasks(Func f, Var t, const ScheduleKnobs &knobs) {
+    Var t_task("t_task");
+    f.split(t, t_task, t, knobs.tokens_per_task, TailStrategy::GuardWithIf).parallel(t_task);
+    return t_task;
+}
+
+// A reduction over streams evaluated one feature vector at a time, with the
+// accumulator in registers: `sum` is computed per vector of `out` along c.
+inline void cpu_stream_sum(Func out, Func sum, Var c, RDom streams, bool fixed_d,
+                           const ScheduleKnobs &knobs) {
+    Var c_vector("c_vector");
+    out.split(c, c_vector, c, knobs.vector_width, TailStrategy::GuardWithIf).vectorize(c);
+    sum.compute_at(out, c_vector).vectorize(c, knobs.vector_width, TailStrategy::GuardWithIf);
+    sum.update().reorder(c, streams.x).vectorize(c, knobs.vector_width, TailStrategy::GuardWithIf);
+    if (fixed_d) {
+        sum.update().unroll(streams.x);
+    }
+}
+
+// A dot product over the features c for each small output cell: lanes hold
+// partial sums of vector_width features, folded at the end (rfactor).
+inline void cpu_feature_sum(Func sum, RDom features, Var at, Func parent,
+                            const ScheduleKnobs &knobs) {
+    RVar f_vector("f_vector"), f_lane("f_lane");
+    Var lane("lane");
+    Func partial =
+        sum.update()
+            .split(features.x, f_vector, f_lane, knobs.vector_width, TailStrategy::GuardWithIf)
+            .rfactor(f_lane, lane);
+    // rfactor appends `lane` as the outermost dimension; store it innermost
+    // so each partial sum is one dense vector.
+    std::vector<Var> storage = partial.args();
+    std::rotate(storage.begin(), storage.end() - 1, storage.end());
+    partial.reorder_storage(storage);
+    sum.compute_at(parent, at);
+    partial.compute_at(parent, at).vectorize(lane);
+    partial.update().vectorize(lane);
+}
+
+inline void schedule_stream_read_forward_cpu(StreamReadForwardStages &s,
+                                             const ScheduleKnobs &knobs) {
+    cpu_token_tasks(s.y, s.t, knobs);
+    cpu_stream_sum(s.y, s.y_sum, s.c, s.streams, s.fixed_d, knobs);
+}
+
+inline void schedule_stream_read_backward_cpu(StreamReadBackwardStages &s,
+                                              const ScheduleKnobs &knobs) {
+    Var t_task = cpu_token_tasks(s.dx, s.t, knobs);
+    s.dx.vectorize(s.c, knobs.vector_width, TailStrategy::GuardWithIf);
+    cpu_token_tasks(s.dh_pre, s.t, knobs);
+    s.dh_pre.compute_with(s.dx, t_task);
+    cpu_feature_sum(s.dh_pre_sum, s.features, t_task, s.dx, knobs);
+}
+
+inline void schedule_stream_write_forward_cpu(StreamWriteForwardStages &s,
+                                              const ScheduleKnobs &knobs) {
+    cpu_token_tasks(s.x_next, s.t, knobs);
+    cpu_stream_sum(s.x_next, s.mixed, s.c, s.streams, s.fixed_d, knobs);
+}
+
+inline void schedule_stream_write_backward_cpu(StreamWriteBackwardStages &s,
+                                               const ScheduleKnobs &knobs) {
+    Var t_task;
+    for (Func out : {s.dx, s.df, s.dh_res, s.dh_post}) {
+        t_task = cpu_token_tasks(out, s.t, knobs);
+    }
+    cpu_stream_sum(s.dx, s.dx_sum, s.c, s.streams, s.fixed_d, knobs);
+    cpu_stream_sum(s.df, s.df_sum, s.c, s.streams, s.fixed_d, knobs);
+    s.df.compute_with(s.dx, t_task);
+    s.dh_res.compute_with(s.df, t_task);
+    s.dh_post.compute_with(s.dh_res, t_task);
+    cpu_feature_sum(s.dh_res_sum, s.features, t_task, s.dx, knobs);
+    cpu_feature_sum(s.dh_post_sum, s.features, t_task, s.dx, knobs);
+}
+
+}  // namespace gomhc

@@ -1,0 +1,61 @@
+// CUDA schedule of stream mixing.
+//
+// Feature-parallel outputs (y, X_next, dX, df): a block covers gpu_threads
+// consecutive features of gpu_tokens tokens, so loads and stores coalesce;
+// each thread sums its streams in registers. Feature reductions (dH_pre,
+// dH_res, dH_post): one thread per output cell walks the features.
+#pragma once
+
+#include "generators/stages.h"
+
+namespace gomhc {
+
+inline void gpu_feature_tiles(Func out, Func sum, Var c, Var t, RDom streams, bool fixed_d,
+                              const ScheduleKnobs &knobs) {
+    Var c_block("c_block"), c_thread("c_thread"), t_block("t_block"), t_thread("t_thread");
+    out.gpu_tile(c, t, c_block, t_block, c_thread, t_thread, knobs.gpu_threads, knobs.gpu_tokens,
+                 TailStrategy::GuardWithIf);
+    if (sum.defined()) {
+        sum.compute_at(out, c_thread);
+        if (fixed_d) {
+            sum.update().unroll(streams.x);
+        }
+    }
+}
+
+inline void gpu_cells(Func out, Var t, const ScheduleKnobs &knobs) {
+    std::vector<Var> dims = out.args();
+    Var cell("cell"), block("block"), thread("thread");
+    if (dims.size() == 3) {
+        out.fuse(dims[0], dims[1], cell).fuse(cell, dims[2], cell);
+    } else {
+        out.fuse(dims[0], dims[1], cell);
+    }
+    out.gpu_tile(cell, block, thread, knobs.gpu_threads, TailStrategy::GuardWithIf);
+}
+
+inline void schedule_stream_read_forward_cuda(StreamReadForwardStages &s,
+                                              const ScheduleKnobs &knobs) {
+    gpu_feature_tiles(s.y, s.y_sum, s.c, s.t, s.streams, s.fixed_d, knobs);
+}
+
+inline void schedule_stream_read_backward_cuda(StreamReadBackwardStages &s,
+                                               const ScheduleKnobs &knobs) {
+    gpu_feature_tiles(s.dx, Func(), s.c, s.t, RDom(), s.fixed_d, knobs);
+    gpu_cells(s.dh_pre, s.t, knobs);
+}
+
+inline void schedule_stream_write_forward_cuda(StreamWriteForwardStages &s,
+                                               const ScheduleKnobs &knobs) {
+    gpu_feature_tiles(s.x_next, s.mixed, s.c, s.t, s.streams, s.fixed_d, knobs);
+}
+
+inline void schedule_stream_write_backward_cuda(StreamWriteBackwardStages &s,
+                                                const ScheduleKnobs &knobs) {
+    gpu_feature_tiles(s.dx, s.dx_sum, s.c, s.t, s.streams, s.fixed_d, knobs);
+    gpu_feature_tiles(s.df, s.df_sum, s.c, s.t, s.streams, s.fixed_d, knobs);
+    gpu_cells(s.dh_res, s.t, knobs);
+    gpu_cells(s.dh_post, s.t, knobs);
+}
+
+}  // namespace gomhc

@@ -1,0 +1,231 @@
+// Shared helpers for the kernel suites: run a gomhc kernel on float64 test data
+// (already rounded to float32) and bring its output back as float64, on host
+// memory or, through a different Backend, on CUDA device memory.
+#pragma once
+
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <deque>
+#include <gomhc/gomhc.hpp>
+#include <limits>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "gomhc_reference.h"
+#include "text_match.h"
+
+namespace gomhc_test {
+
+namespace ref = gomhc::reference;
+using ref::Vec;
+using Shape = std::vector<int64_t>;
+
+struct DS {
+    int d;
+    int s;
+};
+
+// The shapes the build specialises (d in {2,4,8,16}, s in {1..4}, n <= 32).
+inline std::vector<DS> specialised_test_shapes() {
+    std::vector<DS> out;
+    for (int d : {2, 4, 8, 16}) {
+        for (int s : {1, 2, 3, 4}) {
+            if (d * s <= 32) {
+                out.push_back({d, s});
+            }
+        }
+    }
+    return out;
+}
+
+// Shapes served by the generic kernels: odd d and s, and n up to 64.
+inline std::vector<DS> generic_test_shapes() {
+    return {{3, 1}, {5, 2}, {3, 3}, {6, 5}, {7, 9}, {32, 2}};
+}
+
+inline std::vector<DS> all_test_shapes() {
+    std::vector<DS> out = specialised_test_shapes();
+    for (DS ds : generic_test_shapes()) {
+        out.push_back(ds);
+    }
+    return out;
+}
+
+inline int64_t pair_count(int d, int s) { return ref::pair_count(d * s); }
+
+// Where kernel inputs and outputs live. Outputs start as NaN so an entry the
+// kernel forgot to write shows up as an error in every comparison.
+class Backend {
+public:
+    virtual ~Backend() = default;
+    virtual gomhc::TensorView input(const Vec &values, Shape shape) = 0;
+    virtual gomhc::TensorView output(Shape shape) = 0;
+    virtual Vec download(const gomhc::TensorView &view) = 0;
+    virtual std::string name() const = 0;
+};
+
+inline int64_t element_count(const Shape &shape) {
+    int64_t n = 1;
+    for (int64_t e : shape) {
+        n *= e;
+    }
+    return n;
+}
+
+class HostBackend : public Backend {
+public:
+    gomhc::TensorView input(const Vec &values, Shape shape) override {
+        REQUIRE(int64_t(values.size()) == element_count(shape));
+        // A zero-size tensor (params when n = 1) still gets a valid pointer.
+        storage_.emplace_back(values.empty() ? 1 : values.size(), 0.0f);
+        std::copy(values.begin(), values.end(), storage_.back().begin());
+        const float *data = storage_.back().data();
+        return gomhc::TensorView::host(data, std::move(shape));
+    }
+    gomhc::TensorView output(Shape shape) override {
+        const int64_t count = element_count(shape);
+        storage_.emplace_back(count == 0 ? 1 : size_t(count),
+                              std::numeric_limits<float>::quiet_NaN());
+        return gomhc::TensorView::host(storage_.back().data(), std::move(shape));
+    }
+    Vec download(const gomhc::TensorView &view) override {
+        return Vec(view.data(), view.data() + view.size());
+    }
+    std::string name() const override { return "host"; }
+
+private:
+    // A deque never moves its elements, so the views stay valid.
+    std::deque<std::vector<float>> storage_;
+};
+
+// ---------------------------------------------------------------------------
+// The kernels with float64 in and out. Inputs must already be representable
+// in float32 (use ref::round_to_float) so kernel and reference see the same
+// numbers.
+
+inline Vec kernel_cayley_forward(Backend &b, int64_t tokens, int d, int s, const Vec &params) {
+    const int n = d * s;
+    auto p = b.input(params, {tokens, pair_count(d, s)});
+    auto q = b.output({tokens, n, n});
+    gomhc::cayley_forward(d, s, p, q);
+    return b.download(q);
+}
+
+inline Vec kernel_cayley_backward(Backend &b, int64_t tokens, int d, int s, const Vec &q,
+                                  const Vec &dq) {
+    const int n = d * s;
+    auto qv = b.input(q, {tokens, n, n});
+    auto dqv = b.input(dq, {tokens, n, n});
+    auto dp = b.output({tokens, pair_count(d, s)});
+    gomhc::cayley_backward(d, s, qv, dqv, dp);
+    return b.download(dp);
+}
+
+inline Vec kernel_orthostochastic_forward(Backend &b, int64_t tokens, int d, int s, const Vec &q) {
+    const int n = d * s;
+    auto qv = b.input(q, {tokens, n, n});
+    auto h = b.output({tokens, d, d});
+    gomhc::orthostochastic_forward(d, s, qv, h);
+    return b.download(h);
+}
+
+inline Vec kernel_orthostochastic_backward(Backend &b, int64_t tokens, int d, int s, const Vec &q,
+                                           const Vec &dh) {
+    const int n = d * s;
+    auto qv = b.input(q, {tokens, n, n});
+    auto dhv = b.input(dh, {tokens, d, d});
+    auto dq = b.output({tokens, n, n});
+    gomhc::orthostochastic_backward(d, s, qv, dhv, dq);
+    return b.download(dq);
+}
+
+inline Vec kernel_stream_read_forward(Backend &b, int64_t tokens, int d, int64_t c, const Vec &x,
+                                      const Vec &h_pre) {
+    auto xv = b.input(x, {tokens, d, c});
+    auto hv = b.input(h_pre, {tokens, d});
+    auto y = b.output({tokens, c});
+    gomhc::stream_read_forward(xv, hv, y);
+    return b.download(y);
+}
+
+inline ref::StreamReadGrads kernel_stream_read_backward(Backend &b, int64_t tokens, int d,
+                                                        int64_t c, const Vec &x, const Vec &h_pre,
+                                                        const Vec &dy) {
+    auto xv = b.input(x, {tokens, d, c});
+    auto hv = b.input(h_pre, {tokens, d});
+    auto dyv = b.input(dy, {tokens, c});
+    auto dx = b.output({tokens, d, c});
+    auto dh = b.output({tokens, d});
+    gomhc::stream_read_backward(xv, hv, dyv, dx, dh);
+    return {b.download(dx), b.download(dh)};
+}
+
+inline Vec kernel_stream_write_forward(Backend &b, int64_t tokens, int d, int64_t c, const Vec &x,
+                                       const Vec &h_res, const Vec &h_post, const Vec &f) {
+    auto xv = b.input(x, {tokens, d, c});
+    auto rv = b.input(h_res, {tokens, d, d});
+    auto pv = b.input(h_post, {tokens, d});
+    auto fv = b.input(f, {tokens, c});
+    auto out = b.output({tokens, d, c});
+    gomhc::stream_write_forward(xv, rv, pv, fv, out);
+    return b.download(out);
+}
+
+inline ref::StreamWriteGrads kernel_stream_write_backward(Backend &b, int64_t tokens, int d,
+                                                          int64_t c, const Vec &x, const Vec &h_res,
+                                                          const Vec &h_post, const Vec &f,
+                                                          const Vec &dx_next) {
+    auto xv = b.input(x, {tokens, d, c});
+    auto rv = b.input(h_res, {tokens, d, d});
+    auto pv = b.input(h_post, {tokens, d});
+    auto fv = b.input(f, {tokens, c});
+    auto gv = b.input(dx_next, {tokens, d, c});
+    auto dx = b.output({tokens, d, c});
+    auto dres = b.output({tokens, d, d});
+    auto dpost = b.output({tokens, d});
+    auto df = b.output({tokens, c});
+    gomhc::stream_write_backward(xv, rv, pv, fv, gv, dx, dres, dpost, df);
+    return {b.download(dx), b.download(dres), b.download(dpost), b.download(df)};
+}
+
+// Random float32-representable test data.
+inline Vec normal_f32(ref::Rng &rng, int64_t count, double sigma) {
+    return ref::round_to_float(rng.normal_vec(size_t(count), sigma));
+}
+
+// Buffers for the shape-error tests: oversized, so that a missing shape check
+// shows up as a failed CHECK rather than as memory corruption.
+inline std::vector<float> oversized_buffer(int64_t count) {
+    return std::vector<float>(size_t(count) + 4096, 0.0f);
+}
+
+// Runs fn and reports whether it threw gomhc::Error whose message names every
+// one of the given words (the argument name, typically) as a whole token.
+template<class Fn>
+bool throws_error_naming(Fn &&fn, std::initializer_list<const char *> words) {
+    try {
+        fn();
+    } catch (const gomhc::Error &e) {
+        const std::string msg = e.what();
+        MESSAGE("gomhc::Error: " << msg);
+        for (const char *w : words) {
+            if (!names(msg, w)) {
+                MESSAGE("message does not name '" << std::string(w) << "'");
+                return false;
+            }
+        }
+        return true;
+    } catch (const std::exception &e) {
+        MESSAGE("threw something other than gomhc::Error: " << std::string(e.what()));
+        return false;
+    }
+    MESSAGE("did not throw");
+    return false;
+}
+
+}  // namespace gomhc_test

@@ -1,0 +1,203 @@
+// The CUDA kernels on device memory against the float64 reference: the same
+// checks as the host suites, on a smaller set of shapes. Without a usable GPU
+// the suite prints "SKIP cuda: <reason>" and passes.
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <limits>
+#include <tuple>
+
+#include "cuda_driver.h"
+#include "kernel_checks.h"
+
+using namespace gomhc_test;
+
+namespace {
+
+// Device buffers through the CUDA driver API; freed when the backend dies.
+class CudaBackend : public Backend {
+public:
+    ~CudaBackend() override {
+        for (void *p : allocations_) {
+            CudaDriver::get().free(p);
+        }
+    }
+    gomhc::TensorView input(const Vec &values, Shape shape) override {
+        REQUIRE(int64_t(values.size()) == element_count(shape));
+        const std::vector<float> host = ref::to_float(values);
+        float *dev = allocate(host.size());
+        REQUIRE_MESSAGE(
+            CudaDriver::get().upload(dev, host.data(), host.size() * sizeof(float)) == "",
+            "upload failed");
+        return gomhc::TensorView::cuda(static_cast<const float *>(dev), std::move(shape));
+    }
+    gomhc::TensorView output(Shape shape) override {
+        const std::vector<float> nan(size_t(element_count(shape)),
+                                     std::numeric_limits<float>::quiet_NaN());
+        float *dev = allocate(nan.size());
+        REQUIRE(CudaDriver::get().upload(dev, nan.data(), nan.size() * sizeof(float)) == "");
+        return gomhc::TensorView::cuda(dev, std::move(shape));
+    }
+    Vec download(const gomhc::TensorView &view) override {
+        CHECK(view.device() == gomhc::Device::cuda);
+        gomhc::cuda_synchronize();
+        std::vector<float> host(size_t(view.size()));
+        const std::string e =
+            CudaDriver::get().download(host.data(), view.data(), host.size() * sizeof(float));
+        REQUIRE_MESSAGE(e == "", e);
+        return ref::to_double(host);
+    }
+    std::string name() const override { return "cuda"; }
+
+private:
+    float *allocate(size_t count) {
+        void *p = nullptr;
+        const std::string e = CudaDriver::get().alloc(count * sizeof(float), &p);
+        REQUIRE_MESSAGE(e == "", e);
+        allocations_.push_back(p);
+        return static_cast<float *>(p);
+    }
+    std::vector<void *> allocations_;
+};
+
+// True when the CUDA checks should run; otherwise prints the SKIP line once.
+bool cuda_ready() {
+    static const bool ready = [] {
+        if (!gomhc::cuda_available()) {
+            const std::string why = gomhc::cuda_unavailable_reason();
+            std::printf("SKIP cuda: %s\n", why.c_str());
+            std::fflush(stdout);
+            return false;
+        }
+        return true;
+    }();
+    if (!ready) {
+        MESSAGE("SKIP cuda: " << gomhc::cuda_unavailable_reason());
+        return false;
+    }
+    // The library sees a GPU, so the tests' own driver access must work too.
+    REQUIRE_MESSAGE(CudaDriver::get().ok(), CudaDriver::get().error());
+    gomhc::set_cuda_context(nullptr, nullptr);  // the device-0 primary context
+    return true;
+}
+
+const DS kCudaShapes[] = {{2, 1}, {4, 2}, {8, 4}, {16, 2}, {3, 3}, {5, 2}, {7, 9}, {32, 2}};
+
+}  // namespace
+
+TEST_CASE("cuda: availability is reported consistently") {
+    if (!gomhc::cuda_available()) {
+        CHECK_FALSE(gomhc::cuda_unavailable_reason().empty());
+    }
+    cuda_ready();
+}
+
+TEST_CASE("cuda: views report their device") {
+    float dummy[4] = {};
+    const auto v = gomhc::TensorView::cuda(dummy, {2, 2});
+    CHECK(v.device() == gomhc::Device::cuda);
+    CHECK(v.size() == 4);
+    CHECK(gomhc::TensorView::host(dummy, {4}).device() == gomhc::Device::host);
+}
+
+TEST_CASE("cuda: mixing host and cuda views throws gomhc::Error") {
+    // Checked before any memory is touched, so a fake device pointer is fine.
+    float host_q[4] = {}, fake_device[4] = {};
+    const float params[1] = {0.5f};
+    CHECK_THROWS_AS(gomhc::cayley_forward(2, 1, gomhc::TensorView::host(params, {1, 1}),
+                                          gomhc::TensorView::cuda(fake_device, {1, 2, 2})),
+                    gomhc::Error);
+    CHECK_THROWS_AS(gomhc::cayley_forward(2, 1, gomhc::TensorView::cuda(params, {1, 1}),
+                                          gomhc::TensorView::host(host_q, {1, 2, 2})),
+                    gomhc::Error);
+}
+
+TEST_CASE("cuda: all-cuda views without a GPU throw gomhc::Error") {
+    if (gomhc::cuda_available()) {
+        return;
+    }
+    float fake[4] = {};
+    CHECK_THROWS_AS(gomhc::cayley_forward(2, 1, gomhc::TensorView::cuda(fake, {1, 1}),
+                                          gomhc::TensorView::cuda(fake, {1, 2, 2})),
+                    gomhc::Error);
+}
+
+TEST_CASE("cuda: worked example d=2, s=1") {
+    if (!cuda_ready()) {
+        return;
+    }
+    CudaBackend b;
+    const Vec q = kernel_cayley_forward(b, 1, 2, 1, Vec{double(1.0f / 3.0f)});
+    CHECK(ref::max_abs_error(q, Vec{0.8, -0.6, 0.6, 0.8}) <= 1e-6);
+    const Vec h = kernel_orthostochastic_forward(b, 1, 2, 1, q);
+    CHECK(ref::max_abs_error(h, Vec{0.64, 0.36, 0.36, 0.64}) <= 1e-6);
+}
+
+TEST_CASE("cuda: cayley forward vs reference and properties across sigma") {
+    if (!cuda_ready()) {
+        return;
+    }
+    uint64_t seed = 5000;
+    for (DS ds : kCudaShapes) {
+        for (int64_t tokens : {1, 17, 1000}) {
+            CudaBackend b;
+            check_cayley_forward(b, tokens, ds.d, ds.s, 1.0, seed++);
+        }
+        for (double sigma : {0.01, 10.0, 100.0}) {
+            CudaBackend b;
+            check_cayley_forward(b, 33, ds.d, ds.s, sigma, seed++);
+        }
+    }
+}
+
+TEST_CASE("cuda: cayley backward vs reference and finite differences") {
+    if (!cuda_ready()) {
+        return;
+    }
+    uint64_t seed = 5100;
+    for (DS ds : kCudaShapes) {
+        for (int64_t tokens : {1, 17, 1000}) {
+            CudaBackend b;
+            check_cayley_backward_vs_reference(b, tokens, ds.d, ds.s, 1.0, seed++);
+        }
+    }
+    for (DS ds : {DS{4, 2}, DS{3, 3}, DS{2, 1}}) {
+        CudaBackend b;
+        check_cayley_backward_vs_fd(b, 2, ds.d, ds.s, 1.0, seed++);
+    }
+}
+
+TEST_CASE("cuda: orthostochastic forward, properties and backward") {
+    if (!cuda_ready()) {
+        return;
+    }
+    uint64_t seed = 5200;
+    for (DS ds : kCudaShapes) {
+        for (int64_t tokens : {1, 17, 1000}) {
+            CudaBackend b;
+            check_orthostochastic_forward(b, tokens, ds.d, ds.s, seed++);
+            check_orthostochastic_backward(b, tokens, ds.d, ds.s, seed++);
+        }
+        for (double sigma : {0.01, 1.0, 10.0, 100.0}) {
+            CudaBackend b;
+            check_orthostochastic_properties(b, 33, ds.d, ds.s, sigma, seed++);
+        }
+    }
+}
+
+TEST_CASE("cuda: stream mixing vs reference and finite differences") {
+    if (!cuda_ready()) {
+        return;
+    }
+    uint64_t seed = 5300;
+    const std::tuple<int64_t, int, int64_t> cases[] = {{1, 1, 1},       {3, 4, 17},   {17, 3, 129},
+                                                       {1000, 4, 1000}, {1000, 1, 1}, {17, 16, 64}};
+    for (auto [tokens, d, c] : cases) {
+        CudaBackend b;
+        check_stream_read(b, tokens, d, c, seed++, false);
+        check_stream_write(b, tokens, d, c, seed++, false);
+    }
+    CudaBackend b;
+    check_stream_read(b, 2, 3, 5, seed++, true);
+    check_stream_write(b, 2, 3, 5, seed++, true);
+}
