@@ -29,6 +29,17 @@ inline void constrain_streams(const GeneratorInput<Buffer<float>> &x, int d_fixe
     x.dim(2).set_stride(x.dim(0).extent() * x.dim(1).extent());
 }
 
+// Fixes the stream dimensions `dims` of another buffer to d, so loops over
+// them have constant trip counts (and can unroll).
+template<typename Buffer>
+void fix_streams(const Buffer &b, std::initializer_list<int> dims, int d_fixed) {
+    if (d_fixed > 0) {
+        for (int dim : dims) {
+            b.dim(dim).set_bounds(0, d_fixed);
+        }
+    }
+}
+
 class StreamReadForward : public GomhcGenerator<StreamReadForward> {
 public:
     GeneratorParam<int> d_fixed{"d", 0};
@@ -45,6 +56,7 @@ public:
         y_sum(c, t) += h_pre(streams, t) * x(c, streams, t);
         y(c, t) = y_sum(c, t);
         constrain_streams(x, d_fixed);
+        fix_streams(h_pre, {0}, d_fixed);
         stages = StreamReadForwardStages{y, y_sum, streams, t, c, d_fixed > 0};
     }
 
@@ -81,6 +93,9 @@ public:
         dh_pre(j, t) = dh_pre_sum(j, t);
 
         constrain_streams(x, d_fixed);
+        fix_streams(h_pre, {0}, d_fixed);
+        fix_streams(dx, {1}, d_fixed);
+        fix_streams(dh_pre, {0}, d_fixed);
         stages = StreamReadBackwardStages{dx, dh_pre, dh_pre_sum, features, t, c, j, d_fixed > 0};
     }
 
@@ -114,6 +129,9 @@ public:
         mixed(c, i, t) += h_res(streams, i, t) * x(c, streams, t);
         x_next(c, i, t) = mixed(c, i, t);
         constrain_streams(x, d_fixed);
+        fix_streams(h_res, {0, 1}, d_fixed);
+        fix_streams(h_post, {0}, d_fixed);
+        fix_streams(x_next, {1}, d_fixed);
         stages = StreamWriteForwardStages{x_next, mixed, streams, t, c, i, d_fixed > 0};
     }
 
@@ -168,6 +186,12 @@ public:
         dh_post(i, t) = dh_post_sum(i, t);
 
         constrain_streams(x, d_fixed);
+        fix_streams(h_res, {0, 1}, d_fixed);
+        fix_streams(h_post, {0}, d_fixed);
+        fix_streams(dx_next, {1}, d_fixed);
+        fix_streams(dx, {1}, d_fixed);
+        fix_streams(dh_res, {0, 1}, d_fixed);
+        fix_streams(dh_post, {0}, d_fixed);
         stages = StreamWriteBackwardStages{dx,     dh_res,     dh_post,     df,      dx_sum,
                                            df_sum, dh_res_sum, dh_post_sum, streams, features,
                                            t,      c,          i,           j,       d_fixed > 0};

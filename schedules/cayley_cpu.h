@@ -25,7 +25,7 @@ inline void schedule_cayley_forward_cpu(CayleyForwardStages &s, const ScheduleKn
     // Every per-block stage holds exactly `lanes` tokens, also for the last,
     // partial block (its extra lanes repeat the last token), so all strides
     // are compile-time constants.
-    std::vector<Func> per_block = {s.params_t, s.system};
+    std::vector<Func> per_block = {s.params_t, s.system, s.solved};
     per_block.insert(per_block.end(), s.gram_error.begin(), s.gram_error.end());
     per_block.insert(per_block.end(), s.refined.begin(), s.refined.end());
     for (Func f : per_block) {
@@ -35,8 +35,14 @@ inline void schedule_cayley_forward_cpu(CayleyForwardStages &s, const ScheduleKn
     s.system.update().reorder(s.t, c, r, k).vectorize(s.t, lanes, TailStrategy::RoundUp);
     if (n_fixed > 0) {
         // With n known the row loop unrolls, which folds the row == -1
-        // (pivot scaling) branch away from the elimination rows.
+        // (pivot scaling) branch away from the elimination rows; unrolling
+        // the set-up folds its index arithmetic (which pair, which sign) to
+        // constants, leaving one vector copy per entry.
         s.system.update().unroll(r);
+        s.system.unroll(s.col);
+        if (n_fixed <= 16) {
+            s.system.unroll(s.row);
+        }
     }
     for (size_t step = 0; step < s.refined.size(); step++) {
         for (auto [f, sum] : {std::pair{s.gram_error[step], s.gram_sum},

@@ -22,6 +22,7 @@ inline void schedule_cayley_forward_cuda(CayleyForwardStages &s, const ScheduleK
         .gpu_threads(t_thread);
     s.system.compute_at(s.q, t_thread);
     std::vector<Func> refinement = s.gram_error;
+    refinement.push_back(s.solved);
     refinement.insert(refinement.end(), s.refined.begin(), s.refined.end());
     for (Func f : refinement) {
         f.compute_at(s.q, t_thread);
