@@ -39,6 +39,15 @@ inline Expr pair_col(Expr k, Expr row, Expr n) {
     return clamp(k - first_pair_of_row(row, n) + row + 1, 1, n - 1);
 }
 
+// Declares a [tokens][extent][extent] buffer of dense square matrices with a
+// size known at generation time, so indexing into it uses constant strides.
+template<typename Buffer>
+void fix_matrices(const Buffer &b, int extent) {
+    b.dim(0).set_bounds(0, extent);
+    b.dim(1).set_bounds(0, extent).set_stride(extent);
+    b.dim(2).set_stride(extent * extent);
+}
+
 // A dimension is either fixed at generation time (value > 0) or read from a
 // buffer at run time (value == 0). Fixing it lets Halide unroll loops over it.
 inline Expr fixed_or(int fixed, Expr runtime_value) {

@@ -36,13 +36,8 @@ public:
         h(col, row, t) = block_sum(col, row, t) / cast<float>(s);
 
         if (fixed) {
-            const int n = int(d_fixed) * int(s_fixed);
-            q.dim(0).set_bounds(0, n);
-            q.dim(1).set_bounds(0, n).set_stride(n);
-            q.dim(2).set_stride(n * n);
-            h.dim(0).set_bounds(0, d_fixed);
-            h.dim(1).set_bounds(0, d_fixed).set_stride(d_fixed);
-            h.dim(2).set_stride(int(d_fixed) * int(d_fixed));
+            fix_matrices(q, int(d_fixed) * int(s_fixed));
+            fix_matrices(h, d_fixed);
         }
         stages = OrthostochasticForwardStages{h,   block_sum, block, t,
                                               col, row,       fixed, fixed ? int(d_fixed) : 0};
@@ -79,18 +74,9 @@ public:
         dq(col, row, t) = (2.0f / cast<float>(s)) * q(col, row, t) * dh(col / s, row / s, t);
 
         if (fixed) {
-            const int n = int(d_fixed) * int(s_fixed);
-            for (auto *b : {&q}) {
-                (*b).dim(0).set_bounds(0, n);
-                (*b).dim(1).set_bounds(0, n).set_stride(n);
-                (*b).dim(2).set_stride(n * n);
-            }
-            dq.dim(0).set_bounds(0, n);
-            dq.dim(1).set_bounds(0, n).set_stride(n);
-            dq.dim(2).set_stride(n * n);
-            dh.dim(0).set_bounds(0, d_fixed);
-            dh.dim(1).set_bounds(0, d_fixed).set_stride(d_fixed);
-            dh.dim(2).set_stride(int(d_fixed) * int(d_fixed));
+            fix_matrices(q, int(d_fixed) * int(s_fixed));
+            fix_matrices(dq, int(d_fixed) * int(s_fixed));
+            fix_matrices(dh, d_fixed);
         }
         stages = OrthostochasticBackwardStages{dq, t, col, row, fixed};
     }

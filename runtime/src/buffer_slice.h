@@ -6,12 +6,16 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "HalideRuntime.h"
 #include "gomhc/gomhc.hpp"
 
 namespace gomhc {
+
+// "[2, 3, 4]": how every error message writes a shape.
+std::string format_shape(const std::vector<int64_t> &shape);
 
 struct HalideBufferSlice {
     HalideBufferSlice(const TensorView &view, int64_t first_token, int64_t tokens);

@@ -26,16 +26,6 @@ bool finite_checks = [] {
     return env && std::string(env) == "1";
 }();
 
-std::string shape_string(const std::vector<int64_t> &shape) {
-    std::ostringstream out;
-    out << "[";
-    for (size_t i = 0; i < shape.size(); i++) {
-        out << (i ? ", " : "") << shape[i];
-    }
-    out << "]";
-    return out.str();
-}
-
 struct Arg {
     const char *name;
     const TensorView &view;
@@ -50,7 +40,7 @@ Device check_args(const std::string &op, std::initializer_list<Arg> args) {
     for (const Arg &arg : args) {
         if (arg.view.shape() != arg.expected) {
             throw Error(op + ": '" + arg.name + "' has shape " + arg.view.shape_string() +
-                        ", expected " + shape_string(arg.expected) + " = " + arg.layout);
+                        ", expected " + format_shape(arg.expected) + " = " + arg.layout);
         }
         if (arg.view.data() == nullptr && arg.view.size() > 0) {
             throw Error(op + ": '" + arg.name + "' is a null pointer");

@@ -38,15 +38,17 @@ int64_t TensorView::size() const {
     return total;
 }
 
-std::string TensorView::shape_string() const {
+std::string format_shape(const std::vector<int64_t> &shape) {
     std::ostringstream out;
     out << "[";
-    for (size_t i = 0; i < shape_.size(); i++) {
-        out << (i ? ", " : "") << shape_[i];
+    for (size_t i = 0; i < shape.size(); i++) {
+        out << (i ? ", " : "") << shape[i];
     }
     out << "]";
     return out.str();
 }
+
+std::string TensorView::shape_string() const { return format_shape(shape_); }
 
 halide_buffer_t *TensorView::raw() const {
     if (!raw_) {
