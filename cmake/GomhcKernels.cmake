@@ -45,11 +45,13 @@ function(gomhc_add_kernel OP VARIANT)
     list(GET ARG_KEY 1 key_b)
 
     gomhc_tuned_params(${OP} ${VARIANT} cpu tuned_cpu)
+    _gomhc_autoscheduler_args(tuned_cpu autoscheduler)
     set(cpu_lib gomhc_${OP}_${VARIANT}_cpu)
     add_halide_library(${cpu_lib} FROM gomhc_generators
                        GENERATOR ${OP}
                        TARGETS ${GOMHC_CPU_TARGETS}
                        USE_RUNTIME gomhc_halide_runtime
+                       ${autoscheduler}
                        PARAMS ${ARG_PARAMS} ${tuned_cpu})
     set_property(GLOBAL APPEND PROPERTY GOMHC_KERNEL_LIBRARIES ${cpu_lib})
     set_property(GLOBAL APPEND PROPERTY GOMHC_KERNELS_${OP} "${key_a},${key_b},host,${cpu_lib}")
@@ -95,8 +97,17 @@ function(gomhc_write_kernel_registry DIR)
     file(CONFIGURE OUTPUT "${DIR}/kernel_headers.inc" CONTENT "${headers}")
 endfunction()
 
-# Tuned schedule parameters for one library: filled in by the tuned-file
-# reader (schedules/tuned), empty when no tuned file applies.
-function(gomhc_tuned_params OP VARIANT DEVICE OUT)
-    set(${OUT} "" PARENT_SCOPE)
+# A tuned "autoscheduler=<name>" entry becomes add_halide_library's
+# AUTOSCHEDULER argument (and leaves the parameter list).
+function(_gomhc_autoscheduler_args PARAMS_VAR OUT)
+    set(params "${${PARAMS_VAR}}")
+    set(args "")
+    foreach (item IN LISTS params)
+        if (item MATCHES "^autoscheduler=(.+)$")
+            set(args AUTOSCHEDULER "Halide::${CMAKE_MATCH_1}")
+            list(REMOVE_ITEM params "${item}")
+        endif ()
+    endforeach ()
+    set(${PARAMS_VAR} "${params}" PARENT_SCOPE)
+    set(${OUT} "${args}" PARENT_SCOPE)
 endfunction()

@@ -96,12 +96,19 @@ public:
         q.dim(2).set_stride(q.dim(0).extent() * q.dim(1).extent());
         params.dim(1).set_stride(params.dim(0).extent());
 
+        const int n_est = n_fixed > 0 ? int(n_fixed) : kEstimateStreams * kEstimateBlock;
+        n_runtime.set_estimate(n_est);
+        params.set_estimates({{0, n_est * (n_est - 1) / 2}, {0, kEstimateTokens}});
+        q.set_estimates({{0, n_est}, {0, n_est}, {0, kEstimateTokens}});
+
         stages = CayleyForwardStages{q, params_t, system, solved, gram_error, refined,    e,
                                      m, k2,       t,      col,    row,        n_fixed > 0};
     }
 
     void schedule() {
-        if (for_cuda()) {
+        if (!hand_scheduled()) {
+            return;
+        } else if (for_cuda()) {
             schedule_cayley_forward_cuda(stages, knobs(), n_fixed);
         } else {
             schedule_cayley_forward_cpu(stages, knobs(), n_fixed);
@@ -160,12 +167,19 @@ public:
         }
         dparams.dim(1).set_stride(dparams.dim(0).extent());
 
+        const int n_est = n_fixed > 0 ? int(n_fixed) : kEstimateStreams * kEstimateBlock;
+        q.set_estimates({{0, n_est}, {0, n_est}, {0, kEstimateTokens}});
+        dq.set_estimates({{0, n_est}, {0, n_est}, {0, kEstimateTokens}});
+        dparams.set_estimates({{0, n_est * (n_est - 1) / 2}, {0, kEstimateTokens}});
+
         stages =
             CayleyBackwardStages{dparams, qt, gt, w, grad_a, m, l, t, col, row, k, n_fixed > 0};
     }
 
     void schedule() {
-        if (for_cuda()) {
+        if (!hand_scheduled()) {
+            return;
+        } else if (for_cuda()) {
             schedule_cayley_backward_cuda(stages, knobs(), n_fixed);
         } else {
             schedule_cayley_backward_cpu(stages, knobs(), n_fixed);

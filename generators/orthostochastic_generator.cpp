@@ -39,12 +39,21 @@ public:
             fix_matrices(q, int(d_fixed) * int(s_fixed));
             fix_matrices(h, d_fixed);
         }
+        const int d_est = fixed ? int(d_fixed) : kEstimateStreams;
+        const int s_est = fixed ? int(s_fixed) : kEstimateBlock;
+        d_runtime.set_estimate(d_est);
+        s_runtime.set_estimate(s_est);
+        q.set_estimates({{0, d_est * s_est}, {0, d_est * s_est}, {0, kEstimateTokens}});
+        h.set_estimates({{0, d_est}, {0, d_est}, {0, kEstimateTokens}});
+
         stages = OrthostochasticForwardStages{h,   block_sum, block, t,
                                               col, row,       fixed, fixed ? int(d_fixed) : 0};
     }
 
     void schedule() {
-        if (for_cuda()) {
+        if (!hand_scheduled()) {
+            return;
+        } else if (for_cuda()) {
             schedule_orthostochastic_forward_cuda(stages, knobs());
         } else {
             schedule_orthostochastic_forward_cpu(stages, knobs());
@@ -78,11 +87,21 @@ public:
             fix_matrices(dq, int(d_fixed) * int(s_fixed));
             fix_matrices(dh, d_fixed);
         }
+        const int d_est = fixed ? int(d_fixed) : kEstimateStreams;
+        const int s_est = fixed ? int(s_fixed) : kEstimateBlock;
+        d_runtime.set_estimate(d_est);
+        s_runtime.set_estimate(s_est);
+        q.set_estimates({{0, d_est * s_est}, {0, d_est * s_est}, {0, kEstimateTokens}});
+        dh.set_estimates({{0, d_est}, {0, d_est}, {0, kEstimateTokens}});
+        dq.set_estimates({{0, d_est * s_est}, {0, d_est * s_est}, {0, kEstimateTokens}});
+
         stages = OrthostochasticBackwardStages{dq, t, col, row, fixed};
     }
 
     void schedule() {
-        if (for_cuda()) {
+        if (!hand_scheduled()) {
+            return;
+        } else if (for_cuda()) {
             schedule_orthostochastic_backward_cuda(stages, knobs());
         } else {
             schedule_orthostochastic_backward_cpu(stages, knobs());

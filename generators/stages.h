@@ -12,6 +12,12 @@ namespace gomhc {
 
 using namespace Halide;
 
+// Shapes the autoschedulers plan for: those of the benchmarks.
+constexpr int kEstimateTokens = 4096;
+constexpr int kEstimateFeatures = 768;
+constexpr int kEstimateStreams = 4;
+constexpr int kEstimateBlock = 2;
+
 // Knobs every schedule understands. Each is a GeneratorParam of the same name
 // (see GomhcGenerator) so a tuner can set it from the command line.
 struct ScheduleKnobs {
@@ -99,6 +105,9 @@ protected:
         return ScheduleKnobs{vector_width, tokens_per_task, gpu_threads, gpu_tokens};
     }
     bool for_cuda() const { return this->get_target().has_feature(Target::CUDA); }
+    // With auto_schedule=true an autoscheduler (Adams2019, Mullapudi2016)
+    // schedules the pipeline from the shape estimates instead.
+    bool hand_scheduled() const { return !this->get_auto_schedule(); }
 };
 
 }  // namespace gomhc

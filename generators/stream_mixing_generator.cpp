@@ -29,6 +29,15 @@ inline void constrain_streams(const GeneratorInput<Buffer<float>> &x, int d_fixe
     x.dim(2).set_stride(x.dim(0).extent() * x.dim(1).extent());
 }
 
+// Shape estimates for the autoschedulers (the benchmark shapes), by layout.
+inline int estimate_streams(int d_fixed) { return d_fixed > 0 ? d_fixed : kEstimateStreams; }
+inline Region rows_per_stream(int d) {  // [T][d][C]
+    return {{0, kEstimateFeatures}, {0, d}, {0, kEstimateTokens}};
+}
+inline Region row_per_token() { return {{0, kEstimateFeatures}, {0, kEstimateTokens}}; }  // [T][C]
+inline Region per_stream(int d) { return {{0, d}, {0, kEstimateTokens}}; }                // [T][d]
+inline Region stream_matrix(int d) { return {{0, d}, {0, d}, {0, kEstimateTokens}}; }  // [T][d][d]
+
 // Fixes the stream dimensions `dims` of another buffer to d, so loops over
 // them have constant trip counts (and can unroll).
 template<typename Buffer>
@@ -57,11 +66,17 @@ public:
         y(c, t) = y_sum(c, t);
         constrain_streams(x, d_fixed);
         fix_streams(h_pre, {0}, d_fixed);
+        const int d_est = estimate_streams(d_fixed);
+        x.set_estimates(rows_per_stream(d_est));
+        h_pre.set_estimates(per_stream(d_est));
+        y.set_estimates(row_per_token());
         stages = StreamReadForwardStages{y, y_sum, streams, t, c, d_fixed > 0};
     }
 
     void schedule() {
-        if (for_cuda()) {
+        if (!hand_scheduled()) {
+            return;
+        } else if (for_cuda()) {
             schedule_stream_read_forward_cuda(stages, knobs());
         } else {
             schedule_stream_read_forward_cpu(stages, knobs());
@@ -96,11 +111,19 @@ public:
         fix_streams(h_pre, {0}, d_fixed);
         fix_streams(dx, {1}, d_fixed);
         fix_streams(dh_pre, {0}, d_fixed);
+        const int d_est = estimate_streams(d_fixed);
+        x.set_estimates(rows_per_stream(d_est));
+        h_pre.set_estimates(per_stream(d_est));
+        dy.set_estimates(row_per_token());
+        dx.set_estimates(rows_per_stream(d_est));
+        dh_pre.set_estimates(per_stream(d_est));
         stages = StreamReadBackwardStages{dx, dh_pre, dh_pre_sum, features, t, c, j, d_fixed > 0};
     }
 
     void schedule() {
-        if (for_cuda()) {
+        if (!hand_scheduled()) {
+            return;
+        } else if (for_cuda()) {
             schedule_stream_read_backward_cuda(stages, knobs());
         } else {
             schedule_stream_read_backward_cpu(stages, knobs());
@@ -132,11 +155,19 @@ public:
         fix_streams(h_res, {0, 1}, d_fixed);
         fix_streams(h_post, {0}, d_fixed);
         fix_streams(x_next, {1}, d_fixed);
+        const int d_est = estimate_streams(d_fixed);
+        x.set_estimates(rows_per_stream(d_est));
+        h_res.set_estimates(stream_matrix(d_est));
+        h_post.set_estimates(per_stream(d_est));
+        f.set_estimates(row_per_token());
+        x_next.set_estimates(rows_per_stream(d_est));
         stages = StreamWriteForwardStages{x_next, mixed, streams, t, c, i, d_fixed > 0};
     }
 
     void schedule() {
-        if (for_cuda()) {
+        if (!hand_scheduled()) {
+            return;
+        } else if (for_cuda()) {
             schedule_stream_write_forward_cuda(stages, knobs());
         } else {
             schedule_stream_write_forward_cpu(stages, knobs());
@@ -192,13 +223,25 @@ public:
         fix_streams(dx, {1}, d_fixed);
         fix_streams(dh_res, {0, 1}, d_fixed);
         fix_streams(dh_post, {0}, d_fixed);
+        const int d_est = estimate_streams(d_fixed);
+        x.set_estimates(rows_per_stream(d_est));
+        h_res.set_estimates(stream_matrix(d_est));
+        h_post.set_estimates(per_stream(d_est));
+        f.set_estimates(row_per_token());
+        dx_next.set_estimates(rows_per_stream(d_est));
+        dx.set_estimates(rows_per_stream(d_est));
+        dh_res.set_estimates(stream_matrix(d_est));
+        dh_post.set_estimates(per_stream(d_est));
+        df.set_estimates(row_per_token());
         stages = StreamWriteBackwardStages{dx,     dh_res,     dh_post,     df,      dx_sum,
                                            df_sum, dh_res_sum, dh_post_sum, streams, features,
                                            t,      c,          i,           j,       d_fixed > 0};
     }
 
     void schedule() {
-        if (for_cuda()) {
+        if (!hand_scheduled()) {
+            return;
+        } else if (for_cuda()) {
             schedule_stream_write_backward_cuda(stages, knobs());
         } else {
             schedule_stream_write_backward_cpu(stages, knobs());

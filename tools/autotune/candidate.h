@@ -1,0 +1,45 @@
+// A schedule candidate: values for an op's schedule GeneratorParams (or the
+// name of a Halide autoscheduler), and the space the search draws them from.
+#pragma once
+
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace gomhc::autotune {
+
+enum class Device { cpu, cuda };
+
+// "vector_width=16 tokens_per_task=32", or "autoscheduler=Adams2019".
+struct Candidate {
+    std::map<std::string, std::string> params;
+
+    std::string key() const;  // the canonical text above
+    bool uses_autoscheduler() const { return params.count("autoscheduler") > 0; }
+};
+
+// Parses Candidate::key() text back; throws std::invalid_argument.
+Candidate parse_candidate(const std::string &text);
+
+// One knob and the values worth trying, in increasing order.
+struct Knob {
+    std::string name;
+    std::vector<int> values;
+};
+
+// The knobs of the hand-written schedules for a device, with the defaults
+// the generators use when a knob is not set.
+std::vector<Knob> knobs_for(Device device);
+Candidate default_candidate(Device device);
+// The autoschedulers Halide 14 ships for this device (CPU only).
+std::vector<std::string> autoschedulers_for(Device device);
+
+// A neighbour of `from`: one knob moved one step up or down.
+Candidate mutate(const Candidate &from, const std::vector<Knob> &knobs, std::mt19937_64 &rng);
+// Any point of the space.
+Candidate random_candidate(const std::vector<Knob> &knobs, std::mt19937_64 &rng);
+// Number of hand-schedule candidates in the space.
+size_t space_size(const std::vector<Knob> &knobs);
+
+}  // namespace gomhc::autotune

@@ -1,0 +1,212 @@
+#include "tuning_case.h"
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <stdexcept>
+
+#include "gomhc_reference.h"
+
+namespace gomhc::autotune {
+namespace {
+
+namespace ref = gomhc::reference;
+using Halide::Buffer;
+
+// A float buffer of row-major shape [T][...], filled with U(lo, hi).
+Buffer<float> make_buffer(const std::vector<int> &row_major, std::mt19937_64 &rng, float lo,
+                          float hi) {
+    std::vector<int> halide_shape(row_major.rbegin(), row_major.rend());
+    Buffer<float> b(halide_shape);
+    std::uniform_real_distribution<float> u(lo, hi);
+    b.for_each_value([&](float &v) { v = u(rng); });
+    return b;
+}
+
+Buffer<float> from_vec(const std::vector<int> &row_major, const ref::Vec &values) {
+    std::vector<int> halide_shape(row_major.rbegin(), row_major.rend());
+    Buffer<float> b(halide_shape);
+    std::transform(values.begin(), values.end(), b.data(), [](double v) { return float(v); });
+    return b;
+}
+
+// Elements [first, first + count) tokens of a row-major [T][...] buffer.
+ref::Vec token_slice(const Halide::Buffer<> &b, int64_t first, int64_t count) {
+    const int64_t per_token = int64_t(b.number_of_elements()) / b.dim(b.dimensions() - 1).extent();
+    const float *data = reinterpret_cast<const float *>(b.data());
+    return ref::Vec(data + first * per_token, data + (first + count) * per_token);
+}
+
+}  // namespace
+
+const std::vector<std::string> &tunable_ops() {
+    static const std::vector<std::string> ops = {
+        "cayley_forward",           "cayley_backward",      "orthostochastic_forward",
+        "orthostochastic_backward", "stream_read_forward",  "stream_read_backward",
+        "stream_write_forward",     "stream_write_backward"};
+    return ops;
+}
+
+std::vector<TuningCase> tuning_cases(const std::string &op) {
+    std::vector<TuningCase> cases;
+    if (op.rfind("stream_", 0) == 0) {
+        // The target shape of the stream ops first, then wider d.
+        cases.emplace_back(op, "d4", 16384, 4, 1, 256);
+        cases.emplace_back(op, "d8", 4096, 8, 1, 768);
+        cases.emplace_back(op, "d16", 4096, 16, 1, 768);
+    } else if (op == "cayley_forward" || op == "cayley_backward" ||
+               op == "orthostochastic_forward" || op == "orthostochastic_backward") {
+        const bool cayley = op.rfind("cayley", 0) == 0;
+        for (auto [d, s] : {std::pair{4, 2}, {4, 1}, {4, 3}, {8, 2}, {16, 2}}) {
+            const std::string variant = cayley ? "n" + std::to_string(d * s)
+                                               : "d" + std::to_string(d) + "s" + std::to_string(s);
+            cases.emplace_back(op, variant, 4096, d, s, 1);
+        }
+    } else {
+        throw std::invalid_argument("unknown op '" + op + "'");
+    }
+    return cases;
+}
+
+TuningCase::TuningCase(std::string op, std::string variant, int64_t tokens, int d, int s, int64_t c)
+    : op_(std::move(op)),
+      variant_(std::move(variant)),
+      tokens_(tokens),
+      d_(d),
+      s_(s),
+      n_(d * s),
+      c_(c) {
+    std::mt19937_64 rng(0x9e3779b97f4a7c15ull);
+    const int T = int(tokens_), n = n_, P = n * (n - 1) / 2, C = int(c_);
+    auto orthogonal = [&] {  // Q of random parameters, so Q is really orthogonal
+        std::normal_distribution<double> normal(0.0, 1.0);
+        ref::Vec params(size_t(T) * P);
+        for (double &v : params) {
+            v = normal(rng);
+        }
+        return from_vec({T, n, n}, ref::cayley_forward(T, n, params));
+    };
+    if (op_ == "cayley_forward") {
+        Buffer<float> params(P, T);
+        std::normal_distribution<float> normal(0.0f, 1.0f);
+        params.for_each_value([&](float &v) { v = normal(rng); });
+        inputs_ = {params};
+        outputs_ = {Buffer<float>(n, n, T)};
+    } else if (op_ == "cayley_backward") {
+        inputs_ = {orthogonal(), make_buffer({T, n, n}, rng, -1, 1)};
+        outputs_ = {Buffer<float>(P, T)};
+    } else if (op_ == "orthostochastic_forward") {
+        inputs_ = {orthogonal()};
+        outputs_ = {Buffer<float>(d_, d_, T)};
+    } else if (op_ == "orthostochastic_backward") {
+        inputs_ = {orthogonal(), make_buffer({T, d_, d_}, rng, -1, 1)};
+        outputs_ = {Buffer<float>(n, n, T)};
+    } else {
+        Buffer<float> x = make_buffer({T, d_, C}, rng, -1, 1);
+        Buffer<float> h_pre = make_buffer({T, d_}, rng, 0, 1);
+        Buffer<float> h_res = make_buffer({T, d_, d_}, rng, 0, 1);
+        Buffer<float> h_post = make_buffer({T, d_}, rng, 0, 2);
+        Buffer<float> row = make_buffer({T, C}, rng, -1, 1);
+        if (op_ == "stream_read_forward") {
+            inputs_ = {x, h_pre};
+            outputs_ = {Buffer<float>(C, T)};
+        } else if (op_ == "stream_read_backward") {
+            inputs_ = {x, h_pre, row};
+            outputs_ = {Buffer<float>(C, d_, T), Buffer<float>(d_, T)};
+        } else if (op_ == "stream_write_forward") {
+            inputs_ = {x, h_res, h_post, row};
+            outputs_ = {Buffer<float>(C, d_, T)};
+        } else if (op_ == "stream_write_backward") {
+            inputs_ = {x, h_res, h_post, row, make_buffer({T, d_, C}, rng, -1, 1)};
+            outputs_ = {Buffer<float>(C, d_, T), Buffer<float>(d_, d_, T), Buffer<float>(d_, T),
+                        Buffer<float>(C, T)};
+        } else {
+            throw std::invalid_argument("unknown op '" + op_ + "'");
+        }
+    }
+}
+
+std::string TuningCase::shape() const {
+    std::string text = "T=" + std::to_string(tokens_) + " d=" + std::to_string(d_);
+    return op_.rfind("stream_", 0) == 0 ? text + " C=" + std::to_string(c_)
+                                        : text + " s=" + std::to_string(s_);
+}
+
+std::map<std::string, std::string> TuningCase::shape_params() const {
+    if (op_.rfind("cayley", 0) == 0) {
+        return {{"n", std::to_string(n_)}};
+    }
+    if (op_.rfind("orthostochastic", 0) == 0) {
+        return {{"d", std::to_string(d_)}, {"s", std::to_string(s_)}};
+    }
+    return {{"d", std::to_string(d_)}};
+}
+
+void TuningCase::bind_inputs(Halide::Internal::GeneratorBase &g) const {
+    const auto &in = inputs_;
+    if (op_ == "cayley_forward") {
+        g.set_inputs(int32_t(n_), in[0]);
+    } else if (op_ == "cayley_backward") {
+        g.set_inputs(in[0], in[1]);
+    } else if (op_ == "orthostochastic_forward") {
+        g.set_inputs(int32_t(d_), int32_t(s_), in[0]);
+    } else if (op_ == "orthostochastic_backward") {
+        g.set_inputs(int32_t(d_), int32_t(s_), in[0], in[1]);
+    } else if (op_ == "stream_read_forward") {
+        g.set_inputs(in[0], in[1]);
+    } else if (op_ == "stream_read_backward") {
+        g.set_inputs(in[0], in[1], in[2]);
+    } else if (op_ == "stream_write_forward") {
+        g.set_inputs(in[0], in[1], in[2], in[3]);
+    } else {
+        g.set_inputs(in[0], in[1], in[2], in[3], in[4]);
+    }
+}
+
+std::vector<double> TuningCase::reference(int64_t first, int64_t count, size_t output) const {
+    std::vector<ref::Vec> in;
+    for (const auto &b : inputs_) {
+        in.push_back(token_slice(b, first, count));
+    }
+    const int d = d_, s = s_, n = n_;
+    if (op_ == "cayley_forward") return ref::cayley_forward(count, n, in[0]);
+    if (op_ == "cayley_backward") return ref::cayley_backward(count, n, in[0], in[1]);
+    if (op_ == "orthostochastic_forward") return ref::orthostochastic_forward(count, d, s, in[0]);
+    if (op_ == "orthostochastic_backward")
+        return ref::orthostochastic_backward(count, d, s, in[0], in[1]);
+    if (op_ == "stream_read_forward") return ref::stream_read_forward(count, d, c_, in[0], in[1]);
+    if (op_ == "stream_read_backward") {
+        auto g = ref::stream_read_backward(count, d, c_, in[0], in[1], in[2]);
+        return output == 0 ? g.dx : g.dh_pre;
+    }
+    if (op_ == "stream_write_forward")
+        return ref::stream_write_forward(count, d, c_, in[0], in[1], in[2], in[3]);
+    auto g = ref::stream_write_backward(count, d, c_, in[0], in[1], in[2], in[3], in[4]);
+    return std::vector<ref::Vec>{g.dx, g.dh_res, g.dh_post, g.df}[output];
+}
+
+std::string TuningCase::check_outputs() const {
+    // The first and last tokens cover the edges of every tiling; checking
+    // them (not all T) keeps a candidate's check cheaper than its timing.
+    const int64_t sample = std::min<int64_t>(tokens_, 64);
+    for (int64_t first : {int64_t(0), tokens_ - sample}) {
+        for (size_t o = 0; o < outputs_.size(); o++) {
+            const ref::Vec expected = reference(first, sample, o);
+            const ref::Vec got = token_slice(outputs_[o], first, sample);
+            double scale = 1e-30, worst = 0;
+            for (size_t i = 0; i < got.size(); i++) {
+                scale = std::max(scale, std::abs(expected[i]));
+                worst = std::max(worst,
+                                 std::isfinite(got[i]) ? std::abs(got[i] - expected[i]) : INFINITY);
+            }
+            const double tolerance = op_ == "cayley_forward" ? 1e-4 : 1e-4 * scale;
+            if (!(worst <= tolerance)) {
+                return "output " + std::to_string(o) + " differs from the reference by " +
+                       std::to_string(worst) + " at tokens " + std::to_string(first) + "..";
+            }
+        }
+    }
+    return "";
+}
+
+}  // namespace gomhc::autotune

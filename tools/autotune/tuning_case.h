@@ -1,0 +1,49 @@
+// What the tuner measures: one op at one of the benchmark shapes, with real
+// inputs, the generator parameters that select its specialised kernel, and
+// a check of the result against the float64 reference.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "Halide.h"
+
+namespace gomhc::autotune {
+
+class TuningCase {
+public:
+    // op: a generator name (cayley_forward, ...); variant: the build's name
+    // for the specialised kernel (n8, d4s2, d4).
+    TuningCase(std::string op, std::string variant, int64_t tokens, int d, int s, int64_t c);
+
+    const std::string &op() const { return op_; }
+    const std::string &variant() const { return variant_; }
+    std::string shape() const;  // "T=4096 d=4 s=2" or "T=16384 d=4 C=256"
+    // GeneratorParams that select the specialised kernel ("n" or "d", "s").
+    std::map<std::string, std::string> shape_params() const;
+
+    // Hands the inputs to a generator built for this op (before
+    // build_pipeline), and gives the outputs to realize into.
+    void bind_inputs(Halide::Internal::GeneratorBase &generator) const;
+    std::vector<Halide::Buffer<>> &outputs() { return outputs_; }
+    // Empty when the outputs match the reference on the checked tokens,
+    // otherwise what differs.
+    std::string check_outputs() const;
+
+private:
+    std::vector<double> reference(int64_t first, int64_t count, size_t output) const;
+
+    std::string op_, variant_;
+    int64_t tokens_;
+    int d_, s_, n_;
+    int64_t c_;
+    std::vector<Halide::Buffer<float>> inputs_;
+    std::vector<Halide::Buffer<>> outputs_;
+};
+
+// The shape classes of an op the tuner covers: those of the benchmarks.
+std::vector<TuningCase> tuning_cases(const std::string &op);
+const std::vector<std::string> &tunable_ops();
+
+}  // namespace gomhc::autotune

@@ -1,0 +1,27 @@
+// gomhc: the project's command-line program. Each job is a subcommand.
+#include <cstring>
+#include <iostream>
+
+#include "autotune/autotune.h"
+
+namespace {
+
+const char *kUsage =
+    "usage: gomhc <command> [options]\n"
+    "commands:\n"
+    "  autotune   search the kernels' schedules for this machine (gomhc autotune --help)\n";
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+        std::cout << kUsage;
+        return argc < 2 ? 2 : 0;
+    }
+    const std::string command = argv[1];
+    if (command == "autotune") {
+        return gomhc::autotune::autotune_main(argc - 1, argv + 1);
+    }
+    std::cerr << "gomhc: unknown command '" << command << "'\n" << kUsage;
+    return 2;
+}
