@@ -348,7 +348,6 @@ int autotune_main(int argc, char **argv) {
         }
 
         Winner w{op, variant, tuning_case.shape(), default_choice.key()};
-        const auto [best_key, best_ms] = best();
         const auto default_it = measured.find(default_choice.key());
         if (default_it == measured.end() || default_it->second.status != Measurement::Status::ok) {
             std::printf("      %s %s: the default schedule did not run; nothing tuned\n",
@@ -356,32 +355,60 @@ int autotune_main(int argc, char **argv) {
             continue;
         }
         w.default_ms = w.best_ms = default_it->second.median_ms;
-        if (!best_key.empty() && best_key != default_choice.key()) {
-            // Confirm side by side: alternate default and winner three times
-            // and compare medians, so a lucky single measurement cannot win.
+        // Candidates faster than the default, best first: the first that is
+        // also right at the edge shapes and confirmed faster side by side wins.
+        std::vector<std::pair<double, std::string>> contenders;
+        for (const auto &[key, m] : measured) {
+            if (m.status == Measurement::Status::ok && key != default_choice.key() &&
+                m.median_ms < w.default_ms) {
+                contenders.emplace_back(m.median_ms, key);
+            }
+        }
+        std::sort(contenders.begin(), contenders.end());
+        contenders.resize(std::min<size_t>(contenders.size(), 3));
+        std::vector<TuningCase> edges = tuning_case.edge_cases();
+        Timing once = timing;
+        once.min_runs = 1;
+        once.min_seconds = 0;
+        for (const auto &[ms, key] : contenders) {
+            const Candidate candidate = parse_candidate(key);
+            std::string edge_failure;
+            for (TuningCase &edge : edges) {
+                Measurement e = measure_isolated(edge, candidate, target, once);
+                if (e.status != Measurement::Status::ok) {
+                    edge_failure = edge.shape() + ": " + status_name(e.status) + " " + e.detail;
+                    break;
+                }
+            }
+            if (!edge_failure.empty()) {
+                std::printf("      %s %s %s: rejected, %s\n", op.c_str(), variant.c_str(),
+                            key.c_str(), edge_failure.substr(0, 160).c_str());
+                continue;
+            }
+            // Confirm side by side: alternate default and candidate three
+            // times and compare medians, so one lucky measurement cannot win.
             std::vector<double> d_ms, b_ms;
             Timing confirm = timing;
             confirm.min_seconds = 0.3;
             for (int round = 0; round < 3; round++) {
                 Measurement d = measure_isolated(tuning_case, default_choice, target, confirm);
-                Measurement b =
-                    measure_isolated(tuning_case, parse_candidate(best_key), target, confirm);
+                Measurement b = measure_isolated(tuning_case, candidate, target, confirm);
                 if (d.status == Measurement::Status::ok) d_ms.push_back(d.median_ms);
                 if (b.status == Measurement::Status::ok) b_ms.push_back(b.median_ms);
             }
-            if (d_ms.size() == 3 && b_ms.size() == 3) {
-                std::sort(d_ms.begin(), d_ms.end());
-                std::sort(b_ms.begin(), b_ms.end());
-                w.default_ms = d_ms[1];
-                // Keep the default unless the winner is faster beyond noise (3%).
-                if (b_ms[1] < 0.97 * d_ms[1]) {
-                    w.best_ms = b_ms[1];
-                    w.params = best_key;
-                    w.tuned = true;
-                } else {
-                    w.best_ms = d_ms[1];
-                }
+            if (d_ms.size() != 3 || b_ms.size() != 3) {
+                continue;
             }
+            std::sort(d_ms.begin(), d_ms.end());
+            std::sort(b_ms.begin(), b_ms.end());
+            w.default_ms = w.best_ms = d_ms[1];
+            // Keep the default unless the candidate is faster beyond noise (3%).
+            if (b_ms[1] < 0.97 * d_ms[1]) {
+                w.best_ms = b_ms[1];
+                w.params = key;
+                w.tuned = true;
+            }
+            break;
         }
         winners.push_back(w);
     }

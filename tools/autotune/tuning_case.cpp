@@ -126,6 +126,12 @@ TuningCase::TuningCase(std::string op, std::string variant, int64_t tokens, int 
     }
 }
 
+std::vector<TuningCase> TuningCase::edge_cases() const {
+    const bool stream = op_.rfind("stream_", 0) == 0;
+    return {TuningCase(op_, variant_, 1, d_, s_, stream ? 1 : c_),
+            TuningCase(op_, variant_, 37, d_, s_, stream ? 37 : c_)};
+}
+
 std::string TuningCase::shape() const {
     std::string text = "T=" + std::to_string(tokens_) + " d=" + std::to_string(d_);
     return op_.rfind("stream_", 0) == 0 ? text + " C=" + std::to_string(c_)

@@ -30,6 +30,11 @@ public:
     // Empty when the outputs match the reference on the checked tokens,
     // otherwise what differs.
     std::string check_outputs() const;
+    // The same kernel at the shapes where tiling breaks first: one token,
+    // and an odd token count (and, for stream ops, an odd feature count).
+    // A schedule must be right there too before it may win: autoschedulers
+    // plan for the benchmark sizes and may read out of bounds elsewhere.
+    std::vector<TuningCase> edge_cases() const;
 
 private:
     std::vector<double> reference(int64_t first, int64_t count, size_t output) const;
