@@ -261,11 +261,10 @@ int autotune_main(int argc, char **argv) {
     std::cout << "\n";
 
     // The cases to tune, in order.
-    std::vector<std::pair<std::string, std::string>> cases;  // op, variant
+    std::vector<TuningShape> cases;
     for (const std::string &op : o.ops) {
-        for (const TuningCase &c : tuning_cases(op)) {
-            if (o.shapes.empty() || o.shapes.count(c.variant()))
-                cases.emplace_back(op, c.variant());
+        for (const TuningShape &shape : tuning_shapes(op)) {
+            if (o.shapes.empty() || o.shapes.count(shape.variant)) cases.push_back(shape);
         }
     }
     if (cases.empty()) {
@@ -286,13 +285,8 @@ int autotune_main(int argc, char **argv) {
     const Candidate default_choice = default_candidate(o.device);
 
     for (size_t ci = 0; ci < cases.size(); ci++) {
-        const auto &[op, variant] = cases[ci];
-        TuningCase tuning_case = [&] {
-            for (TuningCase &c : tuning_cases(op)) {
-                if (c.variant() == variant) return c;
-            }
-            throw std::logic_error("case vanished");
-        }();
+        const std::string &op = cases[ci].op, &variant = cases[ci].variant;
+        TuningCase tuning_case(cases[ci]);
         auto &measured = done[case_key(op, variant)];
         const double case_end = elapsed() + (search_budget - elapsed()) / double(cases.size() - ci);
         auto best = [&]() -> std::pair<std::string, double> {

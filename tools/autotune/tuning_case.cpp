@@ -47,35 +47,35 @@ const std::vector<std::string> &tunable_ops() {
     return ops;
 }
 
-std::vector<TuningCase> tuning_cases(const std::string &op) {
-    std::vector<TuningCase> cases;
+std::vector<TuningShape> tuning_shapes(const std::string &op) {
+    std::vector<TuningShape> shapes;
     if (op.rfind("stream_", 0) == 0) {
         // The target shape of the stream ops first, then wider d.
-        cases.emplace_back(op, "d4", 16384, 4, 1, 256);
-        cases.emplace_back(op, "d8", 4096, 8, 1, 768);
-        cases.emplace_back(op, "d16", 4096, 16, 1, 768);
+        shapes.push_back({op, "d4", 16384, 4, 1, 256});
+        shapes.push_back({op, "d8", 4096, 8, 1, 768});
+        shapes.push_back({op, "d16", 4096, 16, 1, 768});
     } else if (op == "cayley_forward" || op == "cayley_backward" ||
                op == "orthostochastic_forward" || op == "orthostochastic_backward") {
         const bool cayley = op.rfind("cayley", 0) == 0;
         for (auto [d, s] : {std::pair{4, 2}, {4, 1}, {4, 3}, {8, 2}, {16, 2}}) {
             const std::string variant = cayley ? "n" + std::to_string(d * s)
                                                : "d" + std::to_string(d) + "s" + std::to_string(s);
-            cases.emplace_back(op, variant, 4096, d, s, 1);
+            shapes.push_back({op, variant, 4096, d, s, 1});
         }
     } else {
         throw std::invalid_argument("unknown op '" + op + "'");
     }
-    return cases;
+    return shapes;
 }
 
-TuningCase::TuningCase(std::string op, std::string variant, int64_t tokens, int d, int s, int64_t c)
-    : op_(std::move(op)),
-      variant_(std::move(variant)),
-      tokens_(tokens),
-      d_(d),
-      s_(s),
-      n_(d * s),
-      c_(c) {
+TuningCase::TuningCase(const TuningShape &shape)
+    : op_(shape.op),
+      variant_(shape.variant),
+      tokens_(shape.tokens),
+      d_(shape.d),
+      s_(shape.s),
+      n_(shape.d * shape.s),
+      c_(shape.c) {
     std::mt19937_64 rng(0x9e3779b97f4a7c15ull);
     const int T = int(tokens_), n = n_, P = n * (n - 1) / 2, C = int(c_);
     auto orthogonal = [&] {  // Q of random parameters, so Q is really orthogonal
@@ -128,8 +128,8 @@ TuningCase::TuningCase(std::string op, std::string variant, int64_t tokens, int 
 
 std::vector<TuningCase> TuningCase::edge_cases() const {
     const bool stream = op_.rfind("stream_", 0) == 0;
-    return {TuningCase(op_, variant_, 1, d_, s_, stream ? 1 : c_),
-            TuningCase(op_, variant_, 37, d_, s_, stream ? 37 : c_)};
+    return {TuningCase({op_, variant_, 1, d_, s_, stream ? 1 : c_}),
+            TuningCase({op_, variant_, 37, d_, s_, stream ? 37 : c_})};
 }
 
 std::string TuningCase::shape() const {

@@ -11,11 +11,19 @@
 
 namespace gomhc::autotune {
 
+// Which kernel at which size: op is a generator name (cayley_forward, ...),
+// variant the build's name for the specialised kernel (n8, d4s2, d4).
+struct TuningShape {
+    std::string op, variant;
+    int64_t tokens;
+    int d, s;
+    int64_t c;  // features per stream; 1 for the Cayley map and projection
+};
+
+// A TuningShape with its data: inputs, outputs, reference.
 class TuningCase {
 public:
-    // op: a generator name (cayley_forward, ...); variant: the build's name
-    // for the specialised kernel (n8, d4s2, d4).
-    TuningCase(std::string op, std::string variant, int64_t tokens, int d, int s, int64_t c);
+    explicit TuningCase(const TuningShape &shape);
 
     const std::string &op() const { return op_; }
     const std::string &variant() const { return variant_; }
@@ -48,7 +56,8 @@ private:
 };
 
 // The shape classes of an op the tuner covers: those of the benchmarks.
-std::vector<TuningCase> tuning_cases(const std::string &op);
+// Cheap: no data is made until a TuningCase is built from one.
+std::vector<TuningShape> tuning_shapes(const std::string &op);
 const std::vector<std::string> &tunable_ops();
 
 }  // namespace gomhc::autotune
