@@ -1088,6 +1088,115 @@ std::string bench_name(Op op, const char *backend, const Shape &sh) {
 
 std::string g_cuda_status;  // "available" or the reason it is not
 
+// ---------------------------------------------------------------------------
+// The hyper-connection layer, per method, with F = identity (f = y, dy = df).
+// "forward" is pre + post; "train" is all four calls. The memory roof counts
+// what the calls must move: forward reads X twice (pre, post) and f, writes y
+// and X_next; the backward reads dX_next, X twice, f, dy and dX (pre_backward
+// adds into it) and writes dX twice and df. The compute roof counts the
+// coefficient GEMMs (one forward, two backward) at 2*d*C*K flops per token.
+
+std::string fixed(double v, int digits);
+
+struct LayerCase {
+    gomhc::Method method;
+    int d, s;
+    int64_t tokens, c;
+};
+
+std::string layer_shape(const LayerCase &lc) {
+    return "T" + std::to_string(lc.tokens) + " d" + std::to_string(lc.d) + " s" +
+           std::to_string(lc.s) + " C" + std::to_string(lc.c);
+}
+
+void bm_layer(benchmark::State &state, LayerCase lc, bool train, std::string name) {
+    Result r;
+    r.op = "layer/" + gomhc::method_name(lc.method) + (train ? "/train" : "/forward");
+    r.backend = "cpu";
+    r.shape = layer_shape(lc);
+    state.SetLabel(r.shape);
+    const int64_t t = lc.tokens, dc = lc.d * lc.c;
+    std::vector<float> x(size_t(t * dc)), x_next(size_t(t * dc)), y(size_t(t * lc.c));
+    std::vector<float> dx_next(size_t(t * dc)), dx(size_t(t * dc)), df(size_t(t * lc.c));
+    fill_uniform(x.data(), x.size(), 11);
+    fill_uniform(dx_next.data(), dx_next.size(), 12);
+    std::unique_ptr<gomhc::HyperConnection> layer;
+    using gomhc::TensorView;
+    const auto step = [&] {
+        layer->pre(TensorView::host(x.data(), {t, lc.d, lc.c}),
+                   TensorView::host(y.data(), {t, lc.c}));
+        layer->post(TensorView::host(x.data(), {t, lc.d, lc.c}),
+                    TensorView::host(y.data(), {t, lc.c}),
+                    TensorView::host(x_next.data(), {t, lc.d, lc.c}));
+        if (train) {
+            layer->post_backward(TensorView::host(dx_next.data(), {t, lc.d, lc.c}),
+                                 TensorView::host(dx.data(), {t, lc.d, lc.c}),
+                                 TensorView::host(df.data(), {t, lc.c}));
+            layer->pre_backward(TensorView::host(df.data(), {t, lc.c}),
+                                TensorView::host(dx.data(), {t, lc.d, lc.c}));
+        }
+    };
+    try {
+        layer = std::make_unique<gomhc::HyperConnection>(lc.method, lc.d, lc.s, lc.c, 1);
+        step();  // warm-up
+    } catch (const std::exception &e) {
+        record_failure(state, name, r, e.what());
+        return;
+    }
+    const auto t0 = Clock::now();
+    for (auto _ : state) {
+        step();
+        benchmark::ClobberMemory();
+    }
+    const double seconds = seconds_since(t0);
+    const double k = double(layer->coefficient_count());
+    const double floats = train ? double(9 * dc + 5 * lc.c) : double(3 * dc + 2 * lc.c);
+    const double gemm_flops = 2.0 * double(dc) * k * (train ? 3.0 : 1.0);
+    set_counters(state, r, double(t), double(t) * floats * sizeof(float), double(t) * gemm_flops,
+                 seconds, triad_bandwidth(), fma_peak());
+    state.counters["ms"] = seconds / double(state.iterations()) * 1e3;
+    r.label = fixed(seconds / double(state.iterations()) * 1e3, 2) + " ms/call";
+    record(name, r);
+}
+
+void register_layer_benchmarks() {
+    using gomhc::Method;
+    const int64_t tokens = 4096, c = 768;
+    std::vector<std::pair<int, int>> shapes = {{4, 1}, {4, 2}, {4, 3}, {8, 2}};
+    for (Method m : gomhc::all_methods()) {
+        for (auto [d, s] : shapes) {
+            if (m == Method::residual) {
+                if (d != 4 || s != 1) {
+                    continue;
+                }
+                d = 1;  // the plain residual has one stream
+            }
+            // Only go and go-kron depend on s: the others run once per d.
+            if (m != Method::go && m != Method::go_kron && m != Method::residual && s != 2) {
+                continue;
+            }
+            try {
+                gomhc::check_method_shape(m, d, s);
+            } catch (const gomhc::Error &) {
+                continue;  // e.g. mhc-lite at d = 8 (8! logits) is not benchmarked
+            }
+            if (m == Method::mhc_lite && d > 5) {
+                continue;
+            }
+            for (bool train : {false, true}) {
+                LayerCase lc{m, d, s, tokens, c};
+                const std::string name = "layer/" + gomhc::method_name(m) +
+                                         (train ? "/train/" : "/forward/") + layer_shape(lc);
+                benchmark::RegisterBenchmark(
+                    name.c_str(),
+                    [lc, train, name](benchmark::State &st) { bm_layer(st, lc, train, name); })
+                    ->UseRealTime()
+                    ->Unit(benchmark::kMillisecond);
+            }
+        }
+    }
+}
+
 void register_all() {
     const int threads = kernel_threads();
 
@@ -1128,6 +1237,8 @@ void register_all() {
                 ->Unit(benchmark::kMicrosecond);
         }
     }
+
+    register_layer_benchmarks();
 
     bool cuda = false;
     try {

@@ -78,7 +78,10 @@ endfunction()
 # line per variant, and kernel_headers.inc including every generated header.
 function(gomhc_write_kernel_registry DIR)
     set(ops cayley_forward cayley_backward orthostochastic_forward orthostochastic_backward
-            stream_read_forward stream_read_backward stream_write_forward stream_write_backward)
+            stream_read_forward stream_read_backward stream_write_forward stream_write_backward
+            coefficients_forward coefficients_backward accumulate sinkhorn_forward
+            sinkhorn_backward permutation_mix_forward permutation_mix_backward kromhc_forward
+            kromhc_backward kronecker_forward kronecker_backward)
     set(headers "")
     foreach (op IN LISTS ops)
         get_property(entries GLOBAL PROPERTY GOMHC_KERNELS_${op})

@@ -91,6 +91,102 @@ struct StreamWriteBackwardStages {
     bool fixed_d;
 };
 
+// Coefficient path forward: `coefficient(k, t)` holds z = x' W^T for k < K
+// and 1/rms(x) at k = K, built from `lanes` (vector_width partial dot products
+// per coefficient), `lanes_tail` (features past the last full vector) and the
+// per-token `inverse_rms` (from `square_lanes` / `square_tail`). The outputs
+// are cheap pointwise functions of it, except y, which reads X again.
+struct CoefficientsForwardStages {
+    Func coefficient, lanes, lanes_tail, square_lanes, square_tail, inverse_rms;
+    Func y, y_sum, h_pre, h_post, logits, z, inv_rms;
+    RDom full_vectors, tail, streams;
+    Var c, j, k, t, lane;
+};
+
+// Coefficient path backward (with the read's backward): `dh_pre` (a dot product
+// of dy with each stream), the gradient `g` of the pre-activation z, `du` =
+// g / rms, `gz` = sum_k g z; dx adds the product `dx_product` = du W and the
+// norm and read terms; dw adds `dw_sum`, the sum over blocks of tokens of
+// `dw_block` = sum_t du x; db and da are small sums.
+struct CoefficientsBackwardStages {
+    Func dh_pre, dh_pre_sum, activation_grad, g, du, gz, gz_sum;
+    Func dx, dx_product, dw, dw_sum, dw_block, db, db_sum, da, da_sum;
+    RDom features, coefficients, in_block, blocks, tokens, token_coefficients;
+    Var c, j, k, t, i, b;
+};
+
+struct AccumulateStages {
+    Func sum;
+    Var i;
+};
+
+// Sinkhorn (mHC baseline): `logits_t` is the logits token innermost; `scan`
+// holds each potential's running (max, sum of exponentials) over the `steps`
+// RDom (q, node, iteration); `potential` reads the potentials off it. The
+// backward's `adjoint` is scattered over the `reverse` scan, and `dl_sum`
+// collects dL over `iters`.
+struct SinkhornForwardStages {
+    Func h, logits_t, scan, potential;
+    RDom steps;
+    Var t, m, k, col, row;
+};
+
+struct SinkhornBackwardStages {
+    Func dlogits, dl_sum, dh_t, weighted, adjoint, logits_t, scan, potential;
+    RDom steps, reverse, iters;
+    Var t, m, k, col, row;
+};
+
+// mHC-lite: the softmax over the permutation logits (`largest`, `exponential`,
+// `total`, summed over `all`); the forward's `mixed` adds each weight into the
+// cells its permutation selects; the backward reads dH along each permutation
+// (`picked`) and removes the weighted mean.
+struct PermutationMixWeights {
+    Func largest, exponential, total;
+    RDom all;
+};
+
+struct PermutationMixForwardStages {
+    Func h, mixed, w;
+    PermutationMixWeights weights;
+    RDom perms;
+    Var col, row, t;
+};
+
+struct PermutationMixBackwardStages {
+    Func dlogits, picked, mean, w;
+    PermutationMixWeights weights;
+    RDom rows;
+    Var k, t;
+};
+
+// KromHC: `factor` t_l = sigmoid(logit_l); the forward multiplies one 2 x 2
+// factor entry per level into `product`; the backward sums dH times the
+// product of the other levels (`others`) into `level_sum`.
+struct KromhcForwardStages {
+    Func h, product, factor;
+    RDom levels;
+    Var col, row, t, l;
+};
+
+struct KromhcBackwardStages {
+    Func dlogits, level_sum, others, factor;
+    RDom levels, cells;
+    Var col, row, t, l;
+};
+
+// Kronecker product H = H1 (x) H2 and its adjoint sums.
+struct KroneckerForwardStages {
+    Func h;
+    Var col, row, t;
+};
+
+struct KroneckerBackwardStages {
+    Func dh1, dh2, dh1_sum, dh2_sum;
+    RDom inner, outer;
+    Var col, row, t;
+};
+
 // Base for every gomhc generator: the shared schedule knobs as
 // GeneratorParams, and the choice between the CPU and CUDA schedule.
 template<typename T>

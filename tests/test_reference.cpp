@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "gomhc_reference.h"
+#include "layer_reference.h"
 
 namespace ref = gomhc::reference;
 using ref::Vec;
@@ -307,4 +308,359 @@ TEST_CASE("stream write: forward by hand, backward vs finite differences") {
         CHECK(ref::normwise_error(g.dh_post, fd_post) < 1e-8);
         CHECK(ref::normwise_error(g.df, fd_f) < 1e-8);
     }
+}
+
+// ---------------------------------------------------------------------------
+// The residual mixers and the hyper-connection layer (layer_reference.h).
+
+namespace {
+
+using ref::MixerMethod;
+
+double sigmoid(double v) { return 1.0 / (1.0 + std::exp(-v)); }
+
+}  // namespace
+
+TEST_CASE("mixer methods: names, logit counts, accepted shapes, go-kron split") {
+    const auto methods = ref::all_mixer_methods();
+    REQUIRE(methods.size() == 7);
+    const char *expected[] = {"residual", "hc", "mhc", "mhc-lite", "kromhc", "go", "go-kron"};
+    for (size_t i = 0; i < methods.size(); ++i) {
+        CHECK(ref::mixer_method_name(methods[i]) == expected[i]);
+        CHECK(ref::parse_mixer_method(expected[i]) == methods[i]);
+    }
+    CHECK_THROWS(ref::parse_mixer_method("mhc_lite"));
+    CHECK_THROWS(ref::parse_mixer_method(""));
+
+    CHECK(ref::mixer_logit_count(MixerMethod::residual, 1, 1) == 0);
+    CHECK(ref::mixer_logit_count(MixerMethod::hc, 3, 1) == 9);
+    CHECK(ref::mixer_logit_count(MixerMethod::mhc, 5, 2) == 25);  // s is ignored
+    CHECK(ref::mixer_logit_count(MixerMethod::mhc_lite, 4, 1) == 24);
+    CHECK(ref::mixer_logit_count(MixerMethod::mhc_lite, 8, 1) == 40320);
+    CHECK(ref::mixer_logit_count(MixerMethod::kromhc, 1, 1) == 0);
+    CHECK(ref::mixer_logit_count(MixerMethod::kromhc, 8, 3) == 3);
+    CHECK(ref::mixer_logit_count(MixerMethod::go, 4, 2) == 28);
+    CHECK(ref::mixer_logit_count(MixerMethod::go_kron, 4, 2) == 6 + 6);
+    CHECK(ref::mixer_logit_count(MixerMethod::go_kron, 6, 1) == 1 + 3);
+    CHECK(ref::mixer_logit_count(MixerMethod::go_kron, 12, 2) == 15 + 28);
+
+    CHECK_FALSE(ref::mixer_shape_ok(MixerMethod::residual, 2, 1));
+    CHECK_FALSE(ref::mixer_shape_ok(MixerMethod::mhc_lite, 9, 1));
+    CHECK_FALSE(ref::mixer_shape_ok(MixerMethod::kromhc, 3, 1));
+    CHECK_FALSE(ref::mixer_shape_ok(MixerMethod::kromhc, 12, 1));
+    CHECK_FALSE(ref::mixer_shape_ok(MixerMethod::go_kron, 5, 1));
+    CHECK_FALSE(ref::mixer_shape_ok(MixerMethod::go_kron, 2, 1));
+    CHECK_FALSE(ref::mixer_shape_ok(MixerMethod::go, 33, 2));
+    CHECK_FALSE(ref::mixer_shape_ok(MixerMethod::go, 4, 0));
+    CHECK(ref::mixer_shape_ok(MixerMethod::go, 32, 2));
+    CHECK(ref::mixer_shape_ok(MixerMethod::mhc_lite, 8, 1));
+    CHECK_THROWS(ref::mixer_logit_count(MixerMethod::kromhc, 6, 1));
+
+    // d1 = the largest divisor of d with 2 <= d1 <= sqrt(d).
+    const std::tuple<int, int, int> splits[] = {{4, 2, 2},  {6, 2, 3},  {8, 2, 4},  {9, 3, 3},
+                                                {12, 3, 4}, {16, 4, 4}, {18, 3, 6}, {64, 8, 8}};
+    for (auto [d, d1, d2] : splits) {
+        CAPTURE(d);
+        int a = 0, b = 0;
+        ref::go_kron_factors(d, &a, &b);
+        CHECK(a == d1);
+        CHECK(b == d2);
+    }
+    int a = 0, b = 0;
+    CHECK_THROWS(ref::go_kron_factors(7, &a, &b));
+    CHECK_THROWS(ref::go_kron_factors(3, &a, &b));
+}
+
+TEST_CASE("mixer worked values: residual, hc, kromhc, mhc-lite") {
+    CHECK(ref::mixer_forward(MixerMethod::residual, 2, 1, 1, Vec{}) == Vec{1.0, 1.0});
+
+    // hc returns the logits as they are.
+    const Vec l{0.3, -2, 7, 0.1};
+    CHECK(ref::mixer_forward(MixerMethod::hc, 1, 2, 1, l) == l);
+
+    // kromhc d=2, logit 0: t = 1/2, all entries 1/2.
+    CHECK(ref::max_abs_error(ref::mixer_forward(MixerMethod::kromhc, 1, 2, 1, Vec{0.0}),
+                             Vec{0.5, 0.5, 0.5, 0.5}) == 0.0);
+    // kromhc d=4: B_0 on the most significant bit of the row/column index.
+    const double l0 = 1.3, l1 = -0.4, t0 = sigmoid(l0), t1 = sigmoid(l1);
+    const Vec h4 = ref::mixer_forward(MixerMethod::kromhc, 1, 4, 1, Vec{l0, l1});
+    CHECK(h4[0 * 4 + 0] == doctest::Approx(t0 * t1));
+    CHECK(h4[0 * 4 + 1] == doctest::Approx(t0 * (1 - t1)));  // bit 0 differs: B_1
+    CHECK(h4[0 * 4 + 2] == doctest::Approx((1 - t0) * t1));  // bit 1 differs: B_0
+    CHECK(h4[2 * 4 + 1] == doctest::Approx((1 - t0) * (1 - t1)));
+    CHECK(h4[3 * 4 + 3] == doctest::Approx(t0 * t1));
+    CHECK(ref::mixer_forward(MixerMethod::kromhc, 1, 1, 1, Vec{}) == Vec{1.0});
+
+    // mhc-lite d=2, logits (0, 0): identity and swap weighted 1/2 each.
+    CHECK(ref::max_abs_error(ref::mixer_forward(MixerMethod::mhc_lite, 1, 2, 1, Vec{0.0, 0.0}),
+                             Vec{0.5, 0.5, 0.5, 0.5}) < 1e-15);
+    // Lexicographic order for d=3: 012 021 102 120 201 210.
+    const auto perms = ref::permutations_lex(3);
+    REQUIRE(perms.size() == 6);
+    CHECK(perms[0] == std::vector<int>{0, 1, 2});
+    CHECK(perms[1] == std::vector<int>{0, 2, 1});
+    CHECK(perms[3] == std::vector<int>{1, 2, 0});
+    CHECK(perms[5] == std::vector<int>{2, 1, 0});
+    CHECK(ref::permutations_lex(5).size() == 120);
+    // All the weight on permutation 3 (1 2 0): H[0][1] = H[1][2] = H[2][0] = 1.
+    const Vec h3 = ref::mixer_forward(MixerMethod::mhc_lite, 1, 3, 1, Vec{0, 0, 0, 200, 0, 0});
+    CHECK(ref::max_abs_error(h3, Vec{0, 1, 0, 0, 0, 1, 1, 0, 0}) < 1e-15);
+    // Weights (w_k) = softmax(logits) are spread as H[i][perm_k[i]] += w_k.
+    const Vec lw{0.2, -1, 0.5, 0.1, -0.3, 0.9};
+    Vec w(6);
+    double z = 0;
+    for (int k = 0; k < 6; ++k) {
+        z += std::exp(lw[size_t(k)]);
+    }
+    for (int k = 0; k < 6; ++k) {
+        w[size_t(k)] = std::exp(lw[size_t(k)]) / z;
+    }
+    const Vec hw = ref::mixer_forward(MixerMethod::mhc_lite, 1, 3, 1, lw);
+    CHECK(hw[0 * 3 + 0] == doctest::Approx(w[0] + w[1]));
+    CHECK(hw[1 * 3 + 0] == doctest::Approx(w[2] + w[4]));  // 102, 201
+    CHECK(hw[2 * 3 + 1] == doctest::Approx(w[1] + w[4]));  // 021, 201
+}
+
+TEST_CASE("mhc: log-domain Sinkhorn, 20 iterations") {
+    // The log of a positive doubly stochastic matrix is a fixed point: the
+    // first row and column normalisations change nothing.
+    const Vec p{0.2, 0.5, 0.3, 0.45, 0.15, 0.4, 0.35, 0.35, 0.3};
+    REQUIRE(ref::max_row_sum_error(1, 3, p) < 1e-15);
+    REQUIRE(ref::max_col_sum_error(1, 3, p) < 1e-15);
+    Vec lp = p;
+    for (double &v : lp) {
+        v = std::log(v);
+    }
+    CHECK(ref::max_abs_error(ref::mixer_forward(MixerMethod::mhc, 1, 3, 1, lp), p) < 1e-14);
+
+    // One iteration by hand, d=2, L = [[0, 1], [2, 0]]: columns exact.
+    const Vec l{0, 1, 2, 0};
+    const Vec h1 = ref::sinkhorn(2, l.data(), 1);
+    const double f0 = -std::log(1 + std::exp(1.0)), f1 = -std::log(std::exp(2.0) + 1);
+    const double g0 = -std::log(std::exp(f0) + std::exp(2 + f1));
+    CHECK(h1[0] == doctest::Approx(std::exp(f0 + g0)));
+    CHECK(h1[2] == doctest::Approx(std::exp(2 + f1 + g0)));
+    CHECK(ref::max_col_sum_error(1, 2, h1) < 1e-15);
+
+    ref::Rng rng(21);
+    for (int d : {2, 3, 4, 8}) {
+        CAPTURE(d);
+        const int64_t tokens = 64;
+        const Vec l1 = rng.normal_vec(size_t(tokens * d * d), 1.0);
+        const Vec l10 = rng.normal_vec(size_t(tokens * d * d), 10.0);
+        const Vec h = ref::mixer_forward(MixerMethod::mhc, tokens, d, 1, l10);
+        CHECK(ref::min_entry(h) >= 0.0);
+        // Columns are normalised last: exact. Rows are not, and at sigma = 10
+        // twenty iterations leave them far from 1 even in float64.
+        CHECK(ref::max_col_sum_error(tokens, d, h) < 1e-12);
+        CHECK(ref::max_row_sum_error(tokens, d, h) > 1e-3);
+        // ... which more iterations would cure: the iteration, not float64, is the limit.
+        Vec many;
+        for (int64_t t = 0; t < tokens; ++t) {
+            const Vec ht = ref::sinkhorn(d, l1.data() + t * d * d, 2000);
+            many.insert(many.end(), ht.begin(), ht.end());
+        }
+        CHECK(ref::max_row_sum_error(tokens, d, many) < 1e-9);
+
+        // Rows are normalised first (from g = 0), so adding a constant to a
+        // row of L changes nothing at all, even after finitely many iterations.
+        Vec shifted = l1;
+        for (int64_t t = 0; t < tokens; ++t) {
+            for (int j = 0; j < d; ++j) {
+                shifted[size_t(t * d * d + 1 * d + j)] += 3.0;  // row 1
+            }
+        }
+        CHECK(ref::max_abs_error(ref::mixer_forward(MixerMethod::mhc, tokens, d, 1, shifted),
+                                 ref::mixer_forward(MixerMethod::mhc, tokens, d, 1, l1)) < 1e-12);
+    }
+}
+
+TEST_CASE("go and go-kron mixers are the Cayley/projection pipeline and its Kronecker product") {
+    ref::Rng rng(22);
+    for (auto [d, s] : {std::pair<int, int>{2, 1}, {3, 2}, {4, 2}, {5, 1}}) {
+        CAPTURE(d);
+        CAPTURE(s);
+        const int64_t tokens = 3;
+        const Vec p = rng.normal_vec(size_t(tokens * ref::pair_count(d * s)), 1.0);
+        const Vec expected =
+            ref::orthostochastic_forward(tokens, d, s, ref::cayley_forward(tokens, d * s, p));
+        CHECK(ref::mixer_forward(MixerMethod::go, tokens, d, s, p) == expected);
+    }
+    for (auto [d, s] : {std::pair<int, int>{4, 1}, {4, 2}, {6, 1}, {6, 2}, {9, 1}, {8, 2}}) {
+        CAPTURE(d);
+        CAPTURE(s);
+        int d1 = 0, d2 = 0;
+        ref::go_kron_factors(d, &d1, &d2);
+        const int64_t p1 = ref::pair_count(d1 * s), p2 = ref::pair_count(d2 * s);
+        const Vec l = rng.normal_vec(size_t(p1 + p2), 1.0);
+        const Vec h1 =
+            ref::mixer_forward(MixerMethod::go, 1, d1, s, Vec(l.begin(), l.begin() + p1));
+        const Vec h2 = ref::mixer_forward(MixerMethod::go, 1, d2, s, Vec(l.begin() + p1, l.end()));
+        const Vec h = ref::mixer_forward(MixerMethod::go_kron, 1, d, s, l);
+        double err = 0.0;
+        for (int i = 0; i < d; ++i) {
+            for (int j = 0; j < d; ++j) {
+                const double e =
+                    h1[size_t((i / d2) * d1 + j / d2)] * h2[size_t((i % d2) * d2 + j % d2)];
+                err = std::max(err, std::fabs(h[size_t(i * d + j)] - e));
+            }
+        }
+        CHECK(err == 0.0);
+    }
+}
+
+TEST_CASE("the exact mixers are doubly stochastic in float64 at every logit scale") {
+    ref::Rng rng(23);
+    const std::tuple<MixerMethod, int, int> cases[] = {
+        {MixerMethod::go, 4, 2},       {MixerMethod::go, 5, 3},
+        {MixerMethod::mhc_lite, 3, 1}, {MixerMethod::mhc_lite, 5, 1},
+        {MixerMethod::kromhc, 2, 1},   {MixerMethod::kromhc, 16, 1},
+        {MixerMethod::go_kron, 6, 2},  {MixerMethod::go_kron, 16, 2},
+        {MixerMethod::residual, 1, 1}};
+    for (auto [method, d, s] : cases) {
+        for (double sigma : {0.01, 1.0, 10.0, 100.0}) {
+            CAPTURE(ref::mixer_method_name(method));
+            CAPTURE(d);
+            CAPTURE(sigma);
+            const int64_t tokens = 5;
+            const Vec l =
+                rng.normal_vec(size_t(tokens * ref::mixer_logit_count(method, d, s)), sigma);
+            const Vec h = ref::mixer_forward(method, tokens, d, s, l);
+            CHECK(ref::max_row_sum_error(tokens, d, h) < 1e-12);
+            CHECK(ref::max_col_sum_error(tokens, d, h) < 1e-12);
+            CHECK(ref::min_entry(h) >= 0.0);
+        }
+    }
+}
+
+TEST_CASE("layer: parameter layout") {
+    const ref::LayerShape go{MixerMethod::go, 4, 2, 5};
+    const auto lay = ref::layer_param_layout(go);
+    CHECK(lay.k == 8 + 28);
+    CHECK(lay.w == 0);
+    CHECK(lay.b == 36 * 20);
+    CHECK(lay.a_pre == 36 * 20 + 36);
+    CHECK(lay.a_post == lay.a_pre + 1);
+    CHECK(lay.a_res == lay.a_pre + 2);
+    CHECK(lay.count == 36 * 20 + 36 + 3);
+    CHECK(ref::layer_param_count({MixerMethod::residual, 1, 1, 7}) == 0);
+    CHECK(ref::layer_coefficient_count({MixerMethod::kromhc, 8, 1, 3}) == 16 + 3);
+    CHECK_THROWS(ref::layer_param_count({MixerMethod::residual, 2, 1, 7}));
+}
+
+TEST_CASE("layer: residual is y = x, x_next = x + f") {
+    ref::Rng rng(24);
+    const ref::LayerShape shape{MixerMethod::residual, 1, 1, 5};
+    const Vec x = rng.normal_vec(15, 1.0), f = rng.normal_vec(15, 1.0);
+    const auto fw = ref::layer_forward(shape, 3, Vec{}, x, f);
+    CHECK(fw.y == x);
+    for (size_t i = 0; i < x.size(); ++i) {
+        CHECK(fw.x_next[i] == x[i] + f[i]);
+    }
+    CHECK(fw.h_res == Vec{1, 1, 1});
+    // F = identity: x_next = 2x.
+    const auto id = ref::layer_forward_identity(shape, 3, Vec{}, x);
+    for (size_t i = 0; i < x.size(); ++i) {
+        CHECK(id.x_next[i] == 2 * x[i]);
+    }
+}
+
+TEST_CASE("layer: hand-worked hc layer, d=2, C=2") {
+    // K = 2d + d*d = 8 coefficients, W [8][4], b [8], a_pre, a_post, a_res.
+    const ref::LayerShape shape{MixerMethod::hc, 2, 1, 2};
+    const auto lay = ref::layer_param_layout(shape);
+    Vec p(size_t(lay.count), 0.0);
+    // x = [[3, 4], [0, 0]]: mean square 25/4, x' = x / sqrt(6.25 + 1e-6).
+    const Vec x{3, 4, 0, 0};
+    const double rms = std::sqrt(6.25 + 1e-6);
+    p[size_t(lay.w + 0 * 4 + 0)] = 1.0;  // z_0 = x'_0
+    p[size_t(lay.w + 3 * 4 + 1)] = 2.0;  // z_3 = 2 x'_1 (H_post[1])
+    p[size_t(lay.w + 5 * 4 + 0)] = 1.0;  // z_5 = x'_0 (H_res[0][1])
+    const Vec b{0.5, -1.0, 0.0, 0.25, 1.0, 0.2, 0.3, 0.9};
+    std::copy(b.begin(), b.end(), p.begin() + lay.b);
+    p[size_t(lay.a_pre)] = 2.0;
+    p[size_t(lay.a_post)] = 3.0;
+    p[size_t(lay.a_res)] = -1.0;
+    const Vec f{10, -1};
+    const auto fw = ref::layer_forward(shape, 1, p, x, f);
+
+    const Vec h_pre{sigmoid(2.0 * 3 / rms + 0.5), sigmoid(-1.0)};
+    const Vec h_post{2 * sigmoid(0.0), 2 * sigmoid(3.0 * 8 / rms + 0.25)};
+    const Vec h_res{1.0, -3 / rms + 0.2, 0.3, 0.9};
+    CHECK(ref::max_abs_error(fw.x_norm, Vec{3 / rms, 4 / rms, 0, 0}) < 1e-15);
+    CHECK(ref::max_abs_error(fw.h_pre, h_pre) < 1e-15);
+    CHECK(ref::max_abs_error(fw.h_post, h_post) < 1e-15);
+    CHECK(ref::max_abs_error(fw.h_res, h_res) < 1e-15);
+    // y = h_pre[0] x[0] + h_pre[1] x[1]
+    CHECK(ref::max_abs_error(fw.y, Vec{3 * h_pre[0], 4 * h_pre[0]}) < 1e-15);
+    // x_next[i] = sum_j h_res[i][j] x[j] + h_post[i] f
+    const Vec x_next{3 + h_post[0] * 10, 4 - h_post[0], h_res[2] * 3 + h_post[1] * 10,
+                     h_res[2] * 4 - h_post[1]};
+    CHECK(ref::max_abs_error(fw.x_next, x_next) < 1e-14);
+    // The eps is inside the square root: it matters only for a tiny x.
+    const Vec tiny{1e-4, 0, 0, 0};
+    CHECK(ref::layer_forward(shape, 1, p, tiny, f).x_norm[0] ==
+          doctest::Approx(1e-4 / std::sqrt(0.25e-8 + 1e-6)));
+}
+
+TEST_CASE("layer: coefficients are invariant to the scale of x (RMSNorm)") {
+    ref::Rng rng(25);
+    for (MixerMethod m : {MixerMethod::go, MixerMethod::mhc, MixerMethod::kromhc}) {
+        const ref::LayerShape shape{m, 4, 2, 3};
+        const Vec p = rng.normal_vec(size_t(ref::layer_param_count(shape)), 0.5);
+        const Vec x = rng.normal_vec(24, 1.0), f = rng.normal_vec(6, 1.0);
+        Vec x3 = x;
+        for (double &v : x3) {
+            v *= 3.0;
+        }
+        const auto a = ref::layer_forward(shape, 2, p, x, f);
+        const auto b = ref::layer_forward(shape, 2, p, x3, f);
+        CHECK(ref::max_abs_error(a.h_pre, b.h_pre) < 1e-6);
+        CHECK(ref::max_abs_error(a.h_post, b.h_post) < 1e-6);
+        CHECK(ref::max_abs_error(a.h_res, b.h_res) < 1e-6);
+    }
+}
+
+TEST_CASE("layer: the finite-difference losses agree with the stream-mixing backward") {
+    // Pieces whose gradient the plain stream backward gives: df, and (for hc,
+    // whose logits are H_res) db_res = dH_res, db_post = dH_post * H_post (1 - H_post/2),
+    // db_pre = dH_pre * H_pre (1 - H_pre).
+    ref::Rng rng(26);
+    const ref::LayerShape shape{MixerMethod::hc, 3, 1, 4};
+    const int64_t tokens = 2, d = 3, c = 4;
+    const auto lay = ref::layer_param_layout(shape);
+    Vec p = rng.normal_vec(size_t(lay.count), 0.3);
+    const Vec x = rng.normal_vec(size_t(tokens * d * c), 1.0);
+    const Vec f = rng.normal_vec(size_t(tokens * c), 1.0);
+    const Vec g = rng.normal_vec(size_t(tokens * d * c), 1.0);
+    const Vec gy = rng.normal_vec(size_t(tokens * c), 1.0);
+
+    const auto fw = ref::layer_forward(shape, tokens, p, x, f);
+    const auto sw = ref::stream_write_backward(tokens, int(d), c, x, fw.h_res, fw.h_post, f, g);
+    const auto sr = ref::stream_read_backward(tokens, int(d), c, x, fw.h_pre, gy);
+    auto loss = [&](const Vec &pv, const Vec &fv) {
+        return ref::layer_loss(shape, tokens, pv, x, fv, g, gy);
+    };
+    const Vec fd_f = ref::numeric_gradient([&](const Vec &v) { return loss(p, v); }, f);
+    CHECK(ref::normwise_error(fd_f, sw.df) < 1e-8);
+
+    const Vec fd_p = ref::numeric_gradient([&](const Vec &v) { return loss(v, f); }, p);
+    Vec db(size_t(lay.k), 0.0);
+    for (int64_t t = 0; t < tokens; ++t) {
+        for (int64_t j = 0; j < d; ++j) {
+            const double hp = fw.h_pre[size_t(t * d + j)], hq = fw.h_post[size_t(t * d + j)];
+            db[size_t(j)] += sr.dh_pre[size_t(t * d + j)] * hp * (1 - hp);
+            db[size_t(d + j)] += sw.dh_post[size_t(t * d + j)] * hq * (1 - hq / 2);
+        }
+        for (int64_t r = 0; r < d * d; ++r) {
+            db[size_t(2 * d + r)] += sw.dh_res[size_t(t * d * d + r)];
+        }
+    }
+    CHECK(ref::normwise_error(Vec(fd_p.begin() + lay.b, fd_p.begin() + lay.b + lay.k), db) < 1e-8);
+
+    // F = identity: the loss is the independent-f loss at f = y, and its x
+    // gradient adds the path through y.
+    const Vec y = fw.y;
+    CHECK(ref::layer_loss_identity(shape, tokens, p, x, g) ==
+          doctest::Approx(ref::layer_loss(shape, tokens, p, x, y, g, Vec{})).epsilon(1e-14));
 }

@@ -50,6 +50,37 @@ int gomhc_stream_write_backward(int64_t tokens, int d, int64_t c, const float *x
                                 const float *dx_next, float *dx, float *dh_res,
                                 float *dh_post, float *df);
 
+/* The hyper-connection layer (see gomhc/gomhc.hpp, class HyperConnection, for
+ * the mathematics). method is one of "residual", "hc", "mhc", "mhc-lite",
+ * "kromhc", "go", "go-kron". Shapes: x, dx, x_next, dx_next [T][d][C];
+ * y, dy, f, df [T][C].
+ *
+ * Parameters (and gradients, same order), K = 2d + K_res coefficients:
+ *   W [K][d*C] row-major, then b [K], then a_pre, a_post, a_res.
+ *   Coefficient k < d feeds H_pre, d <= k < 2d feeds H_post, the rest are the
+ *   method's residual logits (K_res: hc, mhc d*d; mhc-lite d!; kromhc log2 d;
+ *   go n(n-1)/2; go-kron the sum over its two factors). residual has none.
+ *
+ * Call order: pre, post, then optionally post_backward, pre_backward, with the
+ * same tokens. pre/post keep pointers to x and f for the backward: keep them
+ * alive and unchanged until then. post_backward overwrites dx and df;
+ * pre_backward adds into dx. Both add into the gradients. */
+typedef struct gomhc_layer gomhc_layer;
+
+int gomhc_layer_create(const char *method, int d, int s, int64_t c, uint64_t seed,
+                       gomhc_layer **out);
+void gomhc_layer_destroy(gomhc_layer *layer);
+int64_t gomhc_layer_num_params(const gomhc_layer *layer);
+float *gomhc_layer_params(gomhc_layer *layer);
+float *gomhc_layer_grads(gomhc_layer *layer);
+int gomhc_layer_zero_grads(gomhc_layer *layer);
+int gomhc_layer_pre(gomhc_layer *layer, int64_t tokens, const float *x, float *y);
+int gomhc_layer_post(gomhc_layer *layer, int64_t tokens, const float *x, const float *f,
+                     float *x_next);
+int gomhc_layer_post_backward(gomhc_layer *layer, int64_t tokens, const float *dx_next,
+                              float *dx, float *df);
+int gomhc_layer_pre_backward(gomhc_layer *layer, int64_t tokens, const float *dy, float *dx);
+
 /* The message of the last failed call on this thread ("" if none). */
 const char *gomhc_last_error(void);
 

@@ -190,3 +190,115 @@ int gomhc_stream_write_backward(int64_t tokens, int d, int64_t c, const float *x
 const char *gomhc_last_error(void) { return last_error.c_str(); }
 
 }  // extern "C"
+
+struct gomhc_layer {
+    gomhc::HyperConnection layer;
+};
+
+namespace {
+
+void require_layer(const gomhc_layer *layer, const char *function) {
+    require(layer != nullptr, function, "'layer' is a null pointer");
+}
+
+void require_tokens(const char *function, int64_t tokens) {
+    require(tokens >= 1, function, "tokens = " + std::to_string(tokens) + ", expected >= 1");
+}
+
+}  // namespace
+
+extern "C" {
+
+int gomhc_layer_create(const char *method, int d, int s, int64_t c, uint64_t seed,
+                       gomhc_layer **out) {
+    return guarded([&] {
+        const char *fn = "gomhc_layer_create";
+        require_pointer(out, fn, "out");
+        *out = nullptr;
+        require_pointer(method, fn, "method");
+        gomhc::Method m;
+        try {
+            m = gomhc::parse_method(method);
+            gomhc::check_method_shape(m, d, s);
+        } catch (const gomhc::Error &e) {
+            throw InvalidArgument{std::string(fn) + ": " + e.what()};
+        }
+        require(c >= 1, fn, "c = " + std::to_string(c) + ", expected >= 1");
+        *out = new gomhc_layer{gomhc::HyperConnection(m, d, s, c, seed)};
+    });
+}
+
+void gomhc_layer_destroy(gomhc_layer *layer) { delete layer; }
+
+int64_t gomhc_layer_num_params(const gomhc_layer *layer) {
+    return layer ? const_cast<gomhc_layer *>(layer)->layer.num_params() : -1;
+}
+
+float *gomhc_layer_params(gomhc_layer *layer) { return layer ? layer->layer.params() : nullptr; }
+
+float *gomhc_layer_grads(gomhc_layer *layer) { return layer ? layer->layer.grads() : nullptr; }
+
+int gomhc_layer_zero_grads(gomhc_layer *layer) {
+    return guarded([&] {
+        require_layer(layer, "gomhc_layer_zero_grads");
+        layer->layer.zero_grads();
+    });
+}
+
+int gomhc_layer_pre(gomhc_layer *layer, int64_t tokens, const float *x, float *y) {
+    return guarded([&] {
+        const char *fn = "gomhc_layer_pre";
+        require_layer(layer, fn);
+        require_tokens(fn, tokens);
+        require_pointer(x, fn, "x");
+        require_pointer(y, fn, "y");
+        auto &l = layer->layer;
+        l.pre(TensorView::host(x, {tokens, l.d(), l.c()}), TensorView::host(y, {tokens, l.c()}));
+    });
+}
+
+int gomhc_layer_post(gomhc_layer *layer, int64_t tokens, const float *x, const float *f,
+                     float *x_next) {
+    return guarded([&] {
+        const char *fn = "gomhc_layer_post";
+        require_layer(layer, fn);
+        require_tokens(fn, tokens);
+        require_pointer(x, fn, "x");
+        require_pointer(f, fn, "f");
+        require_pointer(x_next, fn, "x_next");
+        auto &l = layer->layer;
+        l.post(TensorView::host(x, {tokens, l.d(), l.c()}), TensorView::host(f, {tokens, l.c()}),
+               TensorView::host(x_next, {tokens, l.d(), l.c()}));
+    });
+}
+
+int gomhc_layer_post_backward(gomhc_layer *layer, int64_t tokens, const float *dx_next, float *dx,
+                              float *df) {
+    return guarded([&] {
+        const char *fn = "gomhc_layer_post_backward";
+        require_layer(layer, fn);
+        require_tokens(fn, tokens);
+        require_pointer(dx_next, fn, "dx_next");
+        require_pointer(dx, fn, "dx");
+        require_pointer(df, fn, "df");
+        auto &l = layer->layer;
+        l.post_backward(TensorView::host(dx_next, {tokens, l.d(), l.c()}),
+                        TensorView::host(dx, {tokens, l.d(), l.c()}),
+                        TensorView::host(df, {tokens, l.c()}));
+    });
+}
+
+int gomhc_layer_pre_backward(gomhc_layer *layer, int64_t tokens, const float *dy, float *dx) {
+    return guarded([&] {
+        const char *fn = "gomhc_layer_pre_backward";
+        require_layer(layer, fn);
+        require_tokens(fn, tokens);
+        require_pointer(dy, fn, "dy");
+        require_pointer(dx, fn, "dx");
+        auto &l = layer->layer;
+        l.pre_backward(TensorView::host(dy, {tokens, l.c()}),
+                       TensorView::host(dx, {tokens, l.d(), l.c()}));
+    });
+}
+
+}  // extern "C"

@@ -9,6 +9,7 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
 #include <cstring>
 #include <mutex>
 
@@ -26,6 +27,24 @@ using CUdevice = int;
 using CUcontext = void *;
 using CUstream = void *;
 
+// The driver's CUDA_MEMCPY2D, spelled out so no CUDA header is needed.
+struct Memcpy2D {
+    size_t src_x_bytes, src_y;
+    int src_memory_type;
+    const void *src_host;
+    unsigned long long src_device;
+    void *src_array;
+    size_t src_pitch;
+    size_t dst_x_bytes, dst_y;
+    int dst_memory_type;
+    void *dst_host;
+    unsigned long long dst_device;
+    void *dst_array;
+    size_t dst_pitch;
+    size_t width_bytes, height;
+};
+constexpr int kMemoryTypeDevice = 2;  // CU_MEMORYTYPE_DEVICE
+
 struct Driver {
     CUresult (*cuInit)(unsigned) = nullptr;
     CUresult (*cuDeviceGetCount)(int *) = nullptr;
@@ -36,6 +55,11 @@ struct Driver {
     CUresult (*cuCtxSynchronize)() = nullptr;
     CUresult (*cuStreamSynchronize)(CUstream) = nullptr;
     CUresult (*cuMemsetD32Async)(unsigned long long, unsigned, size_t, CUstream) = nullptr;
+    CUresult (*cuMemAlloc)(unsigned long long *, size_t) = nullptr;
+    CUresult (*cuMemFree)(unsigned long long) = nullptr;
+    CUresult (*cuMemcpyHtoD)(unsigned long long, const void *, size_t) = nullptr;
+    CUresult (*cuMemcpyDtoH)(void *, unsigned long long, size_t) = nullptr;
+    CUresult (*cuMemcpy2DAsync)(const struct Memcpy2D *, CUstream) = nullptr;
     std::string unavailable;  // empty when the driver and a device are usable
     CUcontext primary = nullptr;
 };
@@ -74,7 +98,12 @@ const Driver &driver() {
                   load(library, "cuCtxPopCurrent_v2", d.cuCtxPopCurrent) &&
                   load(library, "cuCtxSynchronize", d.cuCtxSynchronize) &&
                   load(library, "cuStreamSynchronize", d.cuStreamSynchronize) &&
-                  load(library, "cuMemsetD32Async", d.cuMemsetD32Async);
+                  load(library, "cuMemsetD32Async", d.cuMemsetD32Async) &&
+                  load(library, "cuMemAlloc_v2", d.cuMemAlloc) &&
+                  load(library, "cuMemFree_v2", d.cuMemFree) &&
+                  load(library, "cuMemcpyHtoD_v2", d.cuMemcpyHtoD) &&
+                  load(library, "cuMemcpyDtoH_v2", d.cuMemcpyDtoH) &&
+                  load(library, "cuMemcpy2DAsync_v2", d.cuMemcpy2DAsync);
         if (!ok) {
             d.unavailable = "the CUDA driver libcuda.so.1 lacks a needed entry point";
             return d;
@@ -221,6 +250,59 @@ void cuda_fill(float *device_data, size_t count, float value) {
         return d.cuMemsetD32Async(reinterpret_cast<unsigned long long>(device_data), bits, count,
                                   stream);
     });
+}
+
+float *cuda_alloc(size_t count) {
+    require_cuda("gomhc::cuda_alloc");
+    unsigned long long pointer = 0;
+    with_context("cuMemAlloc", [&](const Driver &d) {
+        return d.cuMemAlloc(&pointer, std::max<size_t>(count, 1) * sizeof(float));
+    });
+    return reinterpret_cast<float *>(pointer);
+}
+
+void cuda_free(float *device_data) {
+    if (device_data && cuda_available()) {
+        const Driver &d = driver();
+        if (d.cuCtxPushCurrent(current_context()) == 0) {
+            d.cuMemFree(reinterpret_cast<unsigned long long>(device_data));
+            CUcontext previous = nullptr;
+            d.cuCtxPopCurrent(&previous);
+        }
+    }
+}
+
+void cuda_copy_to_device(float *device_data, const float *host_data, size_t count) {
+    require_cuda("gomhc::cuda_copy_to_device");
+    with_context("cuMemcpyHtoD", [&](const Driver &d) {
+        return d.cuMemcpyHtoD(reinterpret_cast<unsigned long long>(device_data), host_data,
+                              count * sizeof(float));
+    });
+}
+
+void cuda_copy_to_host(float *host_data, const float *device_data, size_t count) {
+    require_cuda("gomhc::cuda_copy_to_host");
+    with_context("cuMemcpyDtoH", [&](const Driver &d) {
+        return d.cuMemcpyDtoH(host_data, reinterpret_cast<unsigned long long>(device_data),
+                              count * sizeof(float));
+    });
+}
+
+void cuda_copy_rows(float *dst, size_t dst_pitch, const float *src, size_t src_pitch, size_t width,
+                    size_t rows) {
+    require_cuda("gomhc::cuda_copy_rows");
+    Memcpy2D copy{};
+    copy.src_memory_type = kMemoryTypeDevice;
+    copy.src_device = reinterpret_cast<unsigned long long>(src);
+    copy.src_pitch = src_pitch * sizeof(float);
+    copy.dst_memory_type = kMemoryTypeDevice;
+    copy.dst_device = reinterpret_cast<unsigned long long>(dst);
+    copy.dst_pitch = dst_pitch * sizeof(float);
+    copy.width_bytes = width * sizeof(float);
+    copy.height = rows;
+    CUstream stream = current_stream();
+    with_context("cuMemcpy2DAsync",
+                 [&](const Driver &d) { return d.cuMemcpy2DAsync(&copy, stream); });
 }
 
 }  // namespace detail

@@ -7,9 +7,10 @@
 #include "buffer_slice.h"
 #include "cuda_driver.h"
 #include "kernels.h"
+#include "op_support.h"
 
 namespace gomhc {
-namespace {
+namespace detail {
 
 // Halide reports a failed check through this handler; keep the text for the
 // exception instead of letting it go to stderr.
@@ -25,15 +26,6 @@ bool finite_checks = [] {
     return env && std::string(env) == "1";
 }();
 
-struct Arg {
-    const char *name;
-    const TensorView &view;
-    std::vector<int64_t> expected;
-    const char *layout;  // the expected shape in words, e.g. "[tokens][n][n]"
-    bool input;
-};
-
-// Checks shapes, pointers and devices; returns the device all args share.
 Device check_args(const std::string &op, std::initializer_list<Arg> args) {
     const Device device = args.begin()->view.device();
     for (const Arg &arg : args) {
@@ -97,17 +89,6 @@ int check_ds(const std::string &op, int d, int s) {
     return d * s;
 }
 
-// Runs `call(first, count)` over slices of tokens small enough for Halide's
-// 32-bit indexing, given the largest per-token element count of any tensor.
-template<typename Call>
-void for_token_slices(int64_t tokens, int64_t elements_per_token, Call call) {
-    const int64_t slice = std::max<int64_t>(
-        1, std::numeric_limits<int32_t>::max() / std::max<int64_t>(1, elements_per_token));
-    for (int64_t first = 0; first < tokens; first += slice) {
-        call(first, std::min(slice, tokens - first));
-    }
-}
-
 void check_kernel(const std::string &op, int result) {
     if (result != 0) {
         std::string message = halide_message.empty() ? "no message" : halide_message;
@@ -120,16 +101,9 @@ void check_kernel(const std::string &op, int result) {
     }
 }
 
-template<typename Fn>
-Fn require_variant(const std::string &op, kernels::Chosen<Fn> chosen, Device device) {
-    if (!chosen.fn) {
-        throw Error(op + ": this build has no " + (device == Device::cuda ? "CUDA" : "CPU") +
-                    " kernel for it");
-    }
-    return chosen.fn;
-}
+}  // namespace detail
 
-}  // namespace
+using namespace detail;
 
 std::string kernel_variant(int d, int s) {
     check_ds("gomhc::kernel_variant", d, s);

@@ -88,6 +88,126 @@ void stream_write_backward(const TensorView &x, const TensorView &h_res, const T
                            const TensorView &dh_res, const TensorView &dh_post,
                            const TensorView &df);
 
+// ---------------------------------------------------------------------------
+// Residual mixers: the ways of turning per-token logits into H_res [d][d].
+//
+//   residual  d = 1 only: X_next = X + F(X); no logits, no parameters.
+//   hc        K = d*d logits; H_res = the logits as a d x d matrix.
+//   mhc       K = d*d; Sinkhorn-Knopp of exp(logits) in the log domain:
+//             g = 0; 20 times: f_i = -LSE_j(L_ij + g_j), g_j = -LSE_i(L_ij + f_i);
+//             H_res = exp(L_ij + f_i + g_j) (columns sum to 1 exactly, rows nearly).
+//   mhc-lite  K = d!; w = softmax(logits) over the permutations of 0..d-1 in
+//             lexicographic order; H_res[i][perm_k[i]] += w_k. d <= 8.
+//   kromhc    d = 2^m, K = m; t_l = sigmoid(logit_l), B_l = [[t_l, 1-t_l], [1-t_l, t_l]];
+//             H_res = B_0 (x) B_1 (x) ... (x) B_{m-1}, B_0 on the most significant bit.
+//   go        K = n(n-1)/2, n = d*s; Cayley map then block Hadamard-square projection.
+//   go-kron   d = d1*d2 with d1 the largest divisor of d with 2 <= d1 <= sqrt(d) (d must
+//             be composite); H_res = H1 (x) H2, each a go mixer of size d1 (d2) with block
+//             size s. K = n1(n1-1)/2 + n2(n2-1)/2, factor 1's logits first.
+enum class Method { residual, hc, mhc, mhc_lite, kromhc, go, go_kron };
+
+// "residual", "hc", "mhc", "mhc-lite", "kromhc", "go", "go-kron".
+std::string method_name(Method method);
+// Throws gomhc::Error listing the valid names for an unknown one.
+Method parse_method(const std::string &name);
+std::vector<Method> all_methods();
+// Throws gomhc::Error naming the problem if the method cannot take (d, s):
+// residual with d != 1, mhc-lite with d > 8, kromhc with d not a power of 2,
+// go-kron with a prime d, s < 1, n > kMaxN. Methods other than go and go-kron
+// ignore s (it must still be >= 1).
+void check_method_shape(Method method, int d, int s);
+// Residual logits per token, K in the table above.
+int64_t residual_logit_count(Method method, int d, int s);
+// The documented starting point of the residual logits (near, not at, the
+// identity mixer so H_res can learn): hc I + N(0, 0.01^2); mhc 0 on the diagonal
+// and -4 off it, + N(0, 0.01^2); mhc-lite log-weights giving the identity
+// permutation weight 0.95, + N(0, 0.01^2); kromhc logit(0.95) + N(0, 0.01^2); go and
+// go-kron N(0, 0.1^2). Deterministic for a seed.
+std::vector<float> initial_residual_logits(Method method, int d, int s, uint64_t seed);
+
+// One method's mixer over a batch of tokens: logits [T][K] -> h_res [T][d][d],
+// and back. It owns the workspace the backward needs (Q for go, the factors
+// for go-kron), in the memory of the tensors it is given.
+class Mixer {
+public:
+    Mixer(Method method, int d, int s);
+    ~Mixer();
+    Mixer(Mixer &&) noexcept;
+    Mixer &operator=(Mixer &&) noexcept;
+
+    Method method() const;
+    int d() const;
+    int s() const;
+    int64_t logit_count() const;  // K
+
+    // h_res [T][d][d] from logits [T][K]; remembers what backward needs.
+    void forward(const TensorView &logits, const TensorView &h_res);
+    // dlogits [T][K] (overwritten) from dh_res [T][d][d], for the last forward's
+    // logits (same T and device, else gomhc::Error).
+    void backward(const TensorView &dh_res, const TensorView &dlogits);
+
+private:
+    struct State;
+    std::unique_ptr<State> state_;
+};
+
+// ---------------------------------------------------------------------------
+// The hyper-connection layer (SPEC section 1) around a sub-layer F:
+//   pre:  X [T][d][C] -> y [T][C] = sum_j H_pre[j] X[j], the input of F
+//   post: X, f = F(y) [T][C] -> X_next [T][d][C] = H_res X + H_post^T f
+// with per-token coefficients from x' = RMSNorm(vec(X)) (eps = 1e-6, no gain):
+//   z = x' W^T (W [K][d*C], K = 2d + residual_logit_count)
+//   H_pre  = sigmoid(a_pre * z[0:d] + b[0:d])
+//   H_post = 2 sigmoid(a_post * z[d:2d] + b[d:2d])
+//   logits = a_res * z[2d:K] + b[2d:K]   -> the method's mixer -> H_res
+// Parameters, one flat float array: W [K][d*C] row-major, then b [K], then
+// (a_pre, a_post, a_res); gradients in the same order. The residual method has
+// no parameters: y = X, X_next = X + f.
+// Initialisation (seeded): W ~ N(0, 1/(d*C)), a = 0.01, b_pre = logit(min(1/d, 1/2))
+// (H_pre = 1/d), b_post = 0 (H_post = 1), b_res = initial_residual_logits.
+//
+// Calls go pre, post, post_backward, pre_backward; forward-only use repeats
+// pre, post. Each backward uses the activations of the last pre/post, which
+// keep views of x and f (not copies): keep them alive and unchanged until the
+// backward calls. A call out of order or with another T throws gomhc::Error.
+// post_backward overwrites dx and df; pre_backward adds into dx; both add
+// into the gradients.
+class HyperConnection {
+public:
+    HyperConnection(Method method, int d, int s, int64_t c, uint64_t seed,
+                    Device device = Device::host);
+    ~HyperConnection();
+    HyperConnection(HyperConnection &&) noexcept;
+    HyperConnection &operator=(HyperConnection &&) noexcept;
+
+    Method method() const;
+    int d() const;
+    int s() const;
+    int64_t c() const;
+    Device device() const;
+    int64_t coefficient_count() const;  // K = 2d + residual logits (0 for residual)
+
+    int64_t num_params() const;
+    float *params();  // host or CUDA memory, as device()
+    float *grads();
+    void zero_grads();
+
+    void pre(const TensorView &x, const TensorView &y);
+    void post(const TensorView &x, const TensorView &f, const TensorView &x_next);
+    void post_backward(const TensorView &dx_next, const TensorView &dx, const TensorView &df);
+    void pre_backward(const TensorView &dy, const TensorView &dx);
+
+    // The coefficients of the last pre/post, [T][d], [T][d], [T][d][d], in
+    // the layer's memory (host or CUDA); valid until the next pre.
+    TensorView h_pre() const;
+    TensorView h_post() const;
+    TensorView h_res() const;
+
+private:
+    struct State;
+    std::unique_ptr<State> state_;
+};
+
 // Debug aid: when enabled, every call scans its host inputs and throws
 // naming the argument and index of the first NaN or infinity. Off by default
 // (it reads every input once more); GOMHC_CHECK_FINITE=1 turns it on too.

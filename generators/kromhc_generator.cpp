@@ -1,0 +1,116 @@
+// KromHC's residual mixer (SPEC section 3): a Kronecker product of m = log2 d
+// doubly stochastic 2 x 2 factors B_l = [[t_l, 1 - t_l], [1 - t_l, t_l]],
+// t_l = sigmoid(logit_l), B_0 acting on the most significant bit:
+//   H[i][j] = prod_l (bit_l(i) == bit_l(j) ? t_l : 1 - t_l)
+// Backward, without dividing by a factor (t_l can round to 0 or 1):
+//   dlogit_l = t_l (1 - t_l) sum_ij dH[i][j] (same bit ? 1 : -1) prod_{l' != l} factor_l'
+#include "common.h"
+#include "schedules/kromhc_cpu.h"
+#include "schedules/kromhc_cuda.h"
+#include "stages.h"
+
+namespace gomhc {
+namespace {
+
+constexpr int kEstimateLevels = 2;  // d = 4
+
+Expr sigmoid(Expr v) { return 1.0f / (1.0f + exp(-v)); }
+
+// bit_l(i), level 0 being the most significant of m bits.
+Expr level_bit(Expr i, Expr l, Expr m) { return (i >> (m - 1 - l)) & 1; }
+
+// The entry (row, col) of factor l.
+Func factor_entries(const GeneratorInput<Buffer<float>> &logits, Var l, Var col, Var row, Var t) {
+    Expr m = logits.dim(0).extent();
+    Expr tl = sigmoid(logits(l, t));
+    Func factor("factor");
+    factor(l, col, row, t) = select(level_bit(row, l, m) == level_bit(col, l, m), tl, 1.0f - tl);
+    return factor;
+}
+
+class KromhcForward : public GomhcGenerator<KromhcForward> {
+public:
+    Input<int> d_runtime{"d_runtime", 2, 2, 64};
+    Input<Buffer<float>> logits{"logits", 2};  // (l, token), l < m = log2 d
+    Output<Buffer<float>> h{"h", 3};           // (col, row, token)
+
+    void generate() {
+        Var col("col"), row("row"), t("t"), l("l");
+        Func factor = factor_entries(logits, l, col, row, t);
+        RDom levels(0, logits.dim(0).extent(), "levels");
+        Func product("product");
+        product(col, row, t) = 1.0f;
+        product(col, row, t) *= factor(levels, col, row, t);
+        h(col, row, t) = product(col, row, t);
+
+        d_runtime.set_estimate(kEstimateStreams);
+        logits.set_estimates({{0, kEstimateLevels}, {0, kEstimateTokens}});
+        h.set_estimates({{0, kEstimateStreams}, {0, kEstimateStreams}, {0, kEstimateTokens}});
+        stages = KromhcForwardStages{h, product, factor, levels, col, row, t, l};
+    }
+
+    void schedule() {
+        if (!hand_scheduled()) {
+            return;
+        } else if (for_cuda()) {
+            schedule_kromhc_forward_cuda(stages, knobs());
+        } else {
+            schedule_kromhc_forward_cpu(stages, knobs());
+        }
+    }
+
+private:
+    KromhcForwardStages stages;
+};
+
+class KromhcBackward : public GomhcGenerator<KromhcBackward> {
+public:
+    Input<int> d_runtime{"d_runtime", 2, 2, 64};
+    Input<Buffer<float>> logits{"logits", 2};     // (l, token)
+    Input<Buffer<float>> dh{"dh", 3};             // (col, row, token)
+    Output<Buffer<float>> dlogits{"dlogits", 2};  // (l, token)
+
+    void generate() {
+        Var col("col"), row("row"), t("t"), l("l");
+        Expr m = logits.dim(0).extent();
+        Func factor = factor_entries(logits, l, col, row, t);
+        RDom levels(0, m, "levels");
+        Func others("others");  // product over the other levels
+        others(l, col, row, t) = 1.0f;
+        others(l, col, row, t) *= select(levels == l, 1.0f, factor(levels, col, row, t));
+        RDom cells(0, d_runtime, 0, d_runtime, "cells");
+        Expr same = level_bit(cells.y, l, m) == level_bit(cells.x, l, m);
+        Func level_sum("level_sum");
+        level_sum(l, t) = 0.0f;
+        level_sum(l, t) +=
+            dh(cells.x, cells.y, t) * select(same, 1.0f, -1.0f) * others(l, cells.x, cells.y, t);
+        Expr tl = sigmoid(logits(l, t));
+        dlogits(l, t) = tl * (1.0f - tl) * level_sum(l, t);
+
+        d_runtime.set_estimate(kEstimateStreams);
+        logits.set_estimates({{0, kEstimateLevels}, {0, kEstimateTokens}});
+        dh.set_estimates({{0, kEstimateStreams}, {0, kEstimateStreams}, {0, kEstimateTokens}});
+        dlogits.set_estimates({{0, kEstimateLevels}, {0, kEstimateTokens}});
+        stages =
+            KromhcBackwardStages{dlogits, level_sum, others, factor, levels, cells, col, row, t, l};
+    }
+
+    void schedule() {
+        if (!hand_scheduled()) {
+            return;
+        } else if (for_cuda()) {
+            schedule_kromhc_backward_cuda(stages, knobs());
+        } else {
+            schedule_kromhc_backward_cpu(stages, knobs());
+        }
+    }
+
+private:
+    KromhcBackwardStages stages;
+};
+
+}  // namespace
+}  // namespace gomhc
+
+HALIDE_REGISTER_GENERATOR(gomhc::KromhcForward, kromhc_forward)
+HALIDE_REGISTER_GENERATOR(gomhc::KromhcBackward, kromhc_backward)

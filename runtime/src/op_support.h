@@ -1,0 +1,56 @@
+// What every op of the runtime shares: argument checks with messages that
+// name the argument, the choice of kernel variant, and the token slicing
+// that keeps each kernel call within Halide's 32-bit indexing.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <initializer_list>
+#include <limits>
+#include <string>
+#include <vector>
+
+#include "gomhc/gomhc.hpp"
+#include "kernels.h"
+
+namespace gomhc::detail {
+
+struct Arg {
+    const char *name;
+    const TensorView &view;
+    std::vector<int64_t> expected;
+    const char *layout;  // the expected shape in words, e.g. "[tokens][n][n]"
+    bool input;
+};
+
+// Checks shapes, pointers and devices; returns the device all args share.
+Device check_args(const std::string &op, std::initializer_list<Arg> args);
+// The token count of `view`, which must have rank `rank` and >= 1 token.
+int64_t leading_tokens(const std::string &op, const char *name, const TensorView &view,
+                       size_t rank);
+// Checks d >= 1, s >= 1, n = d*s <= kMaxN; returns n.
+int check_ds(const std::string &op, int d, int s);
+// Throws gomhc::Error with Halide's message when a kernel returned nonzero.
+void check_kernel(const std::string &op, int result);
+
+// Runs `call(first, count)` over slices of tokens small enough for Halide's
+// 32-bit indexing, given the largest per-token element count of any tensor.
+template<typename Call>
+void for_token_slices(int64_t tokens, int64_t elements_per_token, Call call) {
+    const int64_t slice = std::max<int64_t>(
+        1, std::numeric_limits<int32_t>::max() / std::max<int64_t>(1, elements_per_token));
+    for (int64_t first = 0; first < tokens; first += slice) {
+        call(first, std::min(slice, tokens - first));
+    }
+}
+
+template<typename Fn>
+Fn require_variant(const std::string &op, kernels::Chosen<Fn> chosen, Device device) {
+    if (!chosen.fn) {
+        throw Error(op + ": this build has no " + (device == Device::cuda ? "CUDA" : "CPU") +
+                    " kernel for it");
+    }
+    return chosen.fn;
+}
+
+}  // namespace gomhc::detail

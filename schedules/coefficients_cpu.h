@@ -1,0 +1,107 @@
+// CPU schedule of the coefficient path.
+//
+// Its cost is two small GEMMs over the d*C-long rows of X (forward: z = x W^T;
+// backward: du W and the token sum du^T x). Each is register-tiled so that
+// one vector load feeds several FMAs: the forward keeps vector_width partial
+// sums per (token, coefficient) of a tile_tokens x tile_coefficients tile;
+// dx keeps a vector of features for tile_tokens tokens; dw keeps a vector of
+// features for tile_coefficients coefficients over a block of token_block
+// tokens. The
+// per-token pieces (1/rms, the activations, dH_pre) are small and computed
+// once, at root or per token tile.
+#pragma once
+
+#include "generators/stages.h"
+#include "schedules/stream_mixing_cpu.h"
+
+namespace gomhc {
+
+inline void schedule_coefficients_forward_cpu(CoefficientsForwardStages &s,
+                                              const ScheduleKnobs &knobs, int tile_tokens,
+                                              int tile_coefficients) {
+    Var t_task("t_task"), t_tile("t_tile"), k_tile("k_tile");
+    // Rounding the tiles up is safe: the algorithm clamps its reads, and the
+    // extra tokens and coefficients are never stored to an output.
+    s.coefficient.compute_root()
+        .split(s.t, t_task, s.t, knobs.tokens_per_task, TailStrategy::RoundUp)
+        .split(s.t, t_tile, s.t, tile_tokens, TailStrategy::RoundUp)
+        .split(s.k, k_tile, s.k, tile_coefficients, TailStrategy::RoundUp)
+        .reorder(s.k, s.t, k_tile, t_tile, t_task)
+        .parallel(t_task);
+
+    s.lanes.compute_at(s.coefficient, k_tile).vectorize(s.lane).unroll(s.k).unroll(s.t);
+    s.lanes.update()
+        .reorder(s.lane, s.k, s.t, s.full_vectors.x, s.full_vectors.y)
+        .vectorize(s.lane)
+        .unroll(s.k)
+        .unroll(s.t);
+    s.lanes_tail.compute_at(s.coefficient, k_tile);
+
+    // 1/rms once per token tile; its pass over the tile's rows also brings
+    // them into cache for the dot products.
+    s.inverse_rms.compute_at(s.coefficient, t_tile);
+    s.square_lanes.compute_at(s.coefficient, t_tile).vectorize(s.lane);
+    s.square_lanes.update()
+        .reorder(s.lane, s.t, s.full_vectors.x, s.full_vectors.y)
+        .vectorize(s.lane);
+    s.square_tail.compute_at(s.coefficient, t_tile);
+
+    cpu_token_tasks(s.y, s.t, knobs);
+    cpu_stream_sum(s.y, s.y_sum, s.c, s.streams, false, knobs);
+}
+
+inline void schedule_coefficients_backward_cpu(CoefficientsBackwardStages &s,
+                                               const ScheduleKnobs &knobs, int tile_tokens,
+                                               int tile_coefficients, int token_block) {
+    s.dh_pre.compute_root();
+    cpu_token_tasks(s.dh_pre, s.t, knobs);
+    cpu_feature_sum(s.dh_pre_sum, s.features, s.t, s.dh_pre, knobs);
+    s.activation_grad.compute_root();
+    s.g.compute_root();
+    s.du.compute_root();
+    s.gz.compute_root();
+    cpu_token_tasks(s.gz, s.t, knobs);
+    s.gz_sum.compute_at(s.gz, s.t);
+
+    // dx: a vector of features times tile_tokens tokens per register tile
+    // (fixed-size, so it stays in registers; the edge tiles read clamped).
+    Var t_tile("t_tile"), c_vector("c_vector");
+    cpu_token_tasks(s.dx, s.t, knobs);
+    s.dx.split(s.t, t_tile, s.t, tile_tokens, TailStrategy::GuardWithIf)
+        .split(s.c, c_vector, s.c, knobs.vector_width, TailStrategy::GuardWithIf)
+        .reorder(s.c, s.t, c_vector, s.j, t_tile)
+        .vectorize(s.c);
+    s.dx_product.compute_at(s.dx, c_vector)
+        .bound_extent(s.c, knobs.vector_width)
+        .bound_extent(s.t, tile_tokens)
+        .vectorize(s.c)
+        .unroll(s.t);
+    s.dx_product.update().reorder(s.c, s.t, s.coefficients.x).vectorize(s.c).unroll(s.t);
+
+    // dw: for each block of tokens (serially), per stream (in parallel) and
+    // feature vector, a tile of tile_coefficients coefficients accumulates the
+    // block in registers (dw_block) and is then added to dw_sum. A block's
+    // rows of X stay in cache across the coefficient tiles; walking all tokens
+    // of one feature column instead touches a new page per token.
+    Var k_tile("k_tile");
+    s.dw_sum.compute_root().vectorize(s.c, knobs.vector_width, TailStrategy::GuardWithIf);
+    s.dw_sum.update()
+        .split(s.c, c_vector, s.c, knobs.vector_width, TailStrategy::GuardWithIf)
+        .split(s.k, k_tile, s.k, tile_coefficients, TailStrategy::GuardWithIf)
+        .reorder(s.c, s.k, k_tile, c_vector, s.j, s.blocks.x)
+        .vectorize(s.c)
+        .unroll(s.k)
+        .parallel(s.j);
+    s.dw_block.compute_at(s.dw_sum, k_tile)
+        .bound_extent(s.c, knobs.vector_width)
+        .bound_extent(s.k, tile_coefficients)
+        .vectorize(s.c)
+        .unroll(s.k);
+    s.dw_block.update().reorder(s.c, s.k, s.in_block.x).vectorize(s.c).unroll(s.k);
+    s.dw.vectorize(s.c, knobs.vector_width, TailStrategy::GuardWithIf).parallel(s.k);
+
+    s.db_sum.compute_root();
+    s.da_sum.compute_root();
+}
+
+}  // namespace gomhc

@@ -1,0 +1,77 @@
+// CUDA schedule of the coefficient path.
+//
+// Plain and correct first: one thread per output element. A coefficient's
+// dot product runs in one thread (the threads of a warp take neighbouring
+// coefficients of one token, so X's loads are broadcasts); dx and dw take
+// a block of neighbouring features per token or coefficient, so their loads
+// coalesce, and walk the short axis (streams) serially. Every reduction stays
+// in one thread's registers.
+#pragma once
+
+#include <algorithm>
+#include <vector>
+
+#include "generators/stages.h"
+#include "schedules/stream_mixing_cuda.h"
+
+namespace gomhc {
+
+// One thread per element of f (its dimensions fused); returns the thread Var
+// so a reduction can be computed inside it.
+inline Var gpu_elements(Func f, const ScheduleKnobs &knobs) {
+    std::vector<Var> dims = f.args();
+    Var cell = dims[0];
+    for (size_t i = 1; i < dims.size(); i++) {
+        Var fused(cell.name() + "_" + dims[i].name());
+        f.fuse(cell, dims[i], fused);
+        cell = fused;
+    }
+    Var block("block"), thread("thread");
+    f.gpu_tile(cell, block, thread, knobs.gpu_threads, TailStrategy::GuardWithIf);
+    return thread;
+}
+
+inline void schedule_coefficients_forward_cuda(CoefficientsForwardStages &s,
+                                               const ScheduleKnobs &knobs) {
+    Var k_block("k_block"), t_block("t_block"), k_thread("k_thread"), t_thread("t_thread");
+    // A warp's worth of coefficients of a few tokens per block.
+    const int coefficient_threads = 32;
+    s.coefficient.compute_root().gpu_tile(
+        s.k, s.t, k_block, t_block, k_thread, t_thread, coefficient_threads,
+        std::max(1, knobs.gpu_threads / coefficient_threads), TailStrategy::GuardWithIf);
+    for (Func f : {s.lanes, s.lanes_tail, s.square_lanes, s.square_tail, s.inverse_rms}) {
+        f.compute_at(s.coefficient, k_thread);
+    }
+    for (Func f : {s.z, s.inv_rms, s.h_pre, s.h_post, s.logits}) {
+        gpu_elements(f, knobs);
+    }
+    gpu_feature_tiles(s.y, s.y_sum, s.c, s.t, s.streams, false, knobs);
+}
+
+inline void schedule_coefficients_backward_cuda(CoefficientsBackwardStages &s,
+                                                const ScheduleKnobs &knobs) {
+    for (Func f : {s.activation_grad, s.g, s.du}) {
+        f.compute_root();
+        gpu_elements(f, knobs);
+    }
+    // Each thread walks its reduction in registers.
+    s.dh_pre.compute_root();
+    s.dh_pre_sum.compute_at(s.dh_pre, gpu_elements(s.dh_pre, knobs));
+    s.gz.compute_root();
+    s.gz_sum.compute_at(s.gz, gpu_elements(s.gz, knobs));
+    s.db_sum.compute_at(s.db, gpu_elements(s.db, knobs));
+    s.da_sum.compute_at(s.da, gpu_elements(s.da, knobs));
+
+    Var c_block("c_block"), c_thread("c_thread"), o_block("o_block"), o_thread("o_thread");
+    s.dx.gpu_tile(s.c, s.t, c_block, o_block, c_thread, o_thread, knobs.gpu_threads,
+                  knobs.gpu_tokens, TailStrategy::GuardWithIf)
+        .reorder(s.j, c_thread, o_thread, c_block, o_block);
+    s.dx_product.compute_at(s.dx, s.j);
+    s.dw.gpu_tile(s.c, s.k, c_block, o_block, c_thread, o_thread, knobs.gpu_threads, 1,
+                  TailStrategy::GuardWithIf)
+        .reorder(s.j, c_thread, o_thread, c_block, o_block);
+    s.dw_sum.compute_at(s.dw, s.j);
+    s.dw_block.compute_at(s.dw, s.j);
+}
+
+}  // namespace gomhc
