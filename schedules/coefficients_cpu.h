@@ -83,21 +83,29 @@ inline void schedule_coefficients_backward_cpu(CoefficientsBackwardStages &s,
     // block in registers (dw_block) and is then added to dw_sum. A block's
     // rows of X stay in cache across the coefficient tiles; walking all tokens
     // of one feature column instead touches a new page per token.
-    Var k_tile("k_tile");
+    Var k_tile("k_tile"), c_pair("c_pair");
+    const int dw_features = 2 * knobs.vector_width;  // two vectors per tile
     s.dw_sum.compute_root().vectorize(s.c, knobs.vector_width, TailStrategy::GuardWithIf);
     s.dw_sum.update()
-        .split(s.c, c_vector, s.c, knobs.vector_width, TailStrategy::GuardWithIf)
+        .split(s.c, c_vector, s.c, dw_features, TailStrategy::GuardWithIf)
         .split(s.k, k_tile, s.k, tile_coefficients, TailStrategy::GuardWithIf)
         .reorder(s.c, s.k, k_tile, c_vector, s.j, s.blocks.x)
-        .vectorize(s.c)
+        .vectorize(s.c, knobs.vector_width)
         .unroll(s.k)
         .parallel(s.j);
     s.dw_block.compute_at(s.dw_sum, k_tile)
-        .bound_extent(s.c, knobs.vector_width)
+        .bound_extent(s.c, dw_features)
         .bound_extent(s.k, tile_coefficients)
+        .split(s.c, c_pair, s.c, knobs.vector_width)
         .vectorize(s.c)
+        .unroll(c_pair)
         .unroll(s.k);
-    s.dw_block.update().reorder(s.c, s.k, s.in_block.x).vectorize(s.c).unroll(s.k);
+    s.dw_block.update()
+        .split(s.c, c_pair, s.c, knobs.vector_width)
+        .reorder(s.c, c_pair, s.k, s.in_block.x)
+        .vectorize(s.c)
+        .unroll(c_pair)
+        .unroll(s.k);
     s.dw.vectorize(s.c, knobs.vector_width, TailStrategy::GuardWithIf).parallel(s.k);
 
     s.db_sum.compute_root();

@@ -3,13 +3,19 @@
 #include <iostream>
 
 #include "autotune/autotune.h"
+#include "spectrum/spectrum.h"
+#include "synth/synth.h"
 
 namespace {
 
 const char *kUsage =
     "usage: gomhc <command> [options]\n"
     "commands:\n"
-    "  autotune   search the kernels' schedules for this machine (gomhc autotune --help)\n";
+    "  autotune   search the kernels' schedules for this machine (gomhc autotune --help)\n"
+    "  synth      fit every method to the paper's synthetic stream-mixing task (gomhc synth "
+    "--help)\n"
+    "  spectrum   eigenvalues of sampled mixers against the Karpelevic region (gomhc spectrum "
+    "--help)\n";
 
 }  // namespace
 
@@ -21,6 +27,12 @@ int main(int argc, char **argv) {
     const std::string command = argv[1];
     if (command == "autotune") {
         return gomhc::autotune::autotune_main(argc - 1, argv + 1);
+    }
+    if (command == "synth") {
+        return gomhc::tools::synth::synth_main(argc - 1, argv + 1);
+    }
+    if (command == "spectrum") {
+        return gomhc::tools::spectrum::spectrum_main(argc - 1, argv + 1);
     }
     std::cerr << "gomhc: unknown command '" << command << "'\n" << kUsage;
     return 2;

@@ -1,0 +1,111 @@
+#include "common/cli.h"
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace gomhc::tools {
+
+namespace fs = std::filesystem;
+
+Arguments::Arguments(int argc, char **argv, const std::set<std::string> &flags) {
+    for (int i = 1; i < argc; i++) {
+        const std::string flag = argv[i];
+        if (flag == "--help" || flag == "-h") {
+            help_ = true;
+            continue;
+        }
+        if (!flags.count(flag)) throw UsageError("unknown option '" + flag + "'");
+        if (i + 1 >= argc) throw UsageError(flag + " needs a value");
+        if (values_.count(flag)) throw UsageError(flag + " given twice");
+        values_[flag] = argv[++i];
+    }
+}
+
+std::string Arguments::text(const std::string &flag, const std::string &fallback) const {
+    auto it = values_.find(flag);
+    return it == values_.end() ? fallback : it->second;
+}
+
+int64_t Arguments::integer(const std::string &flag, int64_t fallback, int64_t lo,
+                           int64_t hi) const {
+    auto it = values_.find(flag);
+    if (it == values_.end()) return fallback;
+    const std::string &value = it->second;
+    errno = 0;
+    char *end = nullptr;
+    const long long parsed = std::strtoll(value.c_str(), &end, 10);
+    if (value.empty() || !end || *end || errno || parsed < lo || parsed > hi) {
+        throw UsageError(flag + " wants an integer in [" + std::to_string(lo) + ", " +
+                         std::to_string(hi) + "], got '" + value + "'");
+    }
+    return parsed;
+}
+
+std::vector<std::string> split_list(const std::string &text, char separator) {
+    std::vector<std::string> items;
+    std::stringstream in(text);
+    std::string item;
+    while (std::getline(in, item, separator)) {
+        if (!item.empty()) items.push_back(item);
+    }
+    return items;
+}
+
+std::vector<MethodEntry> parse_method_list(const std::string &text, int default_s) {
+    std::vector<MethodEntry> out;
+    for (const std::string &item : split_list(text)) {
+        MethodEntry e;
+        const size_t colon = item.find(':');
+        e.name = item.substr(0, colon);
+        e.s = default_s;
+        if (colon != std::string::npos) {
+            const std::string s = item.substr(colon + 1);
+            char *end = nullptr;
+            errno = 0;
+            const long v = std::strtol(s.c_str(), &end, 10);
+            if (s.empty() || !end || *end || errno || v < 1 || v > 64) {
+                throw UsageError("bad block size in method '" + item +
+                                 "': expected NAME:S with S an integer in [1, 64]");
+            }
+            e.s = int(v);
+            e.s_given = true;
+        }
+        if (e.name.empty()) throw UsageError("empty method name in '" + text + "'");
+        out.push_back(e);
+    }
+    if (out.empty()) throw UsageError("empty method list '" + text + "'");
+    return out;
+}
+
+void prepare_output_dir(const fs::path &dir) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) {
+        throw std::runtime_error("cannot create output folder '" + dir.string() +
+                                 "': " + ec.message());
+    }
+    if (!fs::is_directory(dir)) {
+        throw std::runtime_error("output path '" + dir.string() + "' is not a folder");
+    }
+    const fs::path probe = dir / ".gomhc-write-test";
+    {
+        std::ofstream out(probe);
+        if (!out || !(out << "x") || !out.flush()) {
+            const int err = errno;
+            throw std::runtime_error("cannot write in output folder '" + dir.string() +
+                                     "': " + (err ? std::strerror(err) : "write failed"));
+        }
+    }
+    fs::remove(probe, ec);
+}
+
+std::string csv_number(double value) {
+    char buffer[64];
+    std::snprintf(buffer, sizeof buffer, "%.9g", value);
+    return buffer;
+}
+
+}  // namespace gomhc::tools

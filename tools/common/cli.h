@@ -1,0 +1,60 @@
+// Small helpers shared by the `gomhc` subcommands: "--flag value" parsing,
+// method lists such as "go,go:1,mhc", and output folders.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace gomhc::tools {
+
+// A bad command line: the subcommand prints the message and its usage and
+// exits with status 2.
+class UsageError : public std::invalid_argument {
+public:
+    using std::invalid_argument::invalid_argument;
+};
+
+// "--flag value" pairs (argv[0] is the subcommand's name). Every flag takes
+// a value; --help / -h sets help(). Unknown flags, a flag given twice and a
+// flag without its value are UsageErrors.
+class Arguments {
+public:
+    Arguments(int argc, char **argv, const std::set<std::string> &flags);
+
+    bool help() const { return help_; }
+    bool has(const std::string &flag) const { return values_.count(flag) > 0; }
+    std::string text(const std::string &flag, const std::string &fallback) const;
+    // An integer in [lo, hi]; UsageError naming the flag otherwise.
+    int64_t integer(const std::string &flag, int64_t fallback, int64_t lo, int64_t hi) const;
+
+private:
+    bool help_ = false;
+    std::map<std::string, std::string> values_;
+};
+
+// Comma-separated items, empty items dropped.
+std::vector<std::string> split_list(const std::string &text, char separator = ',');
+
+// One entry of a --methods list: "NAME" or "NAME:S" (S the block size, for go
+// and go-kron; other methods ignore it).
+struct MethodEntry {
+    std::string name;
+    int s = 1;
+    bool s_given = false;
+};
+// Parses "go,go:1,mhc"; an entry without ":S" gets default_s. UsageError on a
+// malformed entry (empty name, S not a positive integer).
+std::vector<MethodEntry> parse_method_list(const std::string &text, int default_s);
+// Creates dir (and parents) and checks that a file can be written in it;
+// throws std::runtime_error saying which folder and why otherwise.
+void prepare_output_dir(const std::filesystem::path &dir);
+
+// A number as CSV text: shortest round-trip form for doubles ("%.9g").
+std::string csv_number(double value);
+
+}  // namespace gomhc::tools

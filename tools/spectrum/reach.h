@@ -1,0 +1,23 @@
+// Helpers of the spectral-reach search of `gomhc spectrum`: a mixer H is
+// moved so that one of its eigenvalues approaches a target point w, by
+// gradient descent on log |det(H - w I)|^2 = sum_k log |lambda_k - w|^2
+// (whose steepest term is that of the eigenvalue nearest w).
+#pragma once
+
+#include <complex>
+#include <random>
+
+#include "spectrum/karpelevic.h"
+
+namespace gomhc::tools {
+
+// grad = d/dH log |det(H - w I)|^2 = 2 Re((H - w I)^{-T}) for the row-major
+// d x d matrix h. Returns false (grad untouched) if H - w I is singular to
+// working precision.
+bool log_det_gradient(int d, const float *h, std::complex<double> w, float *grad);
+
+// A point drawn uniformly from the region (from [-1, 1] where it has no
+// interior).
+std::complex<double> sample_region_point(const KarpelevicRegion &region, std::mt19937_64 &rng);
+
+}  // namespace gomhc::tools
