@@ -144,6 +144,13 @@ struct SinkhornBackwardStages {
 struct PermutationMixWeights {
     Func largest, exponential, total;
     RDom all;
+
+    // Computes the softmax (the weights `w` too) once per `at` of `parent`.
+    void compute_at(Func w, Func parent, Var at) {
+        for (Func f : {largest, exponential, total, w}) {
+            f.compute_at(parent, at);
+        }
+    }
 };
 
 struct PermutationMixForwardStages {

@@ -6,17 +6,11 @@
 
 namespace gomhc {
 
-inline void cpu_softmax_at(PermutationMixWeights &parts, Func w, Func parent, Var at) {
-    for (Func f : {parts.largest, parts.exponential, parts.total, w}) {
-        f.compute_at(parent, at);
-    }
-}
-
 inline void schedule_permutation_mix_forward_cpu(PermutationMixForwardStages &s,
                                                  const ScheduleKnobs &knobs) {
     Var t_task("t_task");
     s.h.split(s.t, t_task, s.t, knobs.tokens_per_task, TailStrategy::GuardWithIf).parallel(t_task);
-    cpu_softmax_at(s.weights, s.w, s.h, s.t);
+    s.weights.compute_at(s.w, s.h, s.t);
     s.mixed.compute_at(s.h, s.t);
 }
 
@@ -25,7 +19,7 @@ inline void schedule_permutation_mix_backward_cpu(PermutationMixBackwardStages &
     Var t_task("t_task");
     s.dlogits.split(s.t, t_task, s.t, knobs.tokens_per_task, TailStrategy::GuardWithIf)
         .parallel(t_task);
-    cpu_softmax_at(s.weights, s.w, s.dlogits, s.t);
+    s.weights.compute_at(s.w, s.dlogits, s.t);
     s.picked.compute_at(s.dlogits, s.t);
     s.mean.compute_at(s.dlogits, s.t);
 }

@@ -6,18 +6,12 @@
 
 namespace gomhc {
 
-inline void gpu_softmax_at(PermutationMixWeights &parts, Func w, Func parent, Var at) {
-    for (Func f : {parts.largest, parts.exponential, parts.total, w}) {
-        f.compute_at(parent, at);
-    }
-}
-
 inline void schedule_permutation_mix_forward_cuda(PermutationMixForwardStages &s,
                                                   const ScheduleKnobs &knobs) {
     Var block("block"), thread("thread");
     s.h.reorder(s.col, s.row, s.t)
         .gpu_tile(s.t, block, thread, knobs.gpu_threads, TailStrategy::GuardWithIf);
-    gpu_softmax_at(s.weights, s.w, s.h, thread);
+    s.weights.compute_at(s.w, s.h, thread);
     s.mixed.compute_at(s.h, thread);
 }
 
@@ -26,7 +20,7 @@ inline void schedule_permutation_mix_backward_cuda(PermutationMixBackwardStages 
     Var block("block"), thread("thread");
     s.dlogits.reorder(s.k, s.t).gpu_tile(s.t, block, thread, knobs.gpu_threads,
                                          TailStrategy::GuardWithIf);
-    gpu_softmax_at(s.weights, s.w, s.dlogits, thread);
+    s.weights.compute_at(s.w, s.dlogits, thread);
     s.picked.compute_at(s.dlogits, thread);
     s.mean.compute_at(s.dlogits, thread);
 }

@@ -14,7 +14,7 @@ function(run_gomhc expect_code output_var)
     set(${output_var} "${out}${err}" PARENT_SCOPE)
 endfunction()
 
-run_gomhc(0 out spectrum --out "${WORK}/d4" --d 4 --samples 4000 --search 100
+run_gomhc(0 out spectrum --out "${WORK}/d4" --d 4 --samples 8000 --search 100
           --methods go,go:1,kromhc --seed 1)
 message(STATUS "${out}")
 

@@ -12,6 +12,7 @@
 
 #include "common/adam.h"
 #include "common/cli.h"
+#include "common/method_list.h"
 #include "gomhc/gomhc.hpp"
 #include "plot/gnuplot.h"
 #include "spectrum/eigenvalues.h"
@@ -26,6 +27,9 @@ namespace fs = std::filesystem;
 constexpr int64_t kDefaultSamples = 20000;
 constexpr int64_t kDefaultSearch = 100;
 constexpr double kSearchLr = 0.05;
+// The most logits (samples x K) one method may hold: with gradients and Adam's
+// moments that is about 1.3 GB. mhc-lite has K = d! logits per mixer.
+constexpr int64_t kMaxLogits = int64_t(1) << 26;
 constexpr int kGridCells = 200;
 constexpr int64_t kPlotSamples = 5000;  // per method, in eigenvalues.csv and the figure
 const char *kDefaultMethods = "go,go:1,kromhc,mhc,mhc-lite";
@@ -45,7 +49,8 @@ const char *kUsage =
     "centres lie inside Theta_d that hold at least one final eigenvalue (for d = 2,\n"
     "where Theta_2 = [-1,1], the 200 intervals of [-1,1]).\n"
     "  --methods  comma-separated NAME or NAME:S (S the block size of go and go-kron,\n"
-    "             default --s); with the default list, methods that cannot take --d\n"
+    "             default --s); with the default list, methods that cannot take --d,\n"
+    "             or whose logits (samples x K) pass 2^26 (mhc-lite, K = d!, at d >= 8),\n"
     "             are skipped with a note.\n"
     "Writes DIR/coverage.csv (method,d,s,coverage; s is 1 for methods without a\n"
     "block size), DIR/eigenvalues.csv (the first 5000 mixers' eigenvalues per\n"
@@ -74,11 +79,7 @@ struct Family {
     std::vector<std::complex<double>> shown;  // for the figure
 };
 
-std::string label(const Family &f) {
-    return f.method == Method::go || f.method == Method::go_kron
-               ? f.name + " s=" + std::to_string(f.s)
-               : f.name;
-}
+std::string label(const Family &f) { return method_label({f.method, f.name, f.s}); }
 
 void write_file(const fs::path &path, const std::string &text) {
     std::ofstream out(path);
@@ -224,37 +225,25 @@ int spectrum_main(int argc, char **argv) {
     }
 
     std::vector<Family> families;
-    std::set<std::pair<std::string, int>> seen;
-    for (const MethodEntry &entry : entries) {
-        Family f;
-        try {
-            f.method = parse_method(entry.name);
-        } catch (const Error &e) {
-            std::cerr << "gomhc spectrum: " << e.what() << "\n" << synopsis();
-            return 2;
-        }
-        f.name = method_name(f.method);
-        f.s = f.method == Method::go || f.method == Method::go_kron ? entry.s : 1;
-        try {
-            check_method_shape(f.method, d, f.s);
-        } catch (const Error &e) {
-            if (default_methods) {
-                std::cout << "note: skipping " << label(f) << " at d = " << d << ": " << e.what()
-                          << "\n";
-                continue;
+    try {
+        const auto too_many = [&](const ResolvedMethod &m) -> std::string {
+            const int64_t logits = residual_logit_count(m.method, d, m.s);
+            if (logits <= kMaxLogits / samples) {
+                return "";
             }
-            std::cerr << "gomhc spectrum: " << label(f) << " cannot run at d = " << d << ": "
-                      << e.what() << "\n";
-            return 2;
+            return std::to_string(logits) + " logits per mixer, too many for " +
+                   std::to_string(samples) + " samples (at most " + std::to_string(kMaxLogits) +
+                   " logits in all; ask for fewer --samples)";
+        };
+        for (const ResolvedMethod &m : resolve_methods(entries, d, default_methods, too_many)) {
+            Family f;
+            f.method = m.method;
+            f.name = m.name;
+            f.s = m.s;
+            families.push_back(f);
         }
-        if (!seen.insert({f.name, f.s}).second) {
-            std::cerr << "gomhc spectrum: " << label(f) << " is listed twice in --methods\n";
-            return 2;
-        }
-        families.push_back(f);
-    }
-    if (families.empty()) {
-        std::cerr << "gomhc spectrum: no method can run at d = " << d << "\n";
+    } catch (const UsageError &e) {
+        std::cerr << "gomhc spectrum: " << e.what() << "\n" << synopsis();
         return 2;
     }
     try {
