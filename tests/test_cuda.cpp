@@ -204,6 +204,62 @@ TEST_CASE("cuda: stream mixing vs reference and finite differences") {
     check_stream_write(b, 2, 3, 5, seed++, true);
 }
 
+// The layer and the mixers on CUDA memory against the same calls on the
+// host: same seed, same inputs; every output and gradient must agree.
+TEST_CASE("cuda: HyperConnection (and so each Mixer) matches the host for every method") {
+    if (!cuda_ready()) {
+        return;
+    }
+    using gomhc::Method;
+    const std::tuple<Method, int, int> cases[] = {
+        {Method::residual, 1, 1}, {Method::hc, 4, 1},     {Method::mhc, 4, 1},
+        {Method::mhc_lite, 3, 1}, {Method::kromhc, 4, 1}, {Method::go, 4, 2},
+        {Method::go, 3, 1},       {Method::go_kron, 4, 2}};
+    const int64_t tokens = 37, c = 20;
+    uint64_t seed = 5400;
+    for (auto [method, d, s] : cases) {
+        CAPTURE(gomhc::method_name(method));
+        ref::Rng rng(seed++);
+        const Vec x = ref::to_double(ref::to_float(rng.normal_vec(size_t(tokens * d * c), 1.0)));
+        const Vec f = ref::to_double(ref::to_float(rng.normal_vec(size_t(tokens * c), 1.0)));
+        const Vec g = ref::to_double(ref::to_float(rng.normal_vec(size_t(tokens * d * c), 1.0)));
+        const Vec gy = ref::to_double(ref::to_float(rng.normal_vec(size_t(tokens * c), 1.0)));
+        HostBackend hb;
+        CudaBackend cb;
+        Vec results[2][4];  // per backend: x_next, dx, df, grads
+        Backend *backends[2] = {&hb, &cb};
+        for (int which = 0; which < 2; which++) {
+            Backend &b = *backends[which];
+            gomhc::HyperConnection layer(method, d, s, c, 7,
+                                         which ? gomhc::Device::cuda : gomhc::Device::host);
+            const auto vx = b.input(x, {tokens, d, c}), vf = b.input(f, {tokens, c});
+            const auto vg = b.input(g, {tokens, d, c}), vgy = b.input(gy, {tokens, c});
+            const auto y = b.output({tokens, c}), x_next = b.output({tokens, d, c});
+            const auto dx = b.output({tokens, d, c}), df = b.output({tokens, c});
+            layer.pre(vx, y);
+            layer.post(vx, vf, x_next);
+            layer.post_backward(vg, dx, df);
+            layer.pre_backward(vgy, dx);
+            results[which][0] = b.download(x_next);
+            results[which][1] = b.download(dx);
+            results[which][2] = b.download(df);
+            if (layer.num_params() > 0) {
+                const gomhc::TensorView grads =
+                    which ? gomhc::TensorView::cuda(static_cast<const float *>(layer.grads()),
+                                                    {layer.num_params()})
+                          : gomhc::TensorView::host(static_cast<const float *>(layer.grads()),
+                                                    {layer.num_params()});
+                results[which][3] = b.download(grads);
+            }
+        }
+        for (int k = 0; k < 4; k++) {
+            CAPTURE(k);
+            CHECK(ref::max_abs_error(results[1][k], results[0][k]) <=
+                  1e-4 * std::max(1.0, ref::max_abs(results[0][k])));
+        }
+    }
+}
+
 // Runs every case; where no GPU is usable the device checks skipped
 // themselves, so the suite exits 77 for CTest to report it as skipped (after
 // the cases that need no GPU have passed).
