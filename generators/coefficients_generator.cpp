@@ -166,7 +166,7 @@ private:
 class CoefficientsBackward : public GomhcGenerator<CoefficientsBackward> {
 public:
     // Register tiles: tokens per dx tile; coefficients and tokens per dw block.
-    GeneratorParam<int> tile_tokens{"tile_tokens", 8};
+    GeneratorParam<int> tile_tokens{"tile_tokens", 4};
     GeneratorParam<int> tile_coefficients{"tile_coefficients", 4};
     GeneratorParam<int> token_block{"token_block", 64};
 

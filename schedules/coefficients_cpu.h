@@ -63,27 +63,37 @@ inline void schedule_coefficients_backward_cpu(CoefficientsBackwardStages &s,
     cpu_token_tasks(s.gz, s.t, knobs);
     s.gz_sum.compute_at(s.gz, s.t);
 
-    // dx: a vector of features times tile_tokens tokens per register tile
+    // dx: two vectors of features times tile_tokens tokens per register tile
     // (fixed-size, so it stays in registers; the edge tiles read clamped).
-    Var t_tile("t_tile"), c_vector("c_vector");
+    // Each loaded vector of W then feeds tile_tokens FMAs, each broadcast du
+    // two.
+    Var t_tile("t_tile"), c_vector("c_vector"), c_pair("c_pair");
+    const int dx_features = 2 * knobs.vector_width;
     cpu_token_tasks(s.dx, s.t, knobs);
     s.dx.split(s.t, t_tile, s.t, tile_tokens, TailStrategy::GuardWithIf)
-        .split(s.c, c_vector, s.c, knobs.vector_width, TailStrategy::GuardWithIf)
+        .split(s.c, c_vector, s.c, dx_features, TailStrategy::GuardWithIf)
         .reorder(s.c, s.t, c_vector, s.j, t_tile)
-        .vectorize(s.c);
+        .vectorize(s.c, knobs.vector_width);
     s.dx_product.compute_at(s.dx, c_vector)
-        .bound_extent(s.c, knobs.vector_width)
+        .bound_extent(s.c, dx_features)
         .bound_extent(s.t, tile_tokens)
+        .split(s.c, c_pair, s.c, knobs.vector_width)
         .vectorize(s.c)
+        .unroll(c_pair)
         .unroll(s.t);
-    s.dx_product.update().reorder(s.c, s.t, s.coefficients.x).vectorize(s.c).unroll(s.t);
+    s.dx_product.update()
+        .split(s.c, c_pair, s.c, knobs.vector_width)
+        .reorder(s.c, c_pair, s.t, s.coefficients.x)
+        .vectorize(s.c)
+        .unroll(c_pair)
+        .unroll(s.t);
 
     // dw: for each block of tokens (serially), per stream (in parallel) and
     // feature vector, a tile of tile_coefficients coefficients accumulates the
     // block in registers (dw_block) and is then added to dw_sum. A block's
     // rows of X stay in cache across the coefficient tiles; walking all tokens
     // of one feature column instead touches a new page per token.
-    Var k_tile("k_tile"), c_pair("c_pair");
+    Var k_tile("k_tile");
     const int dw_features = 2 * knobs.vector_width;  // two vectors per tile
     s.dw_sum.compute_root().vectorize(s.c, knobs.vector_width, TailStrategy::GuardWithIf);
     s.dw_sum.update()
