@@ -50,6 +50,26 @@ inline void schedule_coefficients_forward_cpu(CoefficientsForwardStages &s,
     cpu_stream_sum(s.y, s.y_sum, s.c, s.streams, false, knobs);
 }
 
+// A register tile of `features` (two vectors) by `tile` along `other`, with
+// reduction `r` innermost-but-one: the tile has a fixed size (bound_extent),
+// so it stays in registers, and each loaded vector feeds `tile` FMAs.
+inline void cpu_register_tile(Func f, Var c, Var other, RVar r, int features, int tile,
+                              const ScheduleKnobs &knobs) {
+    Var c_pair("c_pair");
+    f.bound_extent(c, features)
+        .bound_extent(other, tile)
+        .split(c, c_pair, c, knobs.vector_width)
+        .vectorize(c)
+        .unroll(c_pair)
+        .unroll(other);
+    f.update()
+        .split(c, c_pair, c, knobs.vector_width)
+        .reorder(c, c_pair, other, r)
+        .vectorize(c)
+        .unroll(c_pair)
+        .unroll(other);
+}
+
 inline void schedule_coefficients_backward_cpu(CoefficientsBackwardStages &s,
                                                const ScheduleKnobs &knobs, int tile_tokens,
                                                int tile_coefficients, int token_block) {
@@ -67,26 +87,15 @@ inline void schedule_coefficients_backward_cpu(CoefficientsBackwardStages &s,
     // (fixed-size, so it stays in registers; the edge tiles read clamped).
     // Each loaded vector of W then feeds tile_tokens FMAs, each broadcast du
     // two.
-    Var t_tile("t_tile"), c_vector("c_vector"), c_pair("c_pair");
+    Var t_tile("t_tile"), c_vector("c_vector");
     const int dx_features = 2 * knobs.vector_width;
     cpu_token_tasks(s.dx, s.t, knobs);
     s.dx.split(s.t, t_tile, s.t, tile_tokens, TailStrategy::GuardWithIf)
         .split(s.c, c_vector, s.c, dx_features, TailStrategy::GuardWithIf)
         .reorder(s.c, s.t, c_vector, s.j, t_tile)
         .vectorize(s.c, knobs.vector_width);
-    s.dx_product.compute_at(s.dx, c_vector)
-        .bound_extent(s.c, dx_features)
-        .bound_extent(s.t, tile_tokens)
-        .split(s.c, c_pair, s.c, knobs.vector_width)
-        .vectorize(s.c)
-        .unroll(c_pair)
-        .unroll(s.t);
-    s.dx_product.update()
-        .split(s.c, c_pair, s.c, knobs.vector_width)
-        .reorder(s.c, c_pair, s.t, s.coefficients.x)
-        .vectorize(s.c)
-        .unroll(c_pair)
-        .unroll(s.t);
+    s.dx_product.compute_at(s.dx, c_vector);
+    cpu_register_tile(s.dx_product, s.c, s.t, s.coefficients.x, dx_features, tile_tokens, knobs);
 
     // dw: for each block of tokens (serially), per stream (in parallel) and
     // feature vector, a tile of tile_coefficients coefficients accumulates the
@@ -103,19 +112,8 @@ inline void schedule_coefficients_backward_cpu(CoefficientsBackwardStages &s,
         .vectorize(s.c, knobs.vector_width)
         .unroll(s.k)
         .parallel(s.j);
-    s.dw_block.compute_at(s.dw_sum, k_tile)
-        .bound_extent(s.c, dw_features)
-        .bound_extent(s.k, tile_coefficients)
-        .split(s.c, c_pair, s.c, knobs.vector_width)
-        .vectorize(s.c)
-        .unroll(c_pair)
-        .unroll(s.k);
-    s.dw_block.update()
-        .split(s.c, c_pair, s.c, knobs.vector_width)
-        .reorder(s.c, c_pair, s.k, s.in_block.x)
-        .vectorize(s.c)
-        .unroll(c_pair)
-        .unroll(s.k);
+    s.dw_block.compute_at(s.dw_sum, k_tile);
+    cpu_register_tile(s.dw_block, s.c, s.k, s.in_block.x, dw_features, tile_coefficients, knobs);
     s.dw.vectorize(s.c, knobs.vector_width, TailStrategy::GuardWithIf).parallel(s.k);
 
     s.db_sum.compute_root();

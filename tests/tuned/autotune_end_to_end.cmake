@@ -5,14 +5,7 @@ cmake_minimum_required(VERSION 3.22)
 include("${CMAKE_CURRENT_LIST_DIR}/../../cmake/GomhcTuned.cmake")
 file(REMOVE_RECURSE "${WORK}")
 
-function(run_gomhc expect_code output_var)
-    execute_process(COMMAND "${GOMHC}" ${ARGN} RESULT_VARIABLE code OUTPUT_VARIABLE out
-                    ERROR_VARIABLE err)
-    if (NOT code STREQUAL expect_code)
-        message(FATAL_ERROR "gomhc ${ARGN}: exit ${code}, expected ${expect_code}\n${out}\n${err}")
-    endif ()
-    set(${output_var} "${out}${err}" PARENT_SCOPE)
-endfunction()
+include("${CMAKE_CURRENT_LIST_DIR}/../../cmake/RunGomhc.cmake")
 
 set(tune autotune --target cpu --ops orthostochastic_forward --shapes d4s2 --out "${WORK}")
 run_gomhc(0 first ${tune} --budget 6)
