@@ -299,6 +299,8 @@ public:
                                             du,
                                             gz,
                                             gz_sum,
+                                            x_edge,
+                                            w_edge,
                                             dx,
                                             dx_product,
                                             dw,

@@ -107,9 +107,10 @@ struct CoefficientsForwardStages {
 // of dy with each stream), the gradient `g` of the pre-activation z, `du` =
 // g / rms, `gz` = sum_k g z; dx adds the product `dx_product` = du W and the
 // norm and read terms; dw adds `dw_sum`, the sum over blocks of tokens of
-// `dw_block` = sum_t du x; db and da are small sums.
+// `dw_block` = sum_t du x; db and da are small sums. `x_edge` and `w_edge` are
+// the edge-clamped reads of X and W that the register tiles use.
 struct CoefficientsBackwardStages {
-    Func dh_pre, dh_pre_sum, activation_grad, g, du, gz, gz_sum;
+    Func dh_pre, dh_pre_sum, activation_grad, g, du, gz, gz_sum, x_edge, w_edge;
     Func dx, dx_product, dw, dw_sum, dw_block, db, db_sum, da, da_sum;
     RDom features, coefficients, in_block, blocks, tokens, token_coefficients;
     Var c, j, k, t, i, b;

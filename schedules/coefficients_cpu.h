@@ -70,6 +70,14 @@ inline void cpu_register_tile(Func f, Var c, Var other, RVar r, int features, in
         .unroll(other);
 }
 
+// A contiguous copy of `features` features (the first dimension) of
+// `packed`, made once per iteration of `at`'s loop `level`.
+inline void cpu_pack_features(Func packed, Func at, Var level, int features,
+                              const ScheduleKnobs &knobs) {
+    const Var c = packed.args()[0];
+    packed.compute_at(at, level).bound_extent(c, features).vectorize(c, knobs.vector_width);
+}
+
 inline void schedule_coefficients_backward_cpu(CoefficientsBackwardStages &s,
                                                const ScheduleKnobs &knobs, int tile_tokens,
                                                int tile_coefficients, int token_block) {
@@ -86,22 +94,26 @@ inline void schedule_coefficients_backward_cpu(CoefficientsBackwardStages &s,
     // dx: two vectors of features times tile_tokens tokens per register tile
     // (fixed-size, so it stays in registers; the edge tiles read clamped).
     // Each loaded vector of W then feeds tile_tokens FMAs, each broadcast du
-    // two.
+    // two. The token tiles of a task run innermost, so the K rows of W under
+    // one feature column are packed once (contiguously: with d*C a multiple
+    // of 1024 the rows all fall in one L1 set) and reused by every tile.
     Var t_tile("t_tile"), c_vector("c_vector");
     const int dx_features = 2 * knobs.vector_width;
     cpu_token_tasks(s.dx, s.t, knobs);
     s.dx.split(s.t, t_tile, s.t, tile_tokens, TailStrategy::GuardWithIf)
         .split(s.c, c_vector, s.c, dx_features, TailStrategy::GuardWithIf)
-        .reorder(s.c, s.t, c_vector, s.j, t_tile)
+        .reorder(s.c, s.t, t_tile, c_vector, s.j)
         .vectorize(s.c, knobs.vector_width);
-    s.dx_product.compute_at(s.dx, c_vector);
+    s.dx_product.compute_at(s.dx, t_tile);
     cpu_register_tile(s.dx_product, s.c, s.t, s.coefficients.x, dx_features, tile_tokens, knobs);
+    cpu_pack_features(s.w_edge.in(s.dx_product), s.dx, c_vector, dx_features, knobs);
 
     // dw: for each block of tokens (serially), per stream (in parallel) and
     // feature vector, a tile of tile_coefficients coefficients accumulates the
     // block in registers (dw_block) and is then added to dw_sum. A block's
     // rows of X stay in cache across the coefficient tiles; walking all tokens
-    // of one feature column instead touches a new page per token.
+    // of one feature column instead touches a new page per token. The block's
+    // column of X is packed first, for the same L1-set reason as W above.
     Var k_tile("k_tile");
     const int dw_features = 2 * knobs.vector_width;  // two vectors per tile
     s.dw_sum.compute_root().vectorize(s.c, knobs.vector_width, TailStrategy::GuardWithIf);
@@ -114,6 +126,7 @@ inline void schedule_coefficients_backward_cpu(CoefficientsBackwardStages &s,
         .parallel(s.j);
     s.dw_block.compute_at(s.dw_sum, k_tile);
     cpu_register_tile(s.dw_block, s.c, s.k, s.in_block.x, dw_features, tile_coefficients, knobs);
+    cpu_pack_features(s.x_edge.in(s.dw_block), s.dw_sum, c_vector, dw_features, knobs);
     s.dw.vectorize(s.c, knobs.vector_width, TailStrategy::GuardWithIf).parallel(s.k);
 
     s.db_sum.compute_root();
