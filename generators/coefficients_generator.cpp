@@ -169,6 +169,9 @@ public:
     GeneratorParam<int> tile_tokens{"tile_tokens", 4};
     GeneratorParam<int> tile_coefficients{"tile_coefficients", 4};
     GeneratorParam<int> token_block{"token_block", 64};
+    // Pack W's feature columns for the dx tiles (pays for wide K only; the
+    // runtime builds both and picks by K).
+    GeneratorParam<bool> pack_weights{"pack_weights", true};
 
     Input<Buffer<float>> x{"x", 3};              // (c, j, token)
     Input<Buffer<float>> w{"w", 3};              // (c, j, k)
@@ -331,7 +334,7 @@ public:
             schedule_coefficients_backward_cuda(stages, knobs());
         } else {
             schedule_coefficients_backward_cpu(stages, knobs(), tile_tokens, tile_coefficients,
-                                               token_block);
+                                               token_block, pack_weights);
         }
     }
 

@@ -80,7 +80,8 @@ inline void cpu_pack_features(Func packed, Func at, Var level, int features,
 
 inline void schedule_coefficients_backward_cpu(CoefficientsBackwardStages &s,
                                                const ScheduleKnobs &knobs, int tile_tokens,
-                                               int tile_coefficients, int token_block) {
+                                               int tile_coefficients, int token_block,
+                                               bool pack_weights) {
     s.dh_pre.compute_root();
     cpu_token_tasks(s.dh_pre, s.t, knobs);
     cpu_feature_sum(s.dh_pre_sum, s.features, s.t, s.dh_pre, knobs);
@@ -94,19 +95,26 @@ inline void schedule_coefficients_backward_cpu(CoefficientsBackwardStages &s,
     // dx: two vectors of features times tile_tokens tokens per register tile
     // (fixed-size, so it stays in registers; the edge tiles read clamped).
     // Each loaded vector of W then feeds tile_tokens FMAs, each broadcast du
-    // two. The token tiles of a task run innermost, so the K rows of W under
-    // one feature column are packed once (contiguously: with d*C a multiple
-    // of 1024 the rows all fall in one L1 set) and reused by every tile.
+    // two. With pack_weights, the token tiles of a task run innermost, so the
+    // K rows of W under one feature column are packed once (contiguously:
+    // with d*C a multiple of 1024 the rows all fall in one L1 set) and reused
+    // by every tile. That pays for wide K; for narrow K the product is cheap
+    // and walking each token's rows in order (no packing) streams X better.
     Var t_tile("t_tile"), c_vector("c_vector");
     const int dx_features = 2 * knobs.vector_width;
     cpu_token_tasks(s.dx, s.t, knobs);
     s.dx.split(s.t, t_tile, s.t, tile_tokens, TailStrategy::GuardWithIf)
         .split(s.c, c_vector, s.c, dx_features, TailStrategy::GuardWithIf)
-        .reorder(s.c, s.t, t_tile, c_vector, s.j)
         .vectorize(s.c, knobs.vector_width);
-    s.dx_product.compute_at(s.dx, t_tile);
+    if (pack_weights) {
+        s.dx.reorder(s.c, s.t, t_tile, c_vector, s.j);
+        s.dx_product.compute_at(s.dx, t_tile);
+        cpu_pack_features(s.w_edge.in(s.dx_product), s.dx, c_vector, dx_features, knobs);
+    } else {
+        s.dx.reorder(s.c, s.t, c_vector, s.j, t_tile);
+        s.dx_product.compute_at(s.dx, c_vector);
+    }
     cpu_register_tile(s.dx_product, s.c, s.t, s.coefficients.x, dx_features, tile_tokens, knobs);
-    cpu_pack_features(s.w_edge.in(s.dx_product), s.dx, c_vector, dx_features, knobs);
 
     // dw: for each block of tokens (serially), per stream (in parallel) and
     // feature vector, a tile of tile_coefficients coefficients accumulates the
