@@ -3,25 +3,18 @@
 #pragma once
 
 #include "generators/stages.h"
+#include "schedules/cuda_threads.h"
 
 namespace gomhc {
 
 inline void schedule_kronecker_forward_cuda(KroneckerForwardStages &s, const ScheduleKnobs &knobs) {
-    Var block("block"), thread("thread");
-    s.h.reorder(s.col, s.row, s.t)
-        .gpu_tile(s.t, block, thread, knobs.gpu_threads, TailStrategy::GuardWithIf);
+    gpu_thread_per_token(s.h, {s.col, s.row}, s.t, knobs);
 }
 
 inline void schedule_kronecker_backward_cuda(KroneckerBackwardStages &s,
                                              const ScheduleKnobs &knobs) {
-    Var block("block"), thread("thread");
-    s.dh1.reorder(s.col, s.row, s.t)
-        .gpu_tile(s.t, block, thread, knobs.gpu_threads, TailStrategy::GuardWithIf);
-    s.dh1_sum.compute_at(s.dh1, thread);
-    Var block2("block2"), thread2("thread2");
-    s.dh2.reorder(s.col, s.row, s.t)
-        .gpu_tile(s.t, block2, thread2, knobs.gpu_threads, TailStrategy::GuardWithIf);
-    s.dh2_sum.compute_at(s.dh2, thread2);
+    s.dh1_sum.compute_at(s.dh1, gpu_thread_per_token(s.dh1, {s.col, s.row}, s.t, knobs));
+    s.dh2_sum.compute_at(s.dh2, gpu_thread_per_token(s.dh2, {s.col, s.row}, s.t, knobs));
 }
 
 }  // namespace gomhc

@@ -3,23 +3,20 @@
 #pragma once
 
 #include "generators/stages.h"
+#include "schedules/cuda_threads.h"
 
 namespace gomhc {
 
 inline void schedule_permutation_mix_forward_cuda(PermutationMixForwardStages &s,
                                                   const ScheduleKnobs &knobs) {
-    Var block("block"), thread("thread");
-    s.h.reorder(s.col, s.row, s.t)
-        .gpu_tile(s.t, block, thread, knobs.gpu_threads, TailStrategy::GuardWithIf);
+    Var thread = gpu_thread_per_token(s.h, {s.col, s.row}, s.t, knobs);
     s.weights.compute_at(s.w, s.h, thread);
     s.mixed.compute_at(s.h, thread);
 }
 
 inline void schedule_permutation_mix_backward_cuda(PermutationMixBackwardStages &s,
                                                    const ScheduleKnobs &knobs) {
-    Var block("block"), thread("thread");
-    s.dlogits.reorder(s.k, s.t).gpu_tile(s.t, block, thread, knobs.gpu_threads,
-                                         TailStrategy::GuardWithIf);
+    Var thread = gpu_thread_per_token(s.dlogits, {s.k}, s.t, knobs);
     s.weights.compute_at(s.w, s.dlogits, thread);
     s.picked.compute_at(s.dlogits, thread);
     s.mean.compute_at(s.dlogits, thread);
