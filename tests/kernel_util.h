@@ -12,6 +12,7 @@
 #include <gomhc/gomhc.hpp>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -204,27 +205,56 @@ inline std::vector<float> oversized_buffer(int64_t count) {
     return std::vector<float>(size_t(count) + 4096, 0.0f);
 }
 
+// Runs fn; returns the message of the gomhc::Error it threw, or nothing (with
+// a doctest MESSAGE saying why) if it threw something else or did not throw.
+template<class Fn>
+std::optional<std::string> gomhc_error_message(Fn &&fn) {
+    try {
+        fn();
+    } catch (const gomhc::Error &e) {
+        MESSAGE("gomhc::Error: " << std::string(e.what()));
+        return std::string(e.what());
+    } catch (const std::exception &e) {
+        MESSAGE("threw something other than gomhc::Error: " << std::string(e.what()));
+        return std::nullopt;
+    }
+    MESSAGE("did not throw");
+    return std::nullopt;
+}
+
 // Runs fn and reports whether it threw gomhc::Error whose message names every
 // one of the given words (the argument name, typically) as a whole token.
 template<class Fn>
 bool throws_error_naming(Fn &&fn, std::initializer_list<const char *> words) {
-    try {
-        fn();
-    } catch (const gomhc::Error &e) {
-        const std::string msg = e.what();
-        MESSAGE("gomhc::Error: " << msg);
-        for (const char *w : words) {
-            if (!names(msg, w)) {
-                MESSAGE("message does not name '" << std::string(w) << "'");
-                return false;
-            }
-        }
-        return true;
-    } catch (const std::exception &e) {
-        MESSAGE("threw something other than gomhc::Error: " << std::string(e.what()));
+    const std::optional<std::string> msg = gomhc_error_message(fn);
+    if (!msg) {
         return false;
     }
-    MESSAGE("did not throw");
+    for (const char *w : words) {
+        if (!names(*msg, w)) {
+            MESSAGE("message does not name '" << std::string(w) << "'");
+            return false;
+        }
+    }
+    return true;
+}
+
+// Like throws_error_naming, but the message needs to name only one of the
+// words (for problems that can fairly be described in more than one way).
+template<class Fn>
+bool throws_error_naming_any(Fn &&fn, std::initializer_list<const char *> words) {
+    const std::optional<std::string> msg = gomhc_error_message(fn);
+    if (!msg) {
+        return false;
+    }
+    std::string all;
+    for (const char *w : words) {
+        if (names(*msg, w)) {
+            return true;
+        }
+        all += std::string(all.empty() ? "" : ", ") + "'" + w + "'";
+    }
+    MESSAGE("message names none of " << all);
     return false;
 }
 

@@ -39,6 +39,7 @@ using gomhc_test::names;
 using gomhc_test::normal_f32;
 using gomhc_test::Shape;
 using gomhc_test::throws_error_naming;
+using gomhc_test::throws_error_naming_any;
 using ref::Vec;
 
 namespace {
@@ -78,34 +79,6 @@ std::string describe(Method m, int d, int s, int64_t tokens) {
     std::ostringstream os;
     os << name_of(m) << " d=" << d << " s=" << s << " T=" << tokens;
     return os.str();
-}
-
-// Like throws_error_naming, but the message needs to name only one of the
-// words (for problems that can fairly be described in more than one way).
-template<class Fn>
-bool throws_error_naming_any(Fn &&fn, std::initializer_list<const char *> words) {
-    try {
-        fn();
-    } catch (const gomhc::Error &e) {
-        const std::string msg = e.what();
-        MESSAGE("gomhc::Error: " << msg);
-        for (const char *w : words) {
-            if (names(msg, w)) {
-                return true;
-            }
-        }
-        std::string all;
-        for (const char *w : words) {
-            all += std::string(all.empty() ? "" : ", ") + "'" + w + "'";
-        }
-        MESSAGE("message names none of " << all);
-        return false;
-    } catch (const std::exception &e) {
-        MESSAGE("threw something other than gomhc::Error: " << std::string(e.what()));
-        return false;
-    }
-    MESSAGE("did not throw");
-    return false;
 }
 
 double norm2(const Vec &v) {
