@@ -9,7 +9,9 @@
 //                    flop rate, one thread and all threads).
 //   2. per op: the float64 reference (gomhc_reference, one thread, fewer
 //      tokens), then the float32 CPU kernels through the C++ API.
-//   3. the CUDA kernels, when a GPU is usable; otherwise one benchmark that
+//   3. per method: the residual mixer alone (mixer/...) and the whole layer
+//      (layer/...), CPU.
+//   4. the CUDA kernels, when a GPU is usable; otherwise one benchmark that
 //      fails visibly with "no GPU: <reason>".
 //
 // Counters of a kernel row (the rates print as "tokens=24.1M/s", "GB=8.9/s"):
@@ -1104,9 +1106,13 @@ struct LayerCase {
     int64_t tokens, c;
 };
 
-std::string layer_shape(const LayerCase &lc) {
+// The mixer does not see C; the layer does.
+std::string mixer_shape(const LayerCase &lc) {
     return "T" + std::to_string(lc.tokens) + " d" + std::to_string(lc.d) + " s" +
-           std::to_string(lc.s) + " C" + std::to_string(lc.c);
+           std::to_string(lc.s);
+}
+std::string layer_shape(const LayerCase &lc) {
+    return mixer_shape(lc) + " C" + std::to_string(lc.c);
 }
 
 void bm_layer(benchmark::State &state, LayerCase lc, bool train, std::string name) {
@@ -1159,6 +1165,60 @@ void bm_layer(benchmark::State &state, LayerCase lc, bool train, std::string nam
     record(name, r);
 }
 
+// The residual mixer alone (gomhc::Mixer: logits [T][K] -> H_res [T][d][d] and
+// back), per method, so its share of a layer row can be read off. "forward"
+// reads the logits and writes H_res; "backward" reads dH_res and the saved
+// logits and writes dlogits (the forward runs once, before the timing).
+void bm_mixer(benchmark::State &state, LayerCase lc, bool backward, std::string name) {
+    Result r;
+    r.op = "mixer/" + gomhc::method_name(lc.method) + (backward ? "/backward" : "/forward");
+    r.backend = "cpu";
+    r.shape = mixer_shape(lc);
+    state.SetLabel(r.shape);
+    const int64_t t = lc.tokens, dd = int64_t(lc.d) * lc.d;
+    std::unique_ptr<gomhc::Mixer> mixer;
+    std::vector<float> logits, h_res(size_t(t * dd)), dlogits;
+    std::vector<float> dh_res(size_t(t * dd));
+    fill_uniform(dh_res.data(), dh_res.size(), 13);
+    using gomhc::TensorView;
+    int64_t k = 0;
+    const auto forward = [&] {
+        mixer->forward(TensorView::host(logits.data(), {t, k}),
+                       TensorView::host(h_res.data(), {t, lc.d, lc.d}));
+    };
+    const auto step = [&] {
+        if (backward) {
+            mixer->backward(TensorView::host(dh_res.data(), {t, lc.d, lc.d}),
+                            TensorView::host(dlogits.data(), {t, k}));
+        } else {
+            forward();
+        }
+    };
+    try {
+        mixer = std::make_unique<gomhc::Mixer>(lc.method, lc.d, lc.s);
+        k = mixer->logit_count();
+        logits.resize(size_t(t * k));
+        dlogits.resize(size_t(t * k));
+        fill_uniform(logits.data(), logits.size(), 14);
+        forward();
+        step();  // warm-up
+    } catch (const std::exception &e) {
+        record_failure(state, name, r, e.what());
+        return;
+    }
+    const auto t0 = Clock::now();
+    for (auto _ : state) {
+        step();
+        benchmark::ClobberMemory();
+    }
+    const double seconds = seconds_since(t0);
+    const double floats = backward ? double(dd + 2 * k) : double(k + dd);
+    set_counters(state, r, double(t), double(t) * floats * sizeof(float), 0.0, seconds,
+                 triad_bandwidth(), fma_peak());
+    r.label = fixed(seconds / double(state.iterations()) * 1e3, 3) + " ms/call";
+    record(name, r);
+}
+
 void register_layer_benchmarks() {
     using gomhc::Method;
     const int64_t tokens = 4096, c = 768;
@@ -1182,6 +1242,20 @@ void register_layer_benchmarks() {
             }
             if (m == Method::mhc_lite && d > 5) {
                 continue;
+            }
+            if (m != Method::residual) {
+                for (bool backward : {false, true}) {
+                    LayerCase lc{m, d, s, tokens, c};
+                    const std::string name = "mixer/" + gomhc::method_name(m) +
+                                             (backward ? "/backward/" : "/forward/") +
+                                             mixer_shape(lc);
+                    benchmark::RegisterBenchmark(name.c_str(),
+                                                 [lc, backward, name](benchmark::State &st) {
+                                                     bm_mixer(st, lc, backward, name);
+                                                 })
+                        ->UseRealTime()
+                        ->Unit(benchmark::kMicrosecond);
+                }
             }
             for (bool train : {false, true}) {
                 LayerCase lc{m, d, s, tokens, c};
