@@ -51,6 +51,7 @@
 #include <map>
 #include <memory>
 #include <new>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -1090,6 +1091,27 @@ std::string bench_name(Op op, const char *backend, const Shape &sh) {
 
 std::string g_cuda_status;  // "available" or the reason it is not
 
+// Runs `set_up` (which may throw: the row then fails with its message) and
+// one warm-up `step`, then times `step` for the benchmark's iterations.
+// Returns the seconds taken, or nothing if the set-up failed.
+template<class SetUp, class Step>
+std::optional<double> time_steps(benchmark::State &state, const std::string &name, const Result &r,
+                                 SetUp &&set_up, Step &&step) {
+    try {
+        set_up();
+        step();  // warm-up
+    } catch (const std::exception &e) {
+        record_failure(state, name, r, e.what());
+        return std::nullopt;
+    }
+    const auto t0 = Clock::now();
+    for (auto _ : state) {
+        step();
+        benchmark::ClobberMemory();
+    }
+    return seconds_since(t0);
+}
+
 // ---------------------------------------------------------------------------
 // The hyper-connection layer, per method, with F = identity (f = y, dy = df).
 // "forward" is pre + post; "train" is all four calls. The memory roof counts
@@ -1142,19 +1164,14 @@ void bm_layer(benchmark::State &state, LayerCase lc, bool train, std::string nam
                                 TensorView::host(dx.data(), {t, lc.d, lc.c}));
         }
     };
-    try {
-        layer = std::make_unique<gomhc::HyperConnection>(lc.method, lc.d, lc.s, lc.c, 1);
-        step();  // warm-up
-    } catch (const std::exception &e) {
-        record_failure(state, name, r, e.what());
+    const std::optional<double> timed = time_steps(
+        state, name, r,
+        [&] { layer = std::make_unique<gomhc::HyperConnection>(lc.method, lc.d, lc.s, lc.c, 1); },
+        step);
+    if (!timed) {
         return;
     }
-    const auto t0 = Clock::now();
-    for (auto _ : state) {
-        step();
-        benchmark::ClobberMemory();
-    }
-    const double seconds = seconds_since(t0);
+    const double seconds = *timed;
     const double k = double(layer->coefficient_count());
     const double floats = train ? double(9 * dc + 5 * lc.c) : double(3 * dc + 2 * lc.c);
     const double gemm_flops = 2.0 * double(dc) * k * (train ? 3.0 : 1.0);
@@ -1194,24 +1211,19 @@ void bm_mixer(benchmark::State &state, LayerCase lc, bool backward, std::string 
             forward();
         }
     };
-    try {
+    const auto set_up = [&] {
         mixer = std::make_unique<gomhc::Mixer>(lc.method, lc.d, lc.s);
         k = mixer->logit_count();
         logits.resize(size_t(t * k));
         dlogits.resize(size_t(t * k));
         fill_uniform(logits.data(), logits.size(), 14);
         forward();
-        step();  // warm-up
-    } catch (const std::exception &e) {
-        record_failure(state, name, r, e.what());
+    };
+    const std::optional<double> timed = time_steps(state, name, r, set_up, step);
+    if (!timed) {
         return;
     }
-    const auto t0 = Clock::now();
-    for (auto _ : state) {
-        step();
-        benchmark::ClobberMemory();
-    }
-    const double seconds = seconds_since(t0);
+    const double seconds = *timed;
     const double floats = backward ? double(dd + 2 * k) : double(k + dd);
     set_counters(state, r, double(t), double(t) * floats * sizeof(float), 0.0, seconds,
                  triad_bandwidth(), fma_peak());
