@@ -19,13 +19,18 @@ Expr sigmoid(Expr v) { return 1.0f / (1.0f + exp(-v)); }
 // bit_l(i), level 0 being the most significant of m bits.
 Expr level_bit(Expr i, Expr l, Expr m) { return (i >> (m - 1 - l)) & 1; }
 
+// The diagonal entry t_l = sigmoid(logit_l) of each factor, once per token
+// and level: every cell of H reuses it.
+Func factor_diagonals(const GeneratorInput<Buffer<float>> &logits, Var l, Var t) {
+    Func diagonal("diagonal");
+    diagonal(l, t) = sigmoid(logits(l, t));
+    return diagonal;
+}
+
 // The entry (row, col) of factor l.
-Func factor_entries(const GeneratorInput<Buffer<float>> &logits, Var l, Var col, Var row, Var t) {
-    Expr m = logits.dim(0).extent();
-    Expr tl = sigmoid(logits(l, t));
-    Func factor("factor");
-    factor(l, col, row, t) = select(level_bit(row, l, m) == level_bit(col, l, m), tl, 1.0f - tl);
-    return factor;
+Expr factor_entry(Func diagonal, Expr l, Expr col, Expr row, Expr t, Expr m) {
+    Expr tl = diagonal(l, t);
+    return select(level_bit(row, l, m) == level_bit(col, l, m), tl, 1.0f - tl);
 }
 
 class KromhcForward : public GomhcGenerator<KromhcForward> {
@@ -36,17 +41,18 @@ public:
 
     void generate() {
         Var col("col"), row("row"), t("t"), l("l");
-        Func factor = factor_entries(logits, l, col, row, t);
-        RDom levels(0, logits.dim(0).extent(), "levels");
+        Expr m = logits.dim(0).extent();
+        Func diagonal = factor_diagonals(logits, l, t);
+        RDom levels(0, m, "levels");
         Func product("product");
         product(col, row, t) = 1.0f;
-        product(col, row, t) *= factor(levels, col, row, t);
+        product(col, row, t) *= factor_entry(diagonal, levels, col, row, t, m);
         h(col, row, t) = product(col, row, t);
 
         d_runtime.set_estimate(kEstimateStreams);
         logits.set_estimates({{0, kEstimateLevels}, {0, kEstimateTokens}});
         h.set_estimates({{0, kEstimateStreams}, {0, kEstimateStreams}, {0, kEstimateTokens}});
-        stages = KromhcForwardStages{h, product, factor, levels, col, row, t, l};
+        stages = KromhcForwardStages{h, product, diagonal, levels, col, row, t, l};
     }
 
     void schedule() {
@@ -73,26 +79,26 @@ public:
     void generate() {
         Var col("col"), row("row"), t("t"), l("l");
         Expr m = logits.dim(0).extent();
-        Func factor = factor_entries(logits, l, col, row, t);
+        Func diagonal = factor_diagonals(logits, l, t);
         RDom levels(0, m, "levels");
         Func others("others");  // product over the other levels
         others(l, col, row, t) = 1.0f;
-        others(l, col, row, t) *= select(levels == l, 1.0f, factor(levels, col, row, t));
+        others(l, col, row, t) *=
+            select(levels == l, 1.0f, factor_entry(diagonal, levels, col, row, t, m));
         RDom cells(0, d_runtime, 0, d_runtime, "cells");
         Expr same = level_bit(cells.y, l, m) == level_bit(cells.x, l, m);
         Func level_sum("level_sum");
         level_sum(l, t) = 0.0f;
         level_sum(l, t) +=
             dh(cells.x, cells.y, t) * select(same, 1.0f, -1.0f) * others(l, cells.x, cells.y, t);
-        Expr tl = sigmoid(logits(l, t));
-        dlogits(l, t) = tl * (1.0f - tl) * level_sum(l, t);
+        dlogits(l, t) = diagonal(l, t) * (1.0f - diagonal(l, t)) * level_sum(l, t);
 
         d_runtime.set_estimate(kEstimateStreams);
         logits.set_estimates({{0, kEstimateLevels}, {0, kEstimateTokens}});
         dh.set_estimates({{0, kEstimateStreams}, {0, kEstimateStreams}, {0, kEstimateTokens}});
         dlogits.set_estimates({{0, kEstimateLevels}, {0, kEstimateTokens}});
-        stages =
-            KromhcBackwardStages{dlogits, level_sum, others, factor, levels, cells, col, row, t, l};
+        stages = KromhcBackwardStages{dlogits, level_sum, others, diagonal, levels,
+                                      cells,   col,       row,    t,        l};
     }
 
     void schedule() {

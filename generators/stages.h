@@ -172,13 +172,13 @@ struct PermutationMixBackwardStages {
 // factor entry per level into `product`; the backward sums dH times the
 // product of the other levels (`others`) into `level_sum`.
 struct KromhcForwardStages {
-    Func h, product, factor;
+    Func h, product, diagonal;
     RDom levels;
     Var col, row, t, l;
 };
 
 struct KromhcBackwardStages {
-    Func dlogits, level_sum, others, factor;
+    Func dlogits, level_sum, others, diagonal;
     RDom levels, cells;
     Var col, row, t, l;
 };

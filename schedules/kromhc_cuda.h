@@ -8,13 +8,13 @@ namespace gomhc {
 
 inline void schedule_kromhc_forward_cuda(KromhcForwardStages &s, const ScheduleKnobs &knobs) {
     Var thread = gpu_thread_per_token(s.h, {s.col, s.row}, s.t, knobs);
-    s.factor.compute_at(s.h, thread);
+    s.diagonal.compute_at(s.h, thread);
     s.product.compute_at(s.h, thread);
 }
 
 inline void schedule_kromhc_backward_cuda(KromhcBackwardStages &s, const ScheduleKnobs &knobs) {
     Var thread = gpu_thread_per_token(s.dlogits, {s.l}, s.t, knobs);
-    s.factor.compute_at(s.dlogits, thread);
+    s.diagonal.compute_at(s.dlogits, thread);
     s.others.compute_at(s.dlogits, thread);
     s.level_sum.compute_at(s.dlogits, thread);
 }
