@@ -322,6 +322,118 @@ LayerParamLayout layer_param_layout(const LayerShape &shape) {
 
 int64_t layer_param_count(const LayerShape &shape) { return layer_param_layout(shape).count; }
 
+CoefficientPath coefficient_forward(int64_t tokens, int d, int64_t c, int64_t k, const Vec &x,
+                                    const Vec &w, const Vec &b, const Vec &a) {
+    const int64_t dc = d * c;
+    const int64_t k_res = k - 2 * d;
+    require(tokens >= 0 && d >= 1 && c >= 1, "coefficient path: tokens < 0, d < 1 or c < 1");
+    require(k_res >= 0, "coefficient path: K < 2d");
+    require_size(x, tokens * dc, "x");
+    require_size(w, k * dc, "w");
+    require_size(b, k, "b");
+    require_size(a, 3, "a");
+    CoefficientPath out;
+    out.inv_rms.assign(size_t(tokens), 0.0);
+    out.x_norm.assign(size_t(tokens * dc), 0.0);
+    out.z.assign(size_t(tokens * k), 0.0);
+    out.h_pre.assign(size_t(tokens * d), 0.0);
+    out.h_post.assign(size_t(tokens * d), 0.0);
+    out.logits.assign(size_t(tokens * k_res), 0.0);
+    for (int64_t t = 0; t < tokens; ++t) {
+        // RMSNorm of the flattened streams, eps inside the square root, no gain.
+        double sum_sq = 0.0;
+        for (int64_t m = 0; m < dc; ++m) {
+            sum_sq += x[size_t(t * dc + m)] * x[size_t(t * dc + m)];
+        }
+        const double inv_rms = 1.0 / std::sqrt(sum_sq / double(dc) + kRmsNormEps);
+        out.inv_rms[size_t(t)] = inv_rms;
+        double *xn = out.x_norm.data() + t * dc;
+        for (int64_t m = 0; m < dc; ++m) {
+            xn[m] = x[size_t(t * dc + m)] * inv_rms;
+        }
+        // z = x' W^T
+        double *z = out.z.data() + t * k;
+        for (int64_t kk = 0; kk < k; ++kk) {
+            double v = 0.0;
+            for (int64_t m = 0; m < dc; ++m) {
+                v += w[size_t(kk * dc + m)] * xn[m];
+            }
+            z[kk] = v;
+        }
+        for (int j = 0; j < d; ++j) {
+            out.h_pre[size_t(t * d + j)] = sigmoid(a[0] * z[j] + b[size_t(j)]);
+            out.h_post[size_t(t * d + j)] = 2.0 * sigmoid(a[1] * z[d + j] + b[size_t(d + j)]);
+        }
+        for (int64_t r = 0; r < k_res; ++r) {
+            out.logits[size_t(t * k_res + r)] = a[2] * z[2 * d + r] + b[size_t(2 * d + r)];
+        }
+    }
+    return out;
+}
+
+CoefficientGrads coefficient_backward(int64_t tokens, int d, int64_t c, int64_t k, const Vec &x,
+                                      const Vec &w, const Vec &b, const Vec &a, const Vec &dy,
+                                      const Vec &dh_post, const Vec &dlogits) {
+    const CoefficientPath fw = coefficient_forward(tokens, d, c, k, x, w, b, a);
+    const int64_t dc = d * c;
+    const int64_t k_res = k - 2 * d;
+    require_size(dy, tokens * c, "dy");
+    require_size(dh_post, tokens * d, "dh_post");
+    require_size(dlogits, tokens * k_res, "dlogits");
+    CoefficientGrads g;
+    g.dx.assign(size_t(tokens * dc), 0.0);
+    g.dw.assign(size_t(k * dc), 0.0);
+    g.db.assign(size_t(k), 0.0);
+    g.da.assign(3, 0.0);
+    Vec e(static_cast<size_t>(k)), dz(static_cast<size_t>(k)), dx_norm(static_cast<size_t>(dc));
+    for (int64_t t = 0; t < tokens; ++t) {
+        const double *xt = x.data() + t * dc;
+        const double *xn = fw.x_norm.data() + t * dc;
+        const double *z = fw.z.data() + t * k;
+        double *dxt = g.dx.data() + t * dc;
+        // e: dL/d(pre-activation) of each coefficient; dz = a_group * e.
+        for (int j = 0; j < d; ++j) {
+            double dh_pre = 0.0;  // y = sum_j h_pre[j] X[j]
+            for (int64_t f = 0; f < c; ++f) {
+                dh_pre += dy[size_t(t * c + f)] * xt[j * c + f];
+                dxt[j * c + f] += fw.h_pre[size_t(t * d + j)] * dy[size_t(t * c + f)];
+            }
+            const double s = fw.h_pre[size_t(t * d + j)];
+            const double h = fw.h_post[size_t(t * d + j)];  // 2 sigmoid: dh/du = h (1 - h/2)
+            e[size_t(j)] = dh_pre * s * (1.0 - s);
+            e[size_t(d + j)] = dh_post[size_t(t * d + j)] * h * (1.0 - 0.5 * h);
+        }
+        for (int64_t r = 0; r < k_res; ++r) {
+            e[size_t(2 * d + r)] = dlogits[size_t(t * k_res + r)];
+        }
+        for (int64_t kk = 0; kk < k; ++kk) {
+            const int group = kk < d ? 0 : kk < 2 * d ? 1 : 2;
+            dz[size_t(kk)] = a[size_t(group)] * e[size_t(kk)];
+            g.db[size_t(kk)] += e[size_t(kk)];
+            g.da[size_t(group)] += e[size_t(kk)] * z[kk];
+        }
+        // z = W x_norm: dW += dz x_norm^T, dx_norm = W^T dz.
+        std::fill(dx_norm.begin(), dx_norm.end(), 0.0);
+        for (int64_t kk = 0; kk < k; ++kk) {
+            for (int64_t m = 0; m < dc; ++m) {
+                g.dw[size_t(kk * dc + m)] += dz[size_t(kk)] * xn[m];
+                dx_norm[size_t(m)] += dz[size_t(kk)] * w[size_t(kk * dc + m)];
+            }
+        }
+        // x_norm = x * rho, rho = (mean(x^2) + eps)^(-1/2):
+        // dx = rho dx_norm - x rho^3 / D <x, dx_norm>.
+        const double rho = fw.inv_rms[size_t(t)];
+        double x_dot = 0.0;
+        for (int64_t m = 0; m < dc; ++m) {
+            x_dot += xt[m] * dx_norm[size_t(m)];
+        }
+        for (int64_t m = 0; m < dc; ++m) {
+            dxt[m] += rho * dx_norm[size_t(m)] - xt[m] * rho * rho * rho / double(dc) * x_dot;
+        }
+    }
+    return g;
+}
+
 LayerForward layer_forward(const LayerShape &shape, int64_t tokens, const Vec &params, const Vec &x,
                            const Vec &f) {
     const int d = shape.d;
@@ -348,47 +460,16 @@ LayerForward layer_forward(const LayerShape &shape, int64_t tokens, const Vec &p
         return out;
     }
 
-    const int64_t kk = lay.k;
-    const int64_t k_res = kk - 2 * d;
-    const double *w = params.data() + lay.w;
-    const double *b = params.data() + lay.b;
-    const double a_pre = params[size_t(lay.a_pre)];
-    const double a_post = params[size_t(lay.a_post)];
-    const double a_res = params[size_t(lay.a_res)];
-
-    out.x_norm.assign(size_t(tokens * dc), 0.0);
-    out.z.assign(size_t(tokens * kk), 0.0);
-    out.h_pre.assign(size_t(tokens * d), 0.0);
-    out.h_post.assign(size_t(tokens * d), 0.0);
-    out.logits.assign(size_t(tokens * k_res), 0.0);
-    for (int64_t t = 0; t < tokens; ++t) {
-        // RMSNorm of the flattened streams, eps inside the square root, no gain.
-        double sum_sq = 0.0;
-        for (int64_t m = 0; m < dc; ++m) {
-            sum_sq += x[size_t(t * dc + m)] * x[size_t(t * dc + m)];
-        }
-        const double inv_rms = 1.0 / std::sqrt(sum_sq / double(dc) + kRmsNormEps);
-        double *xn = out.x_norm.data() + t * dc;
-        for (int64_t m = 0; m < dc; ++m) {
-            xn[m] = x[size_t(t * dc + m)] * inv_rms;
-        }
-        // z = x' W^T
-        double *z = out.z.data() + t * kk;
-        for (int64_t k = 0; k < kk; ++k) {
-            double v = 0.0;
-            for (int64_t m = 0; m < dc; ++m) {
-                v += w[k * dc + m] * xn[m];
-            }
-            z[k] = v;
-        }
-        for (int j = 0; j < d; ++j) {
-            out.h_pre[size_t(t * d + j)] = sigmoid(a_pre * z[j] + b[j]);
-            out.h_post[size_t(t * d + j)] = 2.0 * sigmoid(a_post * z[d + j] + b[d + j]);
-        }
-        for (int64_t r = 0; r < k_res; ++r) {
-            out.logits[size_t(t * k_res + r)] = a_res * z[2 * d + r] + b[2 * d + r];
-        }
-    }
+    const Vec w(params.begin() + lay.w, params.begin() + lay.w + lay.k * dc);
+    const Vec b(params.begin() + lay.b, params.begin() + lay.b + lay.k);
+    const Vec a = {params[size_t(lay.a_pre)], params[size_t(lay.a_post)],
+                   params[size_t(lay.a_res)]};
+    CoefficientPath path = coefficient_forward(tokens, d, c, lay.k, x, w, b, a);
+    out.x_norm = std::move(path.x_norm);
+    out.z = std::move(path.z);
+    out.h_pre = std::move(path.h_pre);
+    out.h_post = std::move(path.h_post);
+    out.logits = std::move(path.logits);
     out.h_res = mixer_forward(shape.method, tokens, d, shape.s, out.logits);
     out.y = stream_read_forward(tokens, d, c, x, out.h_pre);
     out.x_next = stream_write_forward(tokens, d, c, x, out.h_res, out.h_post, f);

@@ -1,8 +1,9 @@
 // gomhc float64 reference of the residual mixers and of the hyper-connection
 // layer (SPEC sections 1 and 3; gomhc/gomhc.hpp, "Residual mixers" and class
 // HyperConnection). Like gomhc_reference.h it is written plainly: explicit
-// loops, one token at a time, no fusion. There is no analytic backward of the
-// layer: the tests take central finite differences of layer_loss instead.
+// loops, one token at a time, no fusion. The coefficient path has an analytic
+// backward (checked against finite differences in test_reference); for the
+// whole layer the tests take central finite differences of layer_loss.
 //
 // Layouts (row-major, for T tokens, K_res residual logits per token):
 //   logits [T][K_res], h_res [T][d][d], x / x_next [T][d][C], y / f [T][C],
@@ -106,6 +107,31 @@ struct LayerParamLayout {
 };
 LayerParamLayout layer_param_layout(const LayerShape &shape);
 int64_t layer_param_count(const LayerShape &shape);
+
+// The coefficient path alone (SPEC section 1; the coefficients_forward and
+// coefficients_backward kernels), for K >= 2d coefficients per token with
+// W [K][d*C], b [K] and the scalars a = {a_pre, a_post, a_res}.
+struct CoefficientPath {
+    Vec inv_rms;  // [T]       1 / sqrt(mean(vec(X)^2) + eps)
+    Vec x_norm;   // [T][d*C]  vec(X) * inv_rms
+    Vec z;        // [T][K]    z_k = sum_m W[k][m] x_norm[m]
+    Vec h_pre;    // [T][d]    sigmoid(a_pre * z[0:d] + b[0:d])
+    Vec h_post;   // [T][d]    2 sigmoid(a_post * z[d:2d] + b[d:2d])
+    Vec logits;   // [T][K-2d] a_res * z[2d:K] + b[2d:K]
+};
+CoefficientPath coefficient_forward(int64_t tokens, int d, int64_t c, int64_t k, const Vec &x,
+                                    const Vec &w, const Vec &b, const Vec &a);
+
+// The analytic gradients of L = <dy, y> + <dh_post, h_post> + <dlogits, logits>
+// with y = sum_j h_pre[j] X[j] (the read that consumes h_pre, as the
+// coefficients_backward kernel includes it): dx [T][d][C], dw [K][d*C],
+// db [K] and da [3], summed over the tokens.
+struct CoefficientGrads {
+    Vec dx, dw, db, da;
+};
+CoefficientGrads coefficient_backward(int64_t tokens, int d, int64_t c, int64_t k, const Vec &x,
+                                      const Vec &w, const Vec &b, const Vec &a, const Vec &dy,
+                                      const Vec &dh_post, const Vec &dlogits);
 
 // Everything one forward computes, per token.
 struct LayerForward {

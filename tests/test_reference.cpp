@@ -603,6 +603,44 @@ TEST_CASE("layer: hand-worked hc layer, d=2, C=2") {
           doctest::Approx(1e-4 / std::sqrt(0.25e-8 + 1e-6)));
 }
 
+TEST_CASE("coefficient path: backward vs finite differences of every input") {
+    ref::Rng rng(26);
+    // (tokens, d, C, K): K = 2d exactly (no residual logits) and wider.
+    for (auto [tokens, d, c, k] :
+         {std::tuple<int64_t, int, int64_t, int64_t>{1, 1, 1, 2}, {2, 2, 3, 7}, {3, 3, 2, 6}}) {
+        CAPTURE(tokens);
+        CAPTURE(d);
+        CAPTURE(c);
+        CAPTURE(k);
+        const int64_t dc = d * c;
+        const Vec x = rng.normal_vec(size_t(tokens * dc), 1.0);
+        const Vec w = rng.normal_vec(size_t(k * dc), 0.5);
+        const Vec b = rng.normal_vec(size_t(k), 0.5);
+        const Vec a = rng.normal_vec(3, 1.0);
+        const Vec dy = rng.normal_vec(size_t(tokens * c), 1.0);
+        const Vec dh_post = rng.normal_vec(size_t(tokens * d), 1.0);
+        const Vec dlogits = rng.normal_vec(size_t(tokens * (k - 2 * d)), 1.0);
+        auto loss = [&](const Vec &x_, const Vec &w_, const Vec &b_, const Vec &a_) {
+            const auto fw = ref::coefficient_forward(tokens, d, c, k, x_, w_, b_, a_);
+            const Vec y = ref::stream_read_forward(tokens, d, c, x_, fw.h_pre);
+            return ref::dot(dy, y) + ref::dot(dh_post, fw.h_post) + ref::dot(dlogits, fw.logits);
+        };
+        const auto g = ref::coefficient_backward(tokens, d, c, k, x, w, b, a, dy, dh_post, dlogits);
+        const Vec fd_x =
+            ref::numeric_gradient([&](const Vec &v) { return loss(v, w, b, a); }, x, 1e-6);
+        const Vec fd_w =
+            ref::numeric_gradient([&](const Vec &v) { return loss(x, v, b, a); }, w, 1e-6);
+        const Vec fd_b =
+            ref::numeric_gradient([&](const Vec &v) { return loss(x, w, v, a); }, b, 1e-6);
+        const Vec fd_a =
+            ref::numeric_gradient([&](const Vec &v) { return loss(x, w, b, v); }, a, 1e-6);
+        CHECK(ref::normwise_error(g.dx, fd_x) < 1e-7);
+        CHECK(ref::normwise_error(g.dw, fd_w) < 1e-7);
+        CHECK(ref::normwise_error(g.db, fd_b) < 1e-7);
+        CHECK(ref::normwise_error(g.da, fd_a) < 1e-7);
+    }
+}
+
 TEST_CASE("layer: coefficients are invariant to the scale of x (RMSNorm)") {
     ref::Rng rng(25);
     for (MixerMethod m : {MixerMethod::go, MixerMethod::mhc, MixerMethod::kromhc}) {
