@@ -25,6 +25,15 @@ if (NOT second MATCHES "resuming: ${count} candidates already measured")
 endif ()
 gomhc_read_tuned_file("${WORK}/cpu.tuned" cpu)
 
+# The coefficient path: its backward's gradients sum over all tokens, so the
+# check compares every output with a float64 reference of the whole batch.
+run_gomhc(0 coefficients autotune --target cpu --ops coefficients_backward --shapes narrow
+          --budget 5 --out "${WORK}/coefficients")
+if (NOT coefficients MATCHES "coefficients_backward +narrow +T=4096 d=4 C=768 K=14 +[0-9.]+ +[0-9.]+ +[0-9.]+x")
+    message(FATAL_ERROR "no result for the coefficient backward (did its check fail?):\n${coefficients}")
+endif ()
+gomhc_read_tuned_file("${WORK}/coefficients/cpu.tuned" cpu)
+
 run_gomhc(2 bad autotune --target tpu)
 if (NOT bad MATCHES "--target must be cpu or cuda, got 'tpu'")
     message(FATAL_ERROR "unclear error for a bad target:\n${bad}")

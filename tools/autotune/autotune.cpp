@@ -277,16 +277,16 @@ int autotune_main(int argc, char **argv) {
     // A sixth of the budget is kept for re-measuring default and winner side by side.
     const double search_budget = o.budget_seconds * 5 / 6;
     std::mt19937_64 rng(o.seed);
-    const std::vector<Knob> knobs = knobs_for(o.device);
     Timing timing;
     timing.timeout_seconds = std::max(30.0, std::min(300.0, o.budget_seconds));
     int evaluated = 0;
     std::vector<Winner> winners;
-    const Candidate default_choice = default_candidate(o.device);
 
     for (size_t ci = 0; ci < cases.size(); ci++) {
         const std::string &op = cases[ci].op, &variant = cases[ci].variant;
         TuningCase tuning_case(cases[ci]);
+        const std::vector<Knob> knobs = knobs_for(o.device, op);
+        const Candidate default_choice = default_candidate(o.device, op);
         auto &measured = done[case_key(op, variant)];
         const double case_end = elapsed() + (search_budget - elapsed()) / double(cases.size() - ci);
         auto best = [&]() -> std::pair<std::string, double> {
@@ -382,19 +382,29 @@ int autotune_main(int argc, char **argv) {
             // Confirm side by side: alternate default and candidate three
             // times and compare medians, so one lucky measurement cannot win.
             std::vector<double> d_ms, b_ms;
+            std::string confirm_failure;
             Timing confirm = timing;
             confirm.min_seconds = 0.3;
-            for (int round = 0; round < 3; round++) {
-                Measurement d = measure_isolated(tuning_case, default_choice, target, confirm);
-                Measurement b = measure_isolated(tuning_case, candidate, target, confirm);
-                if (d.status == Measurement::Status::ok) d_ms.push_back(d.median_ms);
-                if (b.status == Measurement::Status::ok) b_ms.push_back(b.median_ms);
+            for (int round = 0; round < 3 && confirm_failure.empty(); round++) {
+                for (const Candidate *which : {&default_choice, &candidate}) {
+                    Measurement r = measure_isolated(tuning_case, *which, target, confirm);
+                    if (r.status != Measurement::Status::ok) {
+                        confirm_failure =
+                            which->key() + ": " + status_name(r.status) + " " + r.detail;
+                        break;
+                    }
+                    (which == &candidate ? b_ms : d_ms).push_back(r.median_ms);
+                }
             }
-            if (d_ms.size() != 3 || b_ms.size() != 3) {
+            if (!confirm_failure.empty()) {
+                std::printf("      %s %s %s: not confirmed, %s\n", op.c_str(), variant.c_str(),
+                            key.c_str(), confirm_failure.substr(0, 160).c_str());
                 continue;
             }
             std::sort(d_ms.begin(), d_ms.end());
             std::sort(b_ms.begin(), b_ms.end());
+            std::printf("      %s %s %s: side by side %.4f ms against the default's %.4f ms\n",
+                        op.c_str(), variant.c_str(), key.c_str(), b_ms[1], d_ms[1]);
             w.default_ms = w.best_ms = d_ms[1];
             // Keep the default unless the candidate is faster beyond noise (3%).
             if (b_ms[1] < 0.97 * d_ms[1]) {

@@ -28,21 +28,56 @@ Candidate parse_candidate(const std::string &text) {
     return candidate;
 }
 
-std::vector<Knob> knobs_for(Device device) {
-    if (device == Device::cuda) {
-        return {{"gpu_threads", {32, 64, 128, 256, 512, 1024}}, {"gpu_tokens", {1, 2, 4, 8, 16}}};
+namespace {
+
+// An op's own schedule GeneratorParams beyond the common knobs, and their
+// generator defaults (generators/coefficients_generator.cpp).
+struct OpKnob {
+    Knob knob;
+    int default_value;
+};
+
+std::vector<OpKnob> op_knobs(Device device, const std::string &op) {
+    if (device != Device::cpu) {
+        return {};
     }
-    return {{"vector_width", {4, 8, 16, 32}},
-            {"tokens_per_task", {4, 8, 16, 32, 64, 128, 256, 512}}};
+    const Knob tokens{"tile_tokens", {1, 2, 3, 4, 6, 8}};
+    const Knob coefficients{"tile_coefficients", {1, 2, 3, 4, 6}};
+    if (op == "coefficients_forward") {
+        return {{tokens, 4}, {coefficients, 3}};
+    }
+    if (op == "coefficients_backward") {
+        return {{tokens, 4}, {coefficients, 4}, {{"token_block", {16, 32, 64, 128, 256}}, 64}};
+    }
+    return {};
 }
 
-Candidate default_candidate(Device device) {
+}  // namespace
+
+std::vector<Knob> knobs_for(Device device, const std::string &op) {
+    std::vector<Knob> knobs;
+    if (device == Device::cuda) {
+        knobs = {{"gpu_threads", {32, 64, 128, 256, 512, 1024}}, {"gpu_tokens", {1, 2, 4, 8, 16}}};
+    } else {
+        knobs = {{"vector_width", {4, 8, 16, 32}},
+                 {"tokens_per_task", {4, 8, 16, 32, 64, 128, 256, 512}}};
+    }
+    for (const OpKnob &extra : op_knobs(device, op)) {
+        knobs.push_back(extra.knob);
+    }
+    return knobs;
+}
+
+Candidate default_candidate(Device device, const std::string &op) {
     // The generators' GeneratorParam defaults (generators/stages.h).
     Candidate c;
     if (device == Device::cuda) {
         c.params = {{"gpu_threads", "128"}, {"gpu_tokens", "1"}};
     } else {
         c.params = {{"vector_width", "8"}, {"tokens_per_task", "64"}};
+    }
+    for (const OpKnob &extra : op_knobs(device, op)) {
+        c.params[extra.knob.name] = std::to_string(extra.default_value);
     }
     return c;
 }

@@ -28,10 +28,12 @@ struct Knob {
     std::vector<int> values;
 };
 
-// The knobs of the hand-written schedules for a device, with the defaults
-// the generators use when a knob is not set.
-std::vector<Knob> knobs_for(Device device);
-Candidate default_candidate(Device device);
+// The knobs of an op's hand-written schedule for a device, with the
+// defaults the generators use when a knob is not set: every op has the
+// device's common knobs, and the coefficient path (CPU) also its register
+// tile sizes.
+std::vector<Knob> knobs_for(Device device, const std::string &op);
+Candidate default_candidate(Device device, const std::string &op);
 // The autoschedulers Halide 14 ships for this device (CPU only).
 std::vector<std::string> autoschedulers_for(Device device);
 

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <random>
 #include <stdexcept>
 
 #include "gomhc_reference.h"
+#include "layer_reference.h"
 
 namespace gomhc::autotune {
 namespace {
@@ -30,6 +32,10 @@ Buffer<float> from_vec(const std::vector<int> &row_major, const ref::Vec &values
     return b;
 }
 
+ref::Vec to_vec(const Halide::Buffer<float> &b) {
+    return ref::Vec(b.data(), b.data() + b.number_of_elements());
+}
+
 // Elements [first, first + count) tokens of a row-major [T][...] buffer.
 ref::Vec token_slice(const Halide::Buffer<> &b, int64_t first, int64_t count) {
     const int64_t per_token = int64_t(b.number_of_elements()) / b.dim(b.dimensions() - 1).extent();
@@ -41,9 +47,10 @@ ref::Vec token_slice(const Halide::Buffer<> &b, int64_t first, int64_t count) {
 
 const std::vector<std::string> &tunable_ops() {
     static const std::vector<std::string> ops = {
-        "cayley_forward",           "cayley_backward",      "orthostochastic_forward",
-        "orthostochastic_backward", "stream_read_forward",  "stream_read_backward",
-        "stream_write_forward",     "stream_write_backward"};
+        "cayley_forward",           "cayley_backward",       "orthostochastic_forward",
+        "orthostochastic_backward", "stream_read_forward",   "stream_read_backward",
+        "stream_write_forward",     "stream_write_backward", "coefficients_forward",
+        "coefficients_backward"};
     return ops;
 }
 
@@ -62,6 +69,13 @@ std::vector<TuningShape> tuning_shapes(const std::string &op) {
                                                : "d" + std::to_string(d) + "s" + std::to_string(s);
             shapes.push_back({op, variant, 4096, d, s, 1});
         }
+    } else if (op == "coefficients_forward") {
+        // The layer's benchmark shape, go s = 2: K = 2d + 28.
+        shapes.push_back({op, "generic", 4096, 4, 2, 768, 36});
+    } else if (op == "coefficients_backward") {
+        // The layer runs `narrow` below K = 20 (go s = 1 at d = 4: K = 14).
+        shapes.push_back({op, "generic", 4096, 4, 2, 768, 36});
+        shapes.push_back({op, "narrow", 4096, 4, 1, 768, 14});
     } else {
         throw std::invalid_argument("unknown op '" + op + "'");
     }
@@ -75,7 +89,8 @@ TuningCase::TuningCase(const TuningShape &shape)
       d_(shape.d),
       s_(shape.s),
       n_(shape.d * shape.s),
-      c_(shape.c) {
+      c_(shape.c),
+      k_(shape.k) {
     std::mt19937_64 rng(0x9e3779b97f4a7c15ull);
     const int T = int(tokens_), n = n_, P = n * (n - 1) / 2, C = int(c_);
     auto orthogonal = [&] {  // Q of random parameters, so Q is really orthogonal
@@ -86,7 +101,9 @@ TuningCase::TuningCase(const TuningShape &shape)
         }
         return from_vec({T, n, n}, ref::cayley_forward(T, n, params));
     };
-    if (op_ == "cayley_forward") {
+    if (op_.rfind("coefficients_", 0) == 0) {
+        make_coefficient_inputs(rng);
+    } else if (op_ == "cayley_forward") {
         Buffer<float> params(P, T);
         std::normal_distribution<float> normal(0.0f, 1.0f);
         params.for_each_value([&](float &v) { v = normal(rng); });
@@ -126,19 +143,84 @@ TuningCase::TuningCase(const TuningShape &shape)
     }
 }
 
+void TuningCase::make_coefficient_inputs(std::mt19937_64 &rng) {
+    const int T = int(tokens_), d = d_, C = int(c_), K = int(k_);
+    // W small enough that z (a dot product of D = d*C unit-RMS features)
+    // stays O(1), where the sigmoids are not saturated.
+    Buffer<float> x = make_buffer({T, d, C}, rng, -1, 1);
+    Buffer<float> w = make_buffer({K, d, C}, rng, -0.02f, 0.02f);
+    Buffer<float> bias = make_buffer({K}, rng, -0.5f, 0.5f);
+    Buffer<float> scales = make_buffer({3}, rng, 0.5f, 1.5f);
+    if (op_ == "coefficients_forward") {
+        inputs_ = {x, w, bias, scales};
+        outputs_ = {Buffer<float>(C, T),         Buffer<float>(d, T), Buffer<float>(d, T),
+                    Buffer<float>(K - 2 * d, T), Buffer<float>(K, T), Buffer<float>(T)};
+        return;
+    }
+    // The backward reads what the forward saved: made here by the reference.
+    const ref::Vec xv = to_vec(x), wv = to_vec(w), bv = to_vec(bias), av = to_vec(scales);
+    const ref::CoefficientPath path = ref::coefficient_forward(T, d, C, K, xv, wv, bv, av);
+    Buffer<float> dy = make_buffer({T, C}, rng, -1, 1);
+    Buffer<float> dh_post = make_buffer({T, d}, rng, -1, 1);
+    Buffer<float> dlogits = make_buffer({T, K - 2 * d}, rng, -1, 1);
+    Buffer<float> dx_in = make_buffer({T, d, C}, rng, -1, 1);
+    Buffer<float> dw_in = make_buffer({K, d, C}, rng, -1, 1);
+    Buffer<float> db_in = make_buffer({K}, rng, -1, 1);
+    Buffer<float> da_in = make_buffer({3}, rng, -1, 1);
+    inputs_ = {x,
+               w,
+               scales,
+               from_vec({T, K}, path.z),
+               from_vec({T}, path.inv_rms),
+               from_vec({T, d}, path.h_pre),
+               from_vec({T, d}, path.h_post),
+               dy,
+               dh_post,
+               dlogits,
+               dx_in,
+               dw_in,
+               db_in,
+               da_in};
+    // The kernel adds its gradients to the *_in inputs, and the runtime
+    // passes the output's own memory as them (a trainer accumulates): so
+    // does the tuner, as that changes what a schedule costs. A candidate's
+    // first run (the checked one) adds to these initial values; it runs in a
+    // child process, so the values here stay as they are for the next one.
+    outputs_ = {dx_in, dw_in, db_in, da_in};
+    ref::CoefficientGrads g = ref::coefficient_backward(T, d, C, K, xv, wv, bv, av, to_vec(dy),
+                                                        to_vec(dh_post), to_vec(dlogits));
+    expected_ = {g.dx, g.dw, g.db, g.da};
+    const Buffer<float> *added[] = {&dx_in, &dw_in, &db_in, &da_in};
+    for (size_t o = 0; o < expected_.size(); o++) {
+        const ref::Vec in = to_vec(*added[o]);
+        for (size_t i = 0; i < in.size(); i++) {
+            expected_[o][i] += in[i];
+        }
+    }
+}
+
 std::vector<TuningCase> TuningCase::edge_cases() const {
-    const bool stream = op_.rfind("stream_", 0) == 0;
-    return {TuningCase({op_, variant_, 1, d_, s_, stream ? 1 : c_}),
-            TuningCase({op_, variant_, 37, d_, s_, stream ? 37 : c_})};
+    // Stream ops and the coefficient path also get an odd feature count.
+    const bool features = op_.rfind("stream_", 0) == 0 || op_.rfind("coefficients_", 0) == 0;
+    return {TuningCase({op_, variant_, 1, d_, s_, features ? 1 : c_, k_}),
+            TuningCase({op_, variant_, 37, d_, s_, features ? 37 : c_, k_})};
 }
 
 std::string TuningCase::shape() const {
     std::string text = "T=" + std::to_string(tokens_) + " d=" + std::to_string(d_);
+    if (op_.rfind("coefficients_", 0) == 0) {
+        return text + " C=" + std::to_string(c_) + " K=" + std::to_string(k_);
+    }
     return op_.rfind("stream_", 0) == 0 ? text + " C=" + std::to_string(c_)
                                         : text + " s=" + std::to_string(s_);
 }
 
 std::map<std::string, std::string> TuningCase::shape_params() const {
+    if (op_.rfind("coefficients_", 0) == 0) {
+        // d, C and K are run-time sizes; `narrow` is the unpacked backward.
+        if (variant_ == "narrow") return {{"pack_weights", "false"}};
+        return {};
+    }
     if (op_.rfind("cayley", 0) == 0) {
         return {{"n", std::to_string(n_)}};
     }
@@ -162,19 +244,29 @@ void TuningCase::bind_inputs(Halide::Internal::GeneratorBase &g) const {
         g.set_inputs(in[0], in[1]);
     } else if (op_ == "stream_read_backward") {
         g.set_inputs(in[0], in[1], in[2]);
-    } else if (op_ == "stream_write_forward") {
+    } else if (op_ == "stream_write_forward" || op_ == "coefficients_forward") {
         g.set_inputs(in[0], in[1], in[2], in[3]);
+    } else if (op_ == "coefficients_backward") {
+        g.set_inputs(in[0], in[1], in[2], in[3], in[4], in[5], in[6], in[7], in[8], in[9], in[10],
+                     in[11], in[12], in[13]);
     } else {
         g.set_inputs(in[0], in[1], in[2], in[3], in[4]);
     }
 }
 
 std::vector<double> TuningCase::reference(int64_t first, int64_t count, size_t output) const {
+    const int d = d_, s = s_, n = n_;
+    if (op_ == "coefficients_forward") {  // only x is per token
+        const ref::Vec x = token_slice(inputs_[0], first, count);
+        const ref::CoefficientPath p = ref::coefficient_forward(
+            count, d, c_, k_, x, to_vec(inputs_[1]), to_vec(inputs_[2]), to_vec(inputs_[3]));
+        if (output == 0) return ref::stream_read_forward(count, d, c_, x, p.h_pre);
+        return std::vector<ref::Vec>{p.h_pre, p.h_post, p.logits, p.z, p.inv_rms}[output - 1];
+    }
     std::vector<ref::Vec> in;
     for (const auto &b : inputs_) {
         in.push_back(token_slice(b, first, count));
     }
-    const int d = d_, s = s_, n = n_;
     if (op_ == "cayley_forward") return ref::cayley_forward(count, n, in[0]);
     if (op_ == "cayley_backward") return ref::cayley_backward(count, n, in[0], in[1]);
     if (op_ == "orthostochastic_forward") return ref::orthostochastic_forward(count, d, s, in[0]);
@@ -192,23 +284,47 @@ std::vector<double> TuningCase::reference(int64_t first, int64_t count, size_t o
 }
 
 std::string TuningCase::check_outputs() const {
+    // The largest |got - expected| (infinite where got is not finite) and
+    // the largest |expected|, which scales the tolerance.
+    auto difference = [](const ref::Vec &got, const ref::Vec &expected) {
+        double scale = 1e-30, worst = 0;
+        for (size_t i = 0; i < got.size(); i++) {
+            scale = std::max(scale, std::abs(expected[i]));
+            worst =
+                std::max(worst, std::isfinite(got[i]) ? std::abs(got[i] - expected[i]) : INFINITY);
+        }
+        return std::pair{worst, scale};
+    };
+    auto describe = [](size_t output, double worst, double scale) {
+        char text[128];
+        std::snprintf(text, sizeof text,
+                      "output %zu differs from the reference by %.3g (largest entry %.3g)", output,
+                      worst, scale);
+        return std::string(text);
+    };
+    const double relative_tolerance = 1e-4;
+    if (!expected_.empty()) {  // sums over all tokens: compare everything
+        for (size_t o = 0; o < outputs_.size(); o++) {
+            const Halide::Buffer<> &out = outputs_[o];
+            const auto [worst, scale] = difference(
+                token_slice(out, 0, out.dim(out.dimensions() - 1).extent()), expected_[o]);
+            if (!(worst <= relative_tolerance * scale)) {
+                return describe(o, worst, scale);
+            }
+        }
+        return "";
+    }
     // The first and last tokens cover the edges of every tiling; checking
     // them (not all T) keeps a candidate's check cheaper than its timing.
     const int64_t sample = std::min<int64_t>(tokens_, 64);
     for (int64_t first : {int64_t(0), tokens_ - sample}) {
         for (size_t o = 0; o < outputs_.size(); o++) {
-            const ref::Vec expected = reference(first, sample, o);
-            const ref::Vec got = token_slice(outputs_[o], first, sample);
-            double scale = 1e-30, worst = 0;
-            for (size_t i = 0; i < got.size(); i++) {
-                scale = std::max(scale, std::abs(expected[i]));
-                worst = std::max(worst,
-                                 std::isfinite(got[i]) ? std::abs(got[i] - expected[i]) : INFINITY);
-            }
-            const double tolerance = op_ == "cayley_forward" ? 1e-4 : 1e-4 * scale;
+            const auto [worst, scale] =
+                difference(token_slice(outputs_[o], first, sample), reference(first, sample, o));
+            const double tolerance =
+                op_ == "cayley_forward" ? relative_tolerance : relative_tolerance * scale;
             if (!(worst <= tolerance)) {
-                return "output " + std::to_string(o) + " differs from the reference by " +
-                       std::to_string(worst) + " at tokens " + std::to_string(first) + "..";
+                return describe(o, worst, scale) + " at tokens " + std::to_string(first) + "..";
             }
         }
     }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -12,12 +13,14 @@
 namespace gomhc::autotune {
 
 // Which kernel at which size: op is a generator name (cayley_forward, ...),
-// variant the build's name for the specialised kernel (n8, d4s2, d4).
+// variant the build's name for the kernel (n8, d4s2, d4; generic and narrow
+// for the coefficient path).
 struct TuningShape {
     std::string op, variant;
     int64_t tokens;
     int d, s;
-    int64_t c;  // features per stream; 1 for the Cayley map and projection
+    int64_t c;      // features per stream; 1 for the Cayley map and projection
+    int64_t k = 0;  // coefficients per token (the coefficient path only)
 };
 
 // A TuningShape with its data: inputs, outputs, reference.
@@ -27,7 +30,7 @@ public:
 
     const std::string &op() const { return op_; }
     const std::string &variant() const { return variant_; }
-    std::string shape() const;  // "T=4096 d=4 s=2" or "T=16384 d=4 C=256"
+    std::string shape() const;  // "T=4096 d=4 s=2", "T=16384 d=4 C=256", "... K=36"
     // GeneratorParams that select the specialised kernel ("n" or "d", "s").
     std::map<std::string, std::string> shape_params() const;
 
@@ -46,13 +49,17 @@ public:
 
 private:
     std::vector<double> reference(int64_t first, int64_t count, size_t output) const;
+    void make_coefficient_inputs(std::mt19937_64 &rng);
 
     std::string op_, variant_;
     int64_t tokens_;
     int d_, s_, n_;
-    int64_t c_;
+    int64_t c_, k_;
     std::vector<Halide::Buffer<float>> inputs_;
     std::vector<Halide::Buffer<>> outputs_;
+    // The whole expected outputs, for ops whose outputs are sums over all
+    // tokens (the coefficient backward's dW, db, da): computed once, here.
+    std::vector<std::vector<double>> expected_;
 };
 
 // The shape classes of an op the tuner covers: those of the benchmarks.
