@@ -1137,12 +1137,20 @@ std::string layer_shape(const LayerCase &lc) {
     return mixer_shape(lc) + " C" + std::to_string(lc.c);
 }
 
-void bm_layer(benchmark::State &state, LayerCase lc, bool train, std::string name) {
+// A row of the layer or mixer benchmarks, "<family>/<method>/<phase>" on the
+// CPU at `shape`, which also labels it.
+Result method_row(benchmark::State &state, const std::string &family, gomhc::Method method,
+                  const std::string &phase, std::string shape) {
     Result r;
-    r.op = "layer/" + gomhc::method_name(lc.method) + (train ? "/train" : "/forward");
+    r.op = family + "/" + gomhc::method_name(method) + "/" + phase;
     r.backend = "cpu";
-    r.shape = layer_shape(lc);
+    r.shape = std::move(shape);
     state.SetLabel(r.shape);
+    return r;
+}
+
+void bm_layer(benchmark::State &state, LayerCase lc, bool train, std::string name) {
+    Result r = method_row(state, "layer", lc.method, train ? "train" : "forward", layer_shape(lc));
     const int64_t t = lc.tokens, dc = lc.d * lc.c;
     std::vector<float> x(size_t(t * dc)), x_next(size_t(t * dc)), y(size_t(t * lc.c));
     std::vector<float> dx_next(size_t(t * dc)), dx(size_t(t * dc)), df(size_t(t * lc.c));
@@ -1187,11 +1195,8 @@ void bm_layer(benchmark::State &state, LayerCase lc, bool train, std::string nam
 // reads the logits and writes H_res; "backward" reads dH_res and the saved
 // logits and writes dlogits (the forward runs once, before the timing).
 void bm_mixer(benchmark::State &state, LayerCase lc, bool backward, std::string name) {
-    Result r;
-    r.op = "mixer/" + gomhc::method_name(lc.method) + (backward ? "/backward" : "/forward");
-    r.backend = "cpu";
-    r.shape = mixer_shape(lc);
-    state.SetLabel(r.shape);
+    Result r =
+        method_row(state, "mixer", lc.method, backward ? "backward" : "forward", mixer_shape(lc));
     const int64_t t = lc.tokens, dd = int64_t(lc.d) * lc.d;
     std::unique_ptr<gomhc::Mixer> mixer;
     std::vector<float> logits, h_res(size_t(t * dd)), dlogits;
