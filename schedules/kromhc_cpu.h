@@ -6,43 +6,53 @@
 // token and level.
 #pragma once
 
+#include <vector>
+
 #include "generators/stages.h"
 
 namespace gomhc {
 
-inline void schedule_kromhc_forward_cpu(KromhcForwardStages &s, const ScheduleKnobs &knobs) {
+// Splits out's tokens into parallel tasks of blocks of vector_width tokens,
+// lanes across a block's tokens and `cells` inside; returns the block Var,
+// where the per-token stages are computed.
+inline Var kromhc_token_blocks(Func out, const std::vector<VarOrRVar> &cells, Var t,
+                               const ScheduleKnobs &knobs) {
     Var t_task("t_task"), t_block("t_block"), t_lane("t_lane");
-    const int lanes = knobs.vector_width;
-    s.h.split(s.t, t_task, s.t, knobs.tokens_per_task, TailStrategy::GuardWithIf)
-        .split(s.t, t_block, t_lane, lanes, TailStrategy::GuardWithIf)
-        .reorder(t_lane, s.col, s.row, t_block, t_task)
+    std::vector<VarOrRVar> order{t_lane};
+    order.insert(order.end(), cells.begin(), cells.end());
+    order.push_back(t_block);
+    order.push_back(t_task);
+    out.split(t, t_task, t, knobs.tokens_per_task, TailStrategy::GuardWithIf)
+        .split(t, t_block, t_lane, knobs.vector_width, TailStrategy::GuardWithIf)
+        .reorder(order)
         .vectorize(t_lane)
         .parallel(t_task);
-    for (Func f : {s.diagonal, s.product}) {
-        f.compute_at(s.h, t_block).vectorize(s.t, lanes, TailStrategy::GuardWithIf);
+    return t_block;
+}
+
+// A stage computed per block, lanes across its tokens; its update (if any)
+// runs the loops `inner` (innermost first) inside the token lanes.
+inline void kromhc_block_stage(Func f, Func out, Var at, Var t, const std::vector<VarOrRVar> &inner,
+                               const ScheduleKnobs &knobs) {
+    f.compute_at(out, at).vectorize(t, knobs.vector_width, TailStrategy::GuardWithIf);
+    if (f.has_update_definition()) {
+        std::vector<VarOrRVar> order{t};
+        order.insert(order.end(), inner.begin(), inner.end());
+        f.update().reorder(order).vectorize(t, knobs.vector_width, TailStrategy::GuardWithIf);
     }
-    s.product.update()
-        .reorder(s.t, s.levels.x, s.col, s.row)
-        .vectorize(s.t, lanes, TailStrategy::GuardWithIf);
+}
+
+inline void schedule_kromhc_forward_cpu(KromhcForwardStages &s, const ScheduleKnobs &knobs) {
+    Var block = kromhc_token_blocks(s.h, {s.col, s.row}, s.t, knobs);
+    kromhc_block_stage(s.diagonal, s.h, block, s.t, {}, knobs);
+    kromhc_block_stage(s.product, s.h, block, s.t, {s.levels.x, s.col, s.row}, knobs);
 }
 
 inline void schedule_kromhc_backward_cpu(KromhcBackwardStages &s, const ScheduleKnobs &knobs) {
-    Var t_task("t_task"), t_block("t_block"), t_lane("t_lane");
-    const int lanes = knobs.vector_width;
-    s.dlogits.split(s.t, t_task, s.t, knobs.tokens_per_task, TailStrategy::GuardWithIf)
-        .split(s.t, t_block, t_lane, lanes, TailStrategy::GuardWithIf)
-        .reorder(t_lane, s.l, t_block, t_task)
-        .vectorize(t_lane)
-        .parallel(t_task);
-    for (Func f : {s.diagonal, s.others, s.level_sum}) {
-        f.compute_at(s.dlogits, t_block).vectorize(s.t, lanes, TailStrategy::GuardWithIf);
-    }
-    s.others.update()
-        .reorder(s.t, s.levels.x, s.l, s.col, s.row)
-        .vectorize(s.t, lanes, TailStrategy::GuardWithIf);
-    s.level_sum.update()
-        .reorder(s.t, s.cells.x, s.cells.y, s.l)
-        .vectorize(s.t, lanes, TailStrategy::GuardWithIf);
+    Var block = kromhc_token_blocks(s.dlogits, {s.l}, s.t, knobs);
+    kromhc_block_stage(s.diagonal, s.dlogits, block, s.t, {}, knobs);
+    kromhc_block_stage(s.others, s.dlogits, block, s.t, {s.levels.x, s.l, s.col, s.row}, knobs);
+    kromhc_block_stage(s.level_sum, s.dlogits, block, s.t, {s.cells.x, s.cells.y, s.l}, knobs);
 }
 
 }  // namespace gomhc
