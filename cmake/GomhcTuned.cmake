@@ -21,7 +21,8 @@ set(GOMHC_TUNABLE_PARAMS_cpu vector_width tokens_per_task autoscheduler)
 set(GOMHC_TUNABLE_PARAMS_cuda gpu_threads gpu_tokens)
 # Parameters of one op's schedule only, on top of the device's (CPU).
 set(GOMHC_TUNABLE_PARAMS_cpu_coefficients_forward tile_tokens tile_coefficients)
-set(GOMHC_TUNABLE_PARAMS_cpu_coefficients_backward tile_tokens tile_coefficients token_block)
+set(GOMHC_TUNABLE_PARAMS_cpu_coefficients_backward tile_tokens tile_coefficients token_block
+    features_per_task)
 set(GOMHC_AUTOSCHEDULERS Adams2019 Mullapudi2016)
 
 function(_gomhc_tuned_error file number what)

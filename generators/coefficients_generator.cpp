@@ -172,6 +172,9 @@ public:
     GeneratorParam<int> tile_tokens{"tile_tokens", 4};
     GeneratorParam<int> tile_coefficients{"tile_coefficients", 4};
     GeneratorParam<int> token_block{"token_block", 64};
+    // Features of one stream per dw task: the threads split dw by stream and
+    // by blocks of this many features, each task walking every token.
+    GeneratorParam<int> features_per_task{"features_per_task", 192};
     // Pack W's feature columns for the dx tiles (pays for wide K only; the
     // runtime builds both and picks by K).
     GeneratorParam<bool> pack_weights{"pack_weights", true};
@@ -337,7 +340,7 @@ public:
             schedule_coefficients_backward_cuda(stages, knobs());
         } else {
             schedule_coefficients_backward_cpu(stages, knobs(), tile_tokens, tile_coefficients,
-                                               token_block, pack_weights);
+                                               token_block, features_per_task, pack_weights);
         }
     }
 

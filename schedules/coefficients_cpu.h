@@ -81,7 +81,7 @@ inline void cpu_pack_features(Func packed, Func at, Var level, int features,
 inline void schedule_coefficients_backward_cpu(CoefficientsBackwardStages &s,
                                                const ScheduleKnobs &knobs, int tile_tokens,
                                                int tile_coefficients, int token_block,
-                                               bool pack_weights) {
+                                               int features_per_task, bool pack_weights) {
     s.dh_pre.compute_root();
     cpu_token_tasks(s.dh_pre, s.t, knobs);
     cpu_feature_sum(s.dh_pre_sum, s.features, s.t, s.dh_pre, knobs);
@@ -116,22 +116,26 @@ inline void schedule_coefficients_backward_cpu(CoefficientsBackwardStages &s,
     }
     cpu_register_tile(s.dx_product, s.c, s.t, s.coefficients.x, dx_features, tile_tokens, knobs);
 
-    // dw: for each block of tokens (serially), per stream (in parallel) and
-    // feature vector, a tile of tile_coefficients coefficients accumulates the
-    // block in registers (dw_block) and is then added to dw_sum. A block's
-    // rows of X stay in cache across the coefficient tiles; walking all tokens
-    // of one feature column instead touches a new page per token. The block's
-    // column of X is packed first, for the same L1-set reason as W above.
-    Var k_tile("k_tile");
+    // dw: each task owns features_per_task features of one stream and walks
+    // every block of tokens; per block and feature vector, a tile of
+    // tile_coefficients coefficients accumulates the block in registers
+    // (dw_block) and is then added to the task's part of dw_sum, which stays
+    // in cache. (Running the blocks outermost, in parallel over streams only,
+    // re-read all of dw_sum per block and left a thread idle at each of the
+    // T/token_block joins.) The block's column of X is packed first, for the
+    // same L1-set reason as W above.
+    Var k_tile("k_tile"), c_task("c_task"), task("task");
     const int dw_features = 2 * knobs.vector_width;  // two vectors per tile
     s.dw_sum.compute_root().vectorize(s.c, knobs.vector_width, TailStrategy::GuardWithIf);
     s.dw_sum.update()
+        .split(s.c, c_task, s.c, features_per_task, TailStrategy::GuardWithIf)
         .split(s.c, c_vector, s.c, dw_features, TailStrategy::GuardWithIf)
         .split(s.k, k_tile, s.k, tile_coefficients, TailStrategy::GuardWithIf)
-        .reorder(s.c, s.k, k_tile, c_vector, s.j, s.blocks.x)
+        .reorder(s.c, s.k, k_tile, c_vector, s.blocks.x, c_task, s.j)
+        .fuse(c_task, s.j, task)
         .vectorize(s.c, knobs.vector_width)
         .unroll(s.k)
-        .parallel(s.j);
+        .parallel(task);
     s.dw_block.compute_at(s.dw_sum, k_tile);
     cpu_register_tile(s.dw_block, s.c, s.k, s.in_block.x, dw_features, tile_coefficients, knobs);
     cpu_pack_features(s.x_edge.in(s.dw_block), s.dw_sum, c_vector, dw_features, knobs);

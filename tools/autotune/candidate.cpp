@@ -47,7 +47,10 @@ std::vector<OpKnob> op_knobs(Device device, const std::string &op) {
         return {{tokens, 4}, {coefficients, 3}};
     }
     if (op == "coefficients_backward") {
-        return {{tokens, 4}, {coefficients, 4}, {{"token_block", {16, 32, 64, 128, 256}}, 64}};
+        return {{tokens, 4},
+                {coefficients, 4},
+                {{"token_block", {16, 32, 64, 128, 256}}, 64},
+                {{"features_per_task", {64, 96, 192, 384, 768}}, 192}};
     }
     return {};
 }
