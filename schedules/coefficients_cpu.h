@@ -71,11 +71,16 @@ inline void cpu_register_tile(Func f, Var c, Var other, RVar r, int features, in
 }
 
 // A contiguous copy of `features` features (the first dimension) of
-// `packed`, made once per iteration of `at`'s loop `level`.
+// `packed`, made once per iteration of `at`'s loop `level`. Its size follows
+// the run-time K or token count, so Halide would heap-allocate it on every
+// iteration; a Stack buffer is allocated once per task and reused.
 inline void cpu_pack_features(Func packed, Func at, Var level, int features,
                               const ScheduleKnobs &knobs) {
     const Var c = packed.args()[0];
-    packed.compute_at(at, level).bound_extent(c, features).vectorize(c, knobs.vector_width);
+    packed.compute_at(at, level)
+        .store_in(MemoryType::Stack)
+        .bound_extent(c, features)
+        .vectorize(c, knobs.vector_width);
 }
 
 inline void schedule_coefficients_backward_cpu(CoefficientsBackwardStages &s,

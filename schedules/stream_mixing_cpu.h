@@ -61,8 +61,10 @@ inline void cpu_feature_sum(Func sum, RDom features, Var at, Func parent,
     std::vector<Var> storage = partial.args();
     std::rotate(storage.begin(), storage.end() - 1, storage.end());
     partial.reorder_storage(storage);
-    sum.compute_at(parent, at);
-    partial.compute_at(parent, at).vectorize(lane);
+    // Stack: with a run-time d these are sized at run time, and Halide would
+    // otherwise heap-allocate them at every iteration of `at`.
+    sum.compute_at(parent, at).store_in(MemoryType::Stack);
+    partial.compute_at(parent, at).store_in(MemoryType::Stack).vectorize(lane);
     partial.update().vectorize(lane);
     if (cells_side_by_side) {
         const Var cell = sum.args().front();
