@@ -100,21 +100,31 @@ inline void schedule_coefficients_backward_cpu(CoefficientsBackwardStages &s,
     // dx: two vectors of features times tile_tokens tokens per register tile
     // (fixed-size, so it stays in registers; the edge tiles read clamped).
     // Each loaded vector of W then feeds tile_tokens FMAs, each broadcast du
-    // two. With pack_weights, the token tiles of a task run innermost, so the
-    // K rows of W under one feature column are packed once (contiguously:
-    // with d*C a multiple of 1024 the rows all fall in one L1 set) and reused
-    // by every tile. That pays for wide K; for narrow K the product is cheap
-    // and walking each token's rows in order (no packing) streams X better.
+    // two. With pack_weights, the product of a whole task is computed first,
+    // feature column by feature column with the token tiles innermost, so the
+    // K rows of W under one column are packed once (contiguously: with d*C a
+    // multiple of 1024 the rows all fall in one L1 set) and reused by every
+    // tile; dx then adds it to dx_in, x and dy walking each token's rows in
+    // order. (Adding per tile instead read four rows of every token of the
+    // task one cache line at a time, and that walk, not the product, took
+    // most of the time.) Packing pays for wide K; for narrow K the product is
+    // cheap and each token's rows are walked in order with no packing.
     Var t_tile("t_tile"), c_vector("c_vector");
     const int dx_features = 2 * knobs.vector_width;
-    cpu_token_tasks(s.dx, s.t, knobs);
-    s.dx.split(s.t, t_tile, s.t, tile_tokens, TailStrategy::GuardWithIf)
+    Var t_task = cpu_token_tasks(s.dx, s.t, knobs);
+    Func tiled = s.dx;  // the Func whose loops hold the register tiles
+    if (pack_weights) {
+        s.dx.vectorize(s.c, knobs.vector_width, TailStrategy::GuardWithIf);
+        tiled = s.dx_product.in(s.dx);
+        tiled.compute_at(s.dx, t_task);
+    }
+    tiled.split(s.t, t_tile, s.t, tile_tokens, TailStrategy::GuardWithIf)
         .split(s.c, c_vector, s.c, dx_features, TailStrategy::GuardWithIf)
         .vectorize(s.c, knobs.vector_width);
     if (pack_weights) {
-        s.dx.reorder(s.c, s.t, t_tile, c_vector, s.j);
-        s.dx_product.compute_at(s.dx, t_tile);
-        cpu_pack_features(s.w_edge.in(s.dx_product), s.dx, c_vector, dx_features, knobs);
+        tiled.reorder(s.c, s.t, t_tile, c_vector, s.j);
+        s.dx_product.compute_at(tiled, t_tile);
+        cpu_pack_features(s.w_edge.in(s.dx_product), tiled, c_vector, dx_features, knobs);
     } else {
         s.dx.reorder(s.c, s.t, c_vector, s.j, t_tile);
         s.dx_product.compute_at(s.dx, c_vector);
