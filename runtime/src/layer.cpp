@@ -35,10 +35,11 @@ const char *phase_text(Phase phase) {
 constexpr float kInitialScale = 0.01f;  // a_pre, a_post, a_res (SPEC section 1)
 
 // Below this many coefficients the layer's backward uses the coefficient
-// kernel built for narrow K (registry key 1): at T = 4096, d = 4, C = 768 the
-// packed-W kernel is about 14% faster at K = 36 and 4% at K = 24, but slower
-// at K = 14 (7%) and K = 10 (about 25% with two threads).
-constexpr int64_t kNarrowCoefficients = 20;
+// kernel built for narrow K (registry key 1, W not packed). At T = 4096,
+// d = 4, C = 768, three alternations of the two kernels on 2 threads: packed
+// 22-24 ms against 26-27 at K = 24, 20.2-20.9 against 20.3-22.1 at K = 14,
+// and even (16.5-18.5 against 17.0-19.3) at K = 10.
+constexpr int64_t kNarrowCoefficients = 12;
 
 }  // namespace
 

@@ -73,9 +73,10 @@ std::vector<TuningShape> tuning_shapes(const std::string &op) {
         // The layer's benchmark shape, go s = 2: K = 2d + 28.
         shapes.push_back({op, "generic", 4096, 4, 2, 768, 36});
     } else if (op == "coefficients_backward") {
-        // The layer runs `narrow` below K = 20 (go s = 1 at d = 4: K = 14).
+        // The layer runs `narrow` below K = 12 (kromhc and go-kron s = 1 at
+        // d = 4: K = 10).
         shapes.push_back({op, "generic", 4096, 4, 2, 768, 36});
-        shapes.push_back({op, "narrow", 4096, 4, 1, 768, 14});
+        shapes.push_back({op, "narrow", 4096, 4, 1, 768, 10});
     } else {
         throw std::invalid_argument("unknown op '" + op + "'");
     }
