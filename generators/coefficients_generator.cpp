@@ -115,14 +115,18 @@ public:
 
         z(k, t) = coefficient(k, t);
         inv_rms(t) = coefficient(count, t);
-        h_pre(j, t) = sigmoid(scales(0) * coefficient(j, t) + bias(j));
+        Func pre_gate("pre_gate");
+        pre_gate(j, t) = sigmoid(scales(0) * coefficient(j, t) + bias(j));
+        h_pre(j, t) = pre_gate(j, t);
         h_post(j, t) = 2.0f * sigmoid(scales(1) * coefficient(d + j, t) + bias(d + j));
         logits(k, t) = scales(2) * coefficient(2 * d + k, t) + bias(2 * d + k);
 
         RDom streams(0, d, "streams");
         Func y_sum("y_sum");
         y_sum(c, t) = 0.0f;
-        y_sum(c, t) += h_pre(streams, t) * x(c, streams, t);
+        // y reads H_pre through pre_gate, not the h_pre output, so that a
+        // schedule may compute y in the same loop as the coefficients.
+        y_sum(c, t) += pre_gate(streams, t) * x(c, streams, t);
         y(c, t) = y_sum(c, t);
 
         dense_rows(x);
@@ -139,16 +143,27 @@ public:
         z.set_estimates(per_token(kEstimateCoefficients));
         inv_rms.set_estimates({{0, kEstimateTokens}});
 
-        stages = CoefficientsForwardStages{coefficient, lanes_f,
-                                           lanes_tail,  square_lanes,
-                                           square_tail, inverse_rms,
-                                           y,           y_sum,
-                                           h_pre,       h_post,
-                                           logits,      z,
-                                           inv_rms,     full_vectors,
-                                           tail,        streams,
-                                           c,           j,
-                                           k,           t,
+        stages = CoefficientsForwardStages{coefficient,
+                                           lanes_f,
+                                           lanes_tail,
+                                           square_lanes,
+                                           square_tail,
+                                           inverse_rms,
+                                           y,
+                                           y_sum,
+                                           pre_gate,
+                                           h_pre,
+                                           h_post,
+                                           logits,
+                                           z,
+                                           inv_rms,
+                                           full_vectors,
+                                           tail,
+                                           streams,
+                                           c,
+                                           j,
+                                           k,
+                                           t,
                                            lane};
     }
 

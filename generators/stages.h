@@ -95,10 +95,11 @@ struct StreamWriteBackwardStages {
 // and 1/rms(x) at k = K, built from `lanes` (vector_width partial dot products
 // per coefficient), `lanes_tail` (features past the last full vector) and the
 // per-token `inverse_rms` (from `square_lanes` / `square_tail`). The outputs
-// are cheap pointwise functions of it, except y, which reads X again.
+// are cheap pointwise functions of it, except y, which reads X again with the
+// gates `pre_gate` (H_pre, computed from `coefficient` as the h_pre output is).
 struct CoefficientsForwardStages {
     Func coefficient, lanes, lanes_tail, square_lanes, square_tail, inverse_rms;
-    Func y, y_sum, h_pre, h_post, logits, z, inv_rms;
+    Func y, y_sum, pre_gate, h_pre, h_post, logits, z, inv_rms;
     RDom full_vectors, tail, streams;
     Var c, j, k, t, lane;
 };

@@ -42,7 +42,9 @@ inline void schedule_coefficients_forward_cuda(CoefficientsForwardStages &s,
     for (Func f : {s.lanes, s.lanes_tail, s.square_lanes, s.square_tail, s.inverse_rms}) {
         f.compute_at(s.coefficient, k_thread);
     }
-    for (Func f : {s.z, s.inv_rms, s.h_pre, s.h_post, s.logits}) {
+    // H_pre for y once per token, as the h_pre output is.
+    s.pre_gate.compute_root();
+    for (Func f : {s.z, s.inv_rms, s.h_pre, s.h_post, s.logits, s.pre_gate}) {
         gpu_elements(f, knobs);
     }
     gpu_feature_tiles(s.y, s.y_sum, s.c, s.t, s.streams, false, knobs);
