@@ -102,9 +102,12 @@ inline void schedule_coefficients_backward_cpu(CoefficientsBackwardStages &s,
     s.dh_pre.compute_root();
     cpu_token_tasks(s.dh_pre, s.t, knobs);
     cpu_feature_sum(s.dh_pre_sum, s.features, s.t, s.dh_pre, knobs);
-    s.activation_grad.compute_root();
-    s.g.compute_root();
-    s.du.compute_root();
+    // The per-coefficient gradients, K per token, on both threads (g is
+    // inlined into its two consumers).
+    for (Func f : {s.activation_grad, s.du}) {
+        f.compute_root().vectorize(s.k, knobs.vector_width, TailStrategy::GuardWithIf);
+        cpu_token_tasks(f, s.t, knobs);
+    }
     s.gz.compute_root();
     cpu_token_tasks(s.gz, s.t, knobs);
     s.gz_sum.compute_at(s.gz, s.t);
