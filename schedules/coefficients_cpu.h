@@ -24,12 +24,11 @@ inline void schedule_coefficients_forward_cpu(CoefficientsForwardStages &s,
     // rows of X finds them in cache. (With the coefficients computed at root
     // and y in a loop of its own, y re-read X from memory: the forward took
     // about 10% more time at T = 4096, d = 4, C = 768, K = 36.)
-    Var t_task("t_task"), t_tile("t_tile"), k_tile("k_tile");
-    s.y.split(s.t, t_task, s.t, knobs.tokens_per_task, TailStrategy::GuardWithIf).parallel(t_task);
+    Var t_tile("t_tile"), k_tile("k_tile");
+    const Var t_task = cpu_token_tasks(s.y, s.t, knobs);
     for (Func f : {s.h_pre, s.h_post, s.logits, s.z, s.inv_rms}) {
-        f.split(s.t, t_task, s.t, knobs.tokens_per_task, TailStrategy::GuardWithIf)
-            .parallel(t_task)
-            .compute_with(s.y, t_task);
+        cpu_token_tasks(f, s.t, knobs);
+        f.compute_with(s.y, t_task);
     }
     // Rounding the tiles up is safe: the algorithm clamps its reads, and the
     // extra tokens and coefficients are never stored to an output.
