@@ -56,11 +56,11 @@ public:
         // row == -1), then subtracts it from every other row. Columns <= k
         // are never read again, and in the right half the pivot row is still
         // zero past column n + k (it only holds combinations of e_0..e_k), so
-        // only columns k < c <= n + k change.
-        RDom e(0, 2 * n, -1, n + 1, 0, n, "elimination");
-        RVar c = e.x, r = e.y, k = e.z;
-        e.where(c > k && c <= n + k);
+        // only the n columns c = k + 1 + j, j < n, change.
+        RDom e(0, n, -1, n + 1, 0, n, "elimination");
+        RVar j = e.x, r = e.y, k = e.z;
         e.where(r != k);
+        Expr c = k + 1 + j;
         Expr other = max(r, 0);
         Expr normalised_pivot_row = system(t, c, k) / system(t, k, k);
         Expr eliminated = system(t, c, other) - system(t, k, other) * system(t, c, k);
@@ -71,18 +71,27 @@ public:
         Func solved("solved");
         solved(t, col, row) = 2.0f * system(t, col + n, row) - select(row == col, 1.0f, 0.0f);
 
-        std::vector<Func> gram_error, refined;
+        std::vector<Func> gram_error, gram_error_full, correction, refined;
         Func current = solved;
+        // E = I - Q^T Q is symmetric: only its upper triangle (col >= row) is
+        // summed, and the lower one mirrors it.
         RDom m(0, n, "gram_sum"), k2(0, n, "refine_sum");
+        m.where(col >= row);
         for (int step = 0; step < refinement_steps; step++) {
-            // E = I - Q^T Q, then Q + Q E / 2.
+            // E = I - Q^T Q, then Q + (Q E) / 2.
             Func e_step("gram_error_" + std::to_string(step));
             e_step(t, col, row) = select(row == col, 1.0f, 0.0f);
             e_step(t, col, row) -= current(t, row, m) * current(t, col, m);
+            Func e_full("gram_error_full_" + std::to_string(step));
+            e_full(t, col, row) = e_step(t, max(col, row), min(col, row));
+            Func qe_step("correction_" + std::to_string(step));
+            qe_step(t, col, row) = 0.0f;
+            qe_step(t, col, row) += current(t, k2, row) * e_full(t, col, k2);
             Func q_step("refined_" + std::to_string(step));
-            q_step(t, col, row) = current(t, col, row);
-            q_step(t, col, row) += 0.5f * current(t, k2, row) * e_step(t, col, k2);
+            q_step(t, col, row) = current(t, col, row) + 0.5f * qe_step(t, col, row);
             gram_error.push_back(e_step);
+            gram_error_full.push_back(e_full);
+            correction.push_back(qe_step);
             refined.push_back(q_step);
             current = q_step;
         }
@@ -101,8 +110,9 @@ public:
         params.set_estimates({{0, n_est * (n_est - 1) / 2}, {0, kEstimateTokens}});
         q.set_estimates({{0, n_est}, {0, n_est}, {0, kEstimateTokens}});
 
-        stages = CayleyForwardStages{q, params_t, system, solved, gram_error, refined,    e,
-                                     m, k2,       t,      col,    row,        n_fixed > 0};
+        stages = CayleyForwardStages{
+            q, params_t, system, solved, gram_error, gram_error_full, correction, refined, e,
+            m, k2,       t,      col,    row,        n_fixed > 0};
     }
 
     void schedule() {

@@ -27,13 +27,14 @@ struct ScheduleKnobs {
     int gpu_tokens;       // CUDA: tokens per block for the feature-parallel ops
 };
 
-// Cayley forward: system(t, col, row) is the augmented matrix [I + A | I - A]
+// Cayley forward: system(t, col, row) is the augmented matrix [I + A | I]
 // of one token, stored token innermost, reduced in place by `elimination`;
-// `solved` is its right half, re-orthogonalised by the `gram_error` and
-// `refined` stages (one of each per Newton-Schulz step).
+// `solved` is its right half, re-orthogonalised by the `gram_error` (upper
+// triangle of I - Q^T Q), `gram_error_full` (both triangles), `correction`
+// and `refined` stages (one of each per Newton-Schulz step).
 struct CayleyForwardStages {
     Func q, params_t, system, solved;
-    std::vector<Func> gram_error, refined;
+    std::vector<Func> gram_error, gram_error_full, correction, refined;
     RDom elimination, gram_sum, refine_sum;
     Var t, col, row;
     bool fixed_n;

@@ -23,6 +23,8 @@ inline void schedule_cayley_forward_cuda(CayleyForwardStages &s, const ScheduleK
     s.system.compute_at(s.q, t_thread);
     std::vector<Func> refinement = s.gram_error;
     refinement.push_back(s.solved);
+    refinement.insert(refinement.end(), s.gram_error_full.begin(), s.gram_error_full.end());
+    refinement.insert(refinement.end(), s.correction.begin(), s.correction.end());
     refinement.insert(refinement.end(), s.refined.begin(), s.refined.end());
     for (Func f : refinement) {
         f.compute_at(s.q, t_thread);
