@@ -2,12 +2,14 @@
 //
 // Forward: A = U - U^T from the strict upper triangle U given by params, and
 //   Q = (I + A)^{-1} (I - A) = 2 (I + A)^{-1} - I,
-// with (I + A)^{-1} found by Gauss-Jordan elimination of [I + A | I].
-// No pivoting is needed: the symmetric part of I + A is I, so every pivot is
-// at least 1. The solve loses orthogonality in float32 in proportion to
-// cond(I + A), which grows with |A| (about 3e-5 at parameter scale 10); one
-// Newton-Schulz step, Q <- Q + Q (I - Q^T Q) / 2, restores it to rounding
-// level (about 3e-7) while moving Q by no more than the solve's own error.
+// with (I + A)^{-1} found from [I + A | I] by forward elimination (each row
+// reduced by the unit-pivot rows above it, then scaled to its own unit pivot)
+// and back substitution. No pivoting is needed: the symmetric part of I + A
+// is I, so every pivot is at least 1. The solve loses orthogonality in
+// float32 in proportion to cond(I + A), which grows with |A| (about 3e-5 at
+// parameter scale 10); one Newton-Schulz step, Q <- Q + Q (I - Q^T Q) / 2,
+// restores it to rounding level (about 3e-7) while moving Q by no more than
+// the solve's own error.
 //
 // Backward, from the saved Q and G = dL/dQ (no second solve):
 //   dL/dA = -(1/2) (Q^T + I) G (Q^T + I),   dL/dp_k = dA[i][j] - dA[j][i].
@@ -52,19 +54,27 @@ public:
         system(t, col, row) =
             select(row == col % n, 1.0f, 0.0f) + select(col < n, skew(row, col), 0.0f);
 
-        // Step k first scales pivot row k to a unit pivot (the pass with
-        // row == -1), then subtracts it from every other row. Columns <= k
-        // are never read again, and in the right half the pivot row is still
-        // zero past column n + k (it only holds combinations of e_0..e_k), so
-        // only the n columns c = k + 1 + j, j < n, change.
-        RDom e(0, n, -1, n + 1, 0, n, "elimination");
-        RVar j = e.x, r = e.y, k = e.z;
-        e.where(r != k);
-        Expr c = k + 1 + j;
-        Expr other = max(r, 0);
-        Expr normalised_pivot_row = system(t, c, k) / system(t, k, k);
-        Expr eliminated = system(t, c, other) - system(t, k, other) * system(t, c, k);
-        system(t, c, select(r < 0, k, other)) = select(r < 0, normalised_pivot_row, eliminated);
+        // Forward elimination, one row at a time: row r subtracts the
+        // finished (unit-pivot) rows k < r, then scales itself to a unit
+        // pivot (the pass k == r). Row k is zero left of column k + 1 in the
+        // part still read, and zero right of column n + k, so a pass touches
+        // only the n columns c = k + 1 + j, j < n.
+        RDom fwd(0, n, 0, n, 0, n, "forward_elimination");
+        fwd.where(fwd.y <= fwd.z);
+        {
+            Expr j = fwd.x, k = fwd.y, r = fwd.z;
+            Expr c = k + 1 + j;
+            system(t, c, r) = select(k == r, system(t, c, r) / system(t, r, r),
+                                     system(t, c, r) - system(t, k, r) * system(t, c, k));
+        }
+        // Back substitution, last row first: the right half of row r
+        // subtracts u[r][k] times the finished right halves of rows k > r.
+        RDom back(0, n, 0, n, 0, n, "back_substitution");
+        {
+            Expr j = back.x, k = back.y, r = n - 1 - back.z;
+            back.where(k > r);
+            system(t, n + j, r) -= system(t, k, r) * system(t, n + j, k);
+        }
 
         // After the last step the left half is I and the right half is
         // (I + A)^{-1}.
@@ -111,8 +121,9 @@ public:
         q.set_estimates({{0, n_est}, {0, n_est}, {0, kEstimateTokens}});
 
         stages = CayleyForwardStages{
-            q, params_t, system, solved, gram_error, gram_error_full, correction, refined, e,
-            m, k2,       t,      col,    row,        n_fixed > 0};
+            q,          params_t, system, solved,     gram_error, gram_error_full,
+            correction, refined,  fwd,    back,       m,          k2,
+            t,          col,      row,    n_fixed > 0};
     }
 
     void schedule() {

@@ -28,14 +28,15 @@ struct ScheduleKnobs {
 };
 
 // Cayley forward: system(t, col, row) is the augmented matrix [I + A | I]
-// of one token, stored token innermost, reduced in place by `elimination`;
+// of one token, stored token innermost, reduced in place by
+// `forward_elimination` and `back_substitution`;
 // `solved` is its right half, re-orthogonalised by the `gram_error` (upper
 // triangle of I - Q^T Q), `gram_error_full` (both triangles), `correction`
 // and `refined` stages (one of each per Newton-Schulz step).
 struct CayleyForwardStages {
     Func q, params_t, system, solved;
     std::vector<Func> gram_error, gram_error_full, correction, refined;
-    RDom elimination, gram_sum, refine_sum;
+    RDom forward_elimination, back_substitution, gram_sum, refine_sum;
     Var t, col, row;
     bool fixed_n;
 };

@@ -31,7 +31,8 @@ inline void schedule_cayley_forward_cuda(CayleyForwardStages &s, const ScheduleK
     }
     if (n_fixed > 0) {
         s.params_t.compute_at(s.q, t_thread);
-        s.system.update().unroll(s.elimination.y);
+        s.system.update(0).unroll(s.forward_elimination.y);
+        s.system.update(1).unroll(s.back_substitution.y);
     } else {
         s.system.bound(s.col, 0, 2 * kMaxGenericN).bound(s.row, 0, kMaxGenericN);
         for (Func f : refinement) {
