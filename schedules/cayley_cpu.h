@@ -12,10 +12,16 @@
 
 namespace gomhc {
 
+// Up to this n a specialised kernel unrolls its per-token loops over rows,
+// columns and sums: every buffer index folds to a constant. Past it (n = 32)
+// the unrolled bodies spill or outgrow the registers and run slower.
+constexpr int kMaxUnrolledN = 16;
+
 inline void schedule_cayley_forward_cpu(CayleyForwardStages &s, const ScheduleKnobs &knobs,
                                         int n_fixed) {
     Var t_task("t_task"), t_inner("t_inner"), t_block("t_block"), t_lane("t_lane");
     const int lanes = knobs.vector_width;
+    const bool unrolled = n_fixed > 0 && n_fixed <= kMaxUnrolledN;
     s.q.split(s.t, t_task, t_inner, knobs.tokens_per_task, TailStrategy::GuardWithIf)
         .split(t_inner, t_block, t_lane, lanes, TailStrategy::GuardWithIf)
         .parallel(t_task);
@@ -38,6 +44,14 @@ inline void schedule_cayley_forward_cpu(CayleyForwardStages &s, const ScheduleKn
     per_block.insert(per_block.end(), s.gram_error.begin(), s.gram_error.end());
     per_block.insert(per_block.end(), s.correction.begin(), s.correction.end());
     per_block.insert(per_block.end(), s.refined.begin(), s.refined.end());
+    if (!unrolled) {
+        // Unrolled, the correction reads the mirrored E straight from the
+        // upper triangle at constant offsets (gram_error_full is inlined);
+        // otherwise the mirror is a pass of its own, which keeps the min/max
+        // index arithmetic out of the n^3 loop (n = 32: the correction took
+        // 25% longer with it inlined).
+        per_block.insert(per_block.end(), s.gram_error_full.begin(), s.gram_error_full.end());
+    }
     for (Func f : per_block) {
         f.compute_at(s.q, t_block).bound_extent(s.t, lanes).vectorize(s.t, lanes);
     }
@@ -45,7 +59,7 @@ inline void schedule_cayley_forward_cpu(CayleyForwardStages &s, const ScheduleKn
         RDom e = pass == 0 ? s.forward_elimination : s.back_substitution;
         RVar j = e.x, k = e.y, r = e.z;
         s.system.update(pass).reorder(s.t, j, k, r).vectorize(s.t, lanes, TailStrategy::RoundUp);
-        if (n_fixed > 0 && n_fixed <= 16) {
+        if (unrolled) {
             // One statement updates the n columns of a row for all of the
             // block's tokens. Halide cannot prove the columns independent,
             // but they are: within one (k, r) the n columns write n distinct
@@ -64,7 +78,7 @@ inline void schedule_cayley_forward_cpu(CayleyForwardStages &s, const ScheduleKn
         // Unrolling the set-up folds its index arithmetic (which pair,
         // which sign) to constants, leaving one vector copy per entry.
         s.system.unroll(s.col);
-        if (n_fixed <= 16) {
+        if (n_fixed <= kMaxUnrolledN) {
             s.system.unroll(s.row);
         }
     }
@@ -74,22 +88,12 @@ inline void schedule_cayley_forward_cpu(CayleyForwardStages &s, const ScheduleKn
             f.update()
                 .reorder(s.t, sum.x, s.col, s.row)
                 .vectorize(s.t, lanes, TailStrategy::RoundUp);
-            if (n_fixed > 0 && n_fixed <= 16) {
+            if (unrolled) {
                 f.update().unroll(sum.x);
             }
         }
-        if (n_fixed > 0 && n_fixed <= 16) {
-            // Unrolled, the correction reads the mirrored E straight from the
-            // upper triangle at constant offsets; otherwise the mirror is a
-            // pass of its own, which keeps the min/max index arithmetic out
-            // of the n^3 loop (n = 32: the correction took 25% longer with
-            // it inlined).
+        if (unrolled) {
             s.correction[step].update().unroll(s.col);
-        } else {
-            s.gram_error_full[step]
-                .compute_at(s.q, t_block)
-                .bound_extent(s.t, lanes)
-                .vectorize(s.t, lanes);
         }
     }
 }
@@ -111,7 +115,7 @@ inline void schedule_cayley_backward_cpu(CayleyBackwardStages &s, const Schedule
     s.grad_a.update()
         .reorder(s.t, s.a_sum.x, s.col, s.row)
         .vectorize(s.t, lanes, TailStrategy::RoundUp);
-    if (n_fixed > 0 && n_fixed <= 16) {
+    if (n_fixed > 0 && n_fixed <= kMaxUnrolledN) {
         s.w.update().unroll(s.w_sum.x);
         s.grad_a.update().unroll(s.a_sum.x);
     }
