@@ -9,6 +9,7 @@
 #pragma once
 
 #include <algorithm>
+#include <optional>
 #include <vector>
 
 #include "generators/stages.h"
@@ -40,16 +41,26 @@ inline void cpu_stream_sum(Func out, Func sum, Var c, RDom streams, bool fixed_d
 // partial sums of vector_width features, folded at the end (rfactor).
 //
 // By default the cells are summed one after another, each over all features;
-// each sum is then one chain of dependent FMAs, bound by their latency. With
-// cells_side_by_side (which needs d fixed, to unroll) the feature loop runs
-// outside and the cells of the sum's first dimension are accumulated together.
-// That pays for the d*d cells of dH_res (stream_write_backward at T = 4096,
-// C = 768 takes 10% less time at d = 4, 22% at d = 16, 35% at d = 8), but
-// not for sums over d cells only (dH_post, dH_pre): their side-by-side order
-// reads d rows of one token at once on the pass that first touches them, and
-// was 5-10% slower at C = 256.
+// each sum is then one chain of dependent FMAs, bound by their latency. A
+// `side_by_side` dimension of the sum (which needs d fixed, to unroll) is
+// accumulated together instead: its cells sit in the innermost loop, just
+// inside the feature loop, and the sum's other dimensions stay outside.
+//
+// For dH_res[i][j] = sum_c dout[i][c] X[j][c] that dimension is i: each row
+// X[j] is read from memory once, front to back, while the d rows of dout (in
+// cache) meet it. Summing the d*d cells one after another was 10-35% slower
+// at C = 768. Side by side over j read the d rows of X interleaved, d short
+// streams in each token's page; the Halide profiler showed that pass reading
+// X at about half the triad bandwidth (T = 16384, C = 256, d = 4), and over i
+// the whole kernel takes 5-10% less time there. Sums over d cells only
+// (dH_post, dH_pre) gain nothing side by side: their order reads d rows of
+// one token interleaved on the pass that first touches them, and was 5-10%
+// slower at C = 256. More chains per cell (two or four vectors of partial
+// sums, to hide the FMA latency) sped the kernel up in cache but not from
+// memory.
 inline void cpu_feature_sum(Func sum, RDom features, Var at, Func parent,
-                            const ScheduleKnobs &knobs, bool cells_side_by_side = false) {
+                            const ScheduleKnobs &knobs,
+                            std::optional<Var> side_by_side = std::nullopt) {
     RVar f_vector("f_vector"), f_lane("f_lane");
     Var lane("lane");
     Func partial =
@@ -66,9 +77,14 @@ inline void cpu_feature_sum(Func sum, RDom features, Var at, Func parent,
     sum.compute_at(parent, at).store_in(MemoryType::Stack);
     partial.compute_at(parent, at).store_in(MemoryType::Stack).vectorize(lane);
     partial.update().vectorize(lane);
-    if (cells_side_by_side) {
-        const Var cell = sum.args().front();
-        partial.update().reorder(lane, cell, f_vector).unroll(cell);
+    if (side_by_side) {
+        std::vector<VarOrRVar> order = {lane, *side_by_side, f_vector};
+        for (const Var &v : sum.args()) {
+            if (v.name() != side_by_side->name()) {
+                order.push_back(v);
+            }
+        }
+        partial.update().reorder(order).unroll(*side_by_side);
     }
 }
 
@@ -104,7 +120,8 @@ inline void schedule_stream_write_backward_cpu(StreamWriteBackwardStages &s,
     s.df.compute_with(s.dx, t_task);
     s.dh_res.compute_with(s.df, t_task);
     s.dh_post.compute_with(s.dh_res, t_task);
-    cpu_feature_sum(s.dh_res_sum, s.features, t_task, s.dx, knobs, s.fixed_d);
+    cpu_feature_sum(s.dh_res_sum, s.features, t_task, s.dx, knobs,
+                    s.fixed_d ? std::optional<Var>(s.i) : std::nullopt);
     cpu_feature_sum(s.dh_post_sum, s.features, t_task, s.dx, knobs);
 }
 
