@@ -30,8 +30,10 @@
 //                      memory-bound ops it equals bw_fraction; for the Cayley
 //                      map at large n the compute roof can take over.
 //   x_ref              tokens/s over the float64 reference's tokens/s
-// A summary table with the same numbers is printed at the end (console output
-// only; --benchmark_format=json gives the raw values).
+// A summary table is printed at the end (console output only;
+// --benchmark_format=json gives the raw values): one row per benchmark, the
+// median of its repetitions, with both fractions taken against the final
+// (best) roofs of the whole run.
 //
 // CUDA rows use a device-to-device copy as their memory roof (no GPU flop
 // peak is measured). The default minimum time per benchmark is 0.2 s, so the
@@ -722,11 +724,13 @@ struct Result {
     double tokens_per_s = 0, gb_per_s = 0, gflop_per_s = 0;
     double bw_fraction = -1, roofline_fraction = -1, x_ref = -1;
     double working_set = 0;  // bytes of all tensors of one call (kernel rows)
+    int64_t iterations = 0;
     bool failed = false;
     std::string error;
 };
 std::vector<std::string> g_result_order;
-std::map<std::string, Result> g_results;
+// Every measured call of each benchmark: one per repetition.
+std::map<std::string, std::vector<Result>> g_results;
 // float64 reference tokens/s by op and shape (the shape of the kernel rows).
 std::map<std::string, double> g_reference_rate;
 
@@ -744,11 +748,27 @@ Result make_result(Op op, const char *backend, const Shape &sh, std::string labe
     return r;
 }
 
+// Google Benchmark calls a benchmark with growing iteration counts until one
+// call lasts the minimum time; that call is the measured one, and further
+// repetitions reuse its count. So the calls with the most iterations are the
+// measured ones, and fewer iterations mark the calls that only sized the run.
 void record(const std::string &name, Result r) {
-    if (g_results.find(name) == g_results.end()) {
+    auto found = g_results.find(name);
+    if (found == g_results.end()) {
         g_result_order.push_back(name);
+        g_results[name].push_back(std::move(r));
+        return;
     }
-    g_results[name] = std::move(r);  // the framework's last call is the measured one
+    std::vector<Result> &calls = found->second;
+    if (calls.front().failed) {
+        return;  // a failure stays visible
+    }
+    if (r.failed || r.iterations > calls.front().iterations) {
+        calls.clear();
+    }
+    if (calls.empty() || r.iterations == calls.front().iterations) {
+        calls.push_back(std::move(r));
+    }
 }
 
 void record_failure(benchmark::State &state, const std::string &name, Result r,
@@ -765,6 +785,7 @@ void record_failure(benchmark::State &state, const std::string &name, Result r,
 void set_counters(benchmark::State &state, Result &r, double tokens_per_call, double bytes_per_call,
                   double flops_per_call, double seconds, double bandwidth, double peak) {
     const double it = double(state.iterations());
+    r.iterations = state.iterations();
     state.counters["tokens"] = Counter(tokens_per_call * it, Counter::kIsRate);
     state.counters["GB"] = Counter(bytes_per_call * it * 1e-9, Counter::kIsRate);
     state.counters["GFLOP"] = Counter(flops_per_call * it * 1e-9, Counter::kIsRate);
@@ -1429,8 +1450,40 @@ std::string load_average() {
     return text.substr(0, end);
 }
 
+// One row of the summary: the median call by tokens/s (the slower middle one
+// for an even count), its fractions taken against the run's final roofs. The
+// counters of each call used the best roof measured up to that call, so
+// without this the rows of one table would be judged against different roofs.
+Result summary_result(std::vector<Result> calls) {
+    std::sort(calls.begin(), calls.end(),
+              [](const Result &a, const Result &b) { return a.tokens_per_s < b.tokens_per_s; });
+    Result r = calls[(calls.size() - 1) / 2];
+    if (r.failed || r.bw_fraction < 0) {
+        return r;
+    }
+    const bool cuda = r.backend == "cuda";
+    const double bandwidth = cuda ? g_machine.cuda_copy_bw : g_machine.triad_bw;
+    const double peak = cuda ? 0.0 : g_machine.fma_all;
+    if (bandwidth > 0) {
+        r.bw_fraction = r.gb_per_s * 1e9 / bandwidth;
+        const double flop_fraction = peak > 0 ? r.gflop_per_s * 1e9 / peak : 0.0;
+        r.roofline_fraction = std::max(r.bw_fraction, flop_fraction);
+    }
+    return r;
+}
+
+int max_repetitions() {
+    size_t most = 1;
+    for (const auto &entry : g_results) {
+        most = std::max(most, entry.second.size());
+    }
+    return int(most);
+}
+
 void print_summary() {
-    std::printf("\n== gomhc_bench summary (%d kernel threads) ==\n", kernel_threads());
+    const int repetitions = max_repetitions();
+    std::printf("\n== gomhc_bench summary (%d kernel threads%s) ==\n", kernel_threads(),
+                repetitions > 1 ? ", each row the median of its repetitions" : "");
     std::printf("load average now    %s   (other work on the machine skews every number)\n",
                 load_average().c_str());
     if (g_machine.copy_bw > 0) {
@@ -1467,7 +1520,7 @@ void print_summary() {
                 "tokens/s", "GB/s", "GFLOP/s", "bw_frac", "roofline", "x_ref", "ws_MB", "notes");
     std::string last_op;
     for (const std::string &name : g_result_order) {
-        const Result &r = g_results[name];
+        const Result r = summary_result(g_results[name]);
         if (!last_op.empty() && r.op != last_op) {
             std::printf("\n");
         }
