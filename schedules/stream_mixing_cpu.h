@@ -103,10 +103,32 @@ inline void schedule_stream_read_backward_cpu(StreamReadBackwardStages &s,
     cpu_feature_sum(s.dh_pre_sum, s.features, t_task, s.dx, knobs);
 }
 
+// With d fixed, one feature vector of all d output rows is computed at once:
+// the vectors of X[j] and f are loaded once and feed every output row, where
+// a row at a time reloaded them (from cache) d times. Measured against the
+// row-at-a-time order (standalone harness, both kernels alternated in one
+// process): T = 4096, C = 768 is 17% faster at d = 4, 12-15% at d = 8 and 30%
+// at d = 16; T = 16384, C = 256, d = 4 gains 2-4%.
 inline void schedule_stream_write_forward_cpu(StreamWriteForwardStages &s,
                                               const ScheduleKnobs &knobs) {
     cpu_token_tasks(s.x_next, s.t, knobs);
-    cpu_stream_sum(s.x_next, s.mixed, s.c, s.streams, s.fixed_d, knobs);
+    if (!s.fixed_d) {
+        cpu_stream_sum(s.x_next, s.mixed, s.c, s.streams, s.fixed_d, knobs);
+        return;
+    }
+    Var c_vector("c_vector");
+    s.x_next.split(s.c, c_vector, s.c, knobs.vector_width, TailStrategy::GuardWithIf)
+        .vectorize(s.c)
+        .reorder(s.c, s.i, c_vector)
+        .unroll(s.i);
+    s.mixed.compute_at(s.x_next, c_vector)
+        .vectorize(s.c, knobs.vector_width, TailStrategy::GuardWithIf)
+        .unroll(s.i);
+    s.mixed.update()
+        .reorder(s.c, s.streams.x, s.i)
+        .vectorize(s.c, knobs.vector_width, TailStrategy::GuardWithIf)
+        .unroll(s.streams.x)
+        .unroll(s.i);
 }
 
 inline void schedule_stream_write_backward_cpu(StreamWriteBackwardStages &s,
