@@ -779,6 +779,14 @@ void record_failure(benchmark::State &state, const std::string &name, Result r,
     record(name, std::move(r));
 }
 
+// The roofline fractions of `r` from its achieved rates: bandwidth and peak
+// in bytes/s and flop/s, peak 0 when no compute roof is known.
+void set_roof_fractions(Result &r, double bandwidth, double peak) {
+    r.bw_fraction = r.gb_per_s * 1e9 / bandwidth;
+    const double flop_fraction = peak > 0 ? r.gflop_per_s * 1e9 / peak : 0.0;
+    r.roofline_fraction = std::max(r.bw_fraction, flop_fraction);
+}
+
 // Sets the rate counters (and, given bandwidth > 0, the roofline ones) of a
 // finished benchmark that processed tokens_per_call tokens per iteration in
 // `seconds` of wall time.
@@ -793,9 +801,7 @@ void set_counters(benchmark::State &state, Result &r, double tokens_per_call, do
     r.gb_per_s = bytes_per_call * it / seconds * 1e-9;
     r.gflop_per_s = flops_per_call * it / seconds * 1e-9;
     if (bandwidth > 0) {
-        r.bw_fraction = bytes_per_call * it / seconds / bandwidth;
-        const double flop_fraction = peak > 0 ? flops_per_call * it / seconds / peak : 0.0;
-        r.roofline_fraction = std::max(r.bw_fraction, flop_fraction);
+        set_roof_fractions(r, bandwidth, peak);
         state.counters["bw_fraction"] = r.bw_fraction;
         state.counters["roofline_fraction"] = r.roofline_fraction;
     }
@@ -1465,9 +1471,7 @@ Result summary_result(std::vector<Result> calls) {
     const double bandwidth = cuda ? g_machine.cuda_copy_bw : g_machine.triad_bw;
     const double peak = cuda ? 0.0 : g_machine.fma_all;
     if (bandwidth > 0) {
-        r.bw_fraction = r.gb_per_s * 1e9 / bandwidth;
-        const double flop_fraction = peak > 0 ? r.gflop_per_s * 1e9 / peak : 0.0;
-        r.roofline_fraction = std::max(r.bw_fraction, flop_fraction);
+        set_roof_fractions(r, bandwidth, peak);
     }
     return r;
 }

@@ -17,11 +17,13 @@ namespace gomhc {
 // the unrolled bodies spill or outgrow the registers and run slower.
 constexpr int kMaxUnrolledN = 16;
 
+inline bool unrolled_n(int n_fixed) { return n_fixed > 0 && n_fixed <= kMaxUnrolledN; }
+
 inline void schedule_cayley_forward_cpu(CayleyForwardStages &s, const ScheduleKnobs &knobs,
                                         int n_fixed) {
     Var t_task("t_task"), t_inner("t_inner"), t_block("t_block"), t_lane("t_lane");
     const int lanes = knobs.vector_width;
-    const bool unrolled = n_fixed > 0 && n_fixed <= kMaxUnrolledN;
+    const bool unrolled = unrolled_n(n_fixed);
     s.q.split(s.t, t_task, t_inner, knobs.tokens_per_task, TailStrategy::GuardWithIf)
         .split(t_inner, t_block, t_lane, lanes, TailStrategy::GuardWithIf)
         .parallel(t_task);
@@ -78,7 +80,7 @@ inline void schedule_cayley_forward_cpu(CayleyForwardStages &s, const ScheduleKn
         // Unrolling the set-up folds its index arithmetic (which pair,
         // which sign) to constants, leaving one vector copy per entry.
         s.system.unroll(s.col);
-        if (n_fixed <= kMaxUnrolledN) {
+        if (unrolled) {
             s.system.unroll(s.row);
         }
     }
@@ -115,7 +117,7 @@ inline void schedule_cayley_backward_cpu(CayleyBackwardStages &s, const Schedule
     s.grad_a.update()
         .reorder(s.t, s.a_sum.x, s.col, s.row)
         .vectorize(s.t, lanes, TailStrategy::RoundUp);
-    if (n_fixed > 0 && n_fixed <= kMaxUnrolledN) {
+    if (unrolled_n(n_fixed)) {
         s.w.update().unroll(s.w_sum.x);
         s.grad_a.update().unroll(s.a_sum.x);
     }
