@@ -23,6 +23,7 @@ set(GOMHC_TUNABLE_PARAMS_cuda gpu_threads gpu_tokens)
 set(GOMHC_TUNABLE_PARAMS_cpu_coefficients_forward tile_tokens tile_coefficients)
 set(GOMHC_TUNABLE_PARAMS_cpu_coefficients_backward tile_tokens tile_coefficients token_block
     features_per_task)
+set(GOMHC_TUNABLE_PARAMS_cpu_stream_write_backward dx_rows)
 set(GOMHC_AUTOSCHEDULERS Adams2019 Mullapudi2016)
 
 function(_gomhc_tuned_error file number what)

@@ -25,6 +25,7 @@ struct ScheduleKnobs {
     int tokens_per_task;  // CPU: tokens handed to one thread at a time
     int gpu_threads;      // CUDA: threads per block
     int gpu_tokens;       // CUDA: tokens per block for the feature-parallel ops
+    int natural_lanes;    // float lanes of one of the target's vector registers
 };
 
 // Cayley forward: system(t, col, row) is the augmented matrix [I + A | I]
@@ -68,21 +69,21 @@ struct StreamReadForwardStages {
     Func y, y_sum;
     RDom streams;
     Var t, c;
-    bool fixed_d;
+    int d_fixed;  // d, or 0 where d is read at run time
 };
 
 struct StreamReadBackwardStages {
     Func dx, dh_pre, dh_pre_sum;
     RDom features;
     Var t, c, j;
-    bool fixed_d;
+    int d_fixed;  // d, or 0 where d is read at run time
 };
 
 struct StreamWriteForwardStages {
     Func x_next, mixed;
     RDom streams;
     Var t, c, i;
-    bool fixed_d;
+    int d_fixed;  // d, or 0 where d is read at run time
 };
 
 struct StreamWriteBackwardStages {
@@ -90,7 +91,7 @@ struct StreamWriteBackwardStages {
     Func dx_sum, df_sum, dh_res_sum, dh_post_sum;
     RDom streams, features;
     Var t, c, i, j;
-    bool fixed_d;
+    int d_fixed;  // d, or 0 where d is read at run time
 };
 
 // Coefficient path forward: `coefficient(k, t)` holds z = x' W^T for k < K
@@ -209,7 +210,8 @@ protected:
     GeneratorParam<int> gpu_tokens{"gpu_tokens", 1};
 
     ScheduleKnobs knobs() const {
-        return ScheduleKnobs{vector_width, tokens_per_task, gpu_threads, gpu_tokens};
+        return ScheduleKnobs{vector_width, tokens_per_task, gpu_threads, gpu_tokens,
+                             this->get_target().template natural_vector_size<float>()};
     }
     bool for_cuda() const { return this->get_target().has_feature(Target::CUDA); }
     // With auto_schedule=true an autoscheduler (Adams2019, Mullapudi2016)

@@ -70,7 +70,7 @@ public:
         x.set_estimates(rows_per_stream(d_est));
         h_pre.set_estimates(per_stream(d_est));
         y.set_estimates(row_per_token());
-        stages = StreamReadForwardStages{y, y_sum, streams, t, c, d_fixed > 0};
+        stages = StreamReadForwardStages{y, y_sum, streams, t, c, d_fixed};
     }
 
     void schedule() {
@@ -117,7 +117,7 @@ public:
         dy.set_estimates(row_per_token());
         dx.set_estimates(rows_per_stream(d_est));
         dh_pre.set_estimates(per_stream(d_est));
-        stages = StreamReadBackwardStages{dx, dh_pre, dh_pre_sum, features, t, c, j, d_fixed > 0};
+        stages = StreamReadBackwardStages{dx, dh_pre, dh_pre_sum, features, t, c, j, d_fixed};
     }
 
     void schedule() {
@@ -161,7 +161,7 @@ public:
         h_post.set_estimates(per_stream(d_est));
         f.set_estimates(row_per_token());
         x_next.set_estimates(rows_per_stream(d_est));
-        stages = StreamWriteForwardStages{x_next, mixed, streams, t, c, i, d_fixed > 0};
+        stages = StreamWriteForwardStages{x_next, mixed, streams, t, c, i, d_fixed};
     }
 
     void schedule() {
@@ -181,6 +181,9 @@ private:
 class StreamWriteBackward : public GomhcGenerator<StreamWriteBackward> {
 public:
     GeneratorParam<int> d_fixed{"d", 0};
+    // With d fixed: rows of dX computed together per feature vector (each
+    // vector of dout then loaded once for all of them).
+    GeneratorParam<int> dx_rows{"dx_rows", 1};
 
     Input<Buffer<float>> x{"x", 3};
     Input<Buffer<float>> h_res{"h_res", 3};
@@ -235,7 +238,7 @@ public:
         df.set_estimates(row_per_token());
         stages = StreamWriteBackwardStages{dx,     dh_res,     dh_post,     df,      dx_sum,
                                            df_sum, dh_res_sum, dh_post_sum, streams, features,
-                                           t,      c,          i,           j,       d_fixed > 0};
+                                           t,      c,          i,           j,       d_fixed};
     }
 
     void schedule() {
@@ -244,7 +247,7 @@ public:
         } else if (for_cuda()) {
             schedule_stream_write_backward_cuda(stages, knobs());
         } else {
-            schedule_stream_write_backward_cpu(stages, knobs());
+            schedule_stream_write_backward_cpu(stages, knobs(), dx_rows);
         }
     }
 

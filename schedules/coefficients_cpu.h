@@ -58,7 +58,7 @@ inline void schedule_coefficients_forward_cpu(CoefficientsForwardStages &s,
     // H_pre once per token for y (the h_pre output computes it again, d
     // sigmoids per token; inlined into y it would be d per feature).
     s.pre_gate.in(s.y_sum).compute_at(s.y, s.t).store_in(MemoryType::Stack);
-    cpu_stream_sum(s.y, s.y_sum, s.c, s.streams, false, knobs);
+    cpu_stream_sum(s.y, s.y_sum, s.c, s.streams, 0, knobs);
 }
 
 // A register tile of `features` (two vectors) by `tile` along `other`, with

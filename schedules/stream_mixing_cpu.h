@@ -24,31 +24,63 @@ inline Var cpu_token_tasks(Func f, Var t, const ScheduleKnobs &knobs) {
     return t_task;
 }
 
+// Sums kept in registers side by side: 8 vector registers, half of AVX2's
+// 16 (a quarter of AVX-512's 32), the rest holding the rows being loaded.
+// With more, LLVM spilled the sums to the stack around every FMA: at d = 16
+// the write backward's d sums of dH_res and the write forward's d rows (in
+// groups of 8 the write forward took 14% less time at T = 4096, C = 768).
+constexpr int kSumRegisters = 8;
+
+// How many vector_width-wide sums fit kSumRegisters of the target's vectors.
+inline int sums_in_registers(const ScheduleKnobs &knobs) {
+    return std::max(1, kSumRegisters * knobs.natural_lanes / knobs.vector_width);
+}
+
+// Unrolls `cells` (a dimension with fixed extent `extent`) in groups of at
+// most `group`; returns the Var of the loop over the groups, if any.
+inline std::optional<Var> unroll_in_groups(Stage stage, Var cells, int extent, int group) {
+    if (extent <= group) {
+        stage.unroll(cells);
+        return std::nullopt;
+    }
+    Var cell_group(cells.name() + "_group");
+    stage.split(cells, cell_group, cells, group, TailStrategy::GuardWithIf).unroll(cells);
+    return cell_group;
+}
+
 // A reduction over streams evaluated one feature vector at a time, with the
 // accumulator in registers: `sum` is computed per vector of `out` along c.
-// With `all_rows` (a dimension of `out` with fixed extent d, unrolled) one
-// feature vector of every row is computed at once, so each input vector is
-// loaded once for all d rows instead of once per row.
-inline void cpu_stream_sum(Func out, Func sum, Var c, RDom streams, bool fixed_d,
-                           const ScheduleKnobs &knobs, std::optional<Var> all_rows = std::nullopt) {
+// With `rows` (a dimension of `out` with fixed extent d) one feature vector
+// of `rows_together` rows (at most; default: as many as fit registers) is
+// computed at once, so each input vector is loaded once for all those rows
+// instead of once per row.
+inline void cpu_stream_sum(Func out, Func sum, Var c, RDom streams, int d_fixed,
+                           const ScheduleKnobs &knobs, std::optional<Var> rows = std::nullopt,
+                           int rows_together = 0) {
     Var c_vector("c_vector");
     out.split(c, c_vector, c, knobs.vector_width, TailStrategy::GuardWithIf).vectorize(c);
-    if (all_rows) {
-        out.reorder(c, *all_rows, c_vector).unroll(*all_rows);
+    if (rows) {
+        const int group = rows_together > 0 ? rows_together : sums_in_registers(knobs);
+        std::optional<Var> row_group = unroll_in_groups(out, *rows, d_fixed, group);
+        if (row_group) {
+            out.reorder(c, *rows, c_vector, *row_group);
+        } else {
+            out.reorder(c, *rows, c_vector);
+        }
     }
     sum.compute_at(out, c_vector).vectorize(c, knobs.vector_width, TailStrategy::GuardWithIf);
-    if (all_rows) {
-        sum.unroll(*all_rows);
-        sum.update().reorder(c, streams.x, *all_rows);
+    if (rows) {
+        sum.unroll(*rows);
+        sum.update().reorder(c, streams.x, *rows);
     } else {
         sum.update().reorder(c, streams.x);
     }
     sum.update().vectorize(c, knobs.vector_width, TailStrategy::GuardWithIf);
-    if (fixed_d) {
+    if (d_fixed > 0) {
         sum.update().unroll(streams.x);
     }
-    if (all_rows) {
-        sum.update().unroll(*all_rows);
+    if (rows) {
+        sum.update().unroll(*rows);
     }
 }
 
@@ -73,9 +105,15 @@ inline void cpu_stream_sum(Func out, Func sum, Var c, RDom streams, bool fixed_d
 // slower at C = 256. More chains per cell (two or four vectors of partial
 // sums, to hide the FMA latency) sped the kernel up in cache but not from
 // memory.
+//
+// The side-by-side sums stay in registers only as long as they fit
+// (sums_in_registers): with more cells than that, they are summed in groups,
+// each group walking the features again (from cache). At d = 16 with all 16
+// side by side, LLVM spilled them around every FMA; in groups the write
+// backward took 15% less time (T = 4096, C = 768, standalone harness).
 inline void cpu_feature_sum(Func sum, RDom features, Var at, Func parent,
                             const ScheduleKnobs &knobs,
-                            std::optional<Var> side_by_side = std::nullopt) {
+                            std::optional<Var> side_by_side = std::nullopt, int d_fixed = 0) {
     RVar f_vector("f_vector"), f_lane("f_lane");
     Var lane("lane");
     Func partial =
@@ -94,19 +132,24 @@ inline void cpu_feature_sum(Func sum, RDom features, Var at, Func parent,
     partial.update().vectorize(lane);
     if (side_by_side) {
         std::vector<VarOrRVar> order = {lane, *side_by_side, f_vector};
+        std::optional<Var> group =
+            unroll_in_groups(partial.update(), *side_by_side, d_fixed, sums_in_registers(knobs));
+        if (group) {
+            order.push_back(*group);
+        }
         for (const Var &v : sum.args()) {
             if (v.name() != side_by_side->name()) {
                 order.push_back(v);
             }
         }
-        partial.update().reorder(order).unroll(*side_by_side);
+        partial.update().reorder(order);
     }
 }
 
 inline void schedule_stream_read_forward_cpu(StreamReadForwardStages &s,
                                              const ScheduleKnobs &knobs) {
     cpu_token_tasks(s.y, s.t, knobs);
-    cpu_stream_sum(s.y, s.y_sum, s.c, s.streams, s.fixed_d, knobs);
+    cpu_stream_sum(s.y, s.y_sum, s.c, s.streams, s.d_fixed, knobs);
 }
 
 inline void schedule_stream_read_backward_cpu(StreamReadBackwardStages &s,
@@ -118,32 +161,41 @@ inline void schedule_stream_read_backward_cpu(StreamReadBackwardStages &s,
     cpu_feature_sum(s.dh_pre_sum, s.features, t_task, s.dx, knobs);
 }
 
-// With d fixed, the output rows are computed all at once (cpu_stream_sum's
-// all_rows): X[j] and f are loaded once per feature vector where a row at a
-// time reloaded them (from cache) d times. Measured against the row-at-a-time
-// order (standalone harness, both kernels alternated in one process):
-// T = 4096, C = 768 is 17% faster at d = 4, 12-15% at d = 8 and 30% at
-// d = 16; T = 16384, C = 256, d = 4 gains 2-4%.
+// With d fixed, the output rows are computed together (cpu_stream_sum's
+// rows, as many as fit registers): X[j] and f are loaded once per feature
+// vector where a row at a time reloaded them (from cache) d times. Measured against the
+// row-at-a-time order (standalone harness, both kernels alternated in one process): T = 4096, C =
+// 768 is 17% faster at d = 4, 12-15% at d = 8 and 30% at d = 16; T = 16384, C = 256, d = 4 gains
+// 2-4%.
 inline void schedule_stream_write_forward_cpu(StreamWriteForwardStages &s,
                                               const ScheduleKnobs &knobs) {
     cpu_token_tasks(s.x_next, s.t, knobs);
-    cpu_stream_sum(s.x_next, s.mixed, s.c, s.streams, s.fixed_d, knobs,
-                   s.fixed_d ? std::optional<Var>(s.i) : std::nullopt);
+    cpu_stream_sum(s.x_next, s.mixed, s.c, s.streams, s.d_fixed, knobs,
+                   s.d_fixed > 0 ? std::optional<Var>(s.i) : std::nullopt);
 }
 
+// dX row by row unless dx_rows > 1: computing its rows together loads each
+// vector of dout once for all of them but interleaves their store streams.
+// Measured (standalone harness, both kernels alternated in one process):
+// four rows together are 5% slower at T = 16384, C = 256, d = 4 and 4%
+// faster at T = 4096, C = 768; even at d = 8. At d = 16, where a token's
+// dout (48 KiB at C = 768) no longer fits L1, the tuner's dx_rows=4 took
+// 57 ms against the default's 73 (schedules/tuned/cpu.tuned).
 inline void schedule_stream_write_backward_cpu(StreamWriteBackwardStages &s,
-                                               const ScheduleKnobs &knobs) {
+                                               const ScheduleKnobs &knobs, int dx_rows) {
     Var t_task;
     for (Func out : {s.dx, s.df, s.dh_res, s.dh_post}) {
         t_task = cpu_token_tasks(out, s.t, knobs);
     }
-    cpu_stream_sum(s.dx, s.dx_sum, s.c, s.streams, s.fixed_d, knobs);
-    cpu_stream_sum(s.df, s.df_sum, s.c, s.streams, s.fixed_d, knobs);
+    const bool rows_together = s.d_fixed > 0 && dx_rows > 1;
+    cpu_stream_sum(s.dx, s.dx_sum, s.c, s.streams, s.d_fixed, knobs,
+                   rows_together ? std::optional<Var>(s.j) : std::nullopt, dx_rows);
+    cpu_stream_sum(s.df, s.df_sum, s.c, s.streams, s.d_fixed, knobs);
     s.df.compute_with(s.dx, t_task);
     s.dh_res.compute_with(s.df, t_task);
     s.dh_post.compute_with(s.dh_res, t_task);
     cpu_feature_sum(s.dh_res_sum, s.features, t_task, s.dx, knobs,
-                    s.fixed_d ? std::optional<Var>(s.i) : std::nullopt);
+                    s.d_fixed > 0 ? std::optional<Var>(s.i) : std::nullopt, s.d_fixed);
     cpu_feature_sum(s.dh_post_sum, s.features, t_task, s.dx, knobs);
 }
 

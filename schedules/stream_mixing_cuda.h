@@ -36,24 +36,24 @@ inline void gpu_cells(Func out, Var t, const ScheduleKnobs &knobs) {
 
 inline void schedule_stream_read_forward_cuda(StreamReadForwardStages &s,
                                               const ScheduleKnobs &knobs) {
-    gpu_feature_tiles(s.y, s.y_sum, s.c, s.t, s.streams, s.fixed_d, knobs);
+    gpu_feature_tiles(s.y, s.y_sum, s.c, s.t, s.streams, s.d_fixed > 0, knobs);
 }
 
 inline void schedule_stream_read_backward_cuda(StreamReadBackwardStages &s,
                                                const ScheduleKnobs &knobs) {
-    gpu_feature_tiles(s.dx, Func(), s.c, s.t, RDom(), s.fixed_d, knobs);
+    gpu_feature_tiles(s.dx, Func(), s.c, s.t, RDom(), s.d_fixed > 0, knobs);
     gpu_cells(s.dh_pre, s.t, knobs);
 }
 
 inline void schedule_stream_write_forward_cuda(StreamWriteForwardStages &s,
                                                const ScheduleKnobs &knobs) {
-    gpu_feature_tiles(s.x_next, s.mixed, s.c, s.t, s.streams, s.fixed_d, knobs);
+    gpu_feature_tiles(s.x_next, s.mixed, s.c, s.t, s.streams, s.d_fixed > 0, knobs);
 }
 
 inline void schedule_stream_write_backward_cuda(StreamWriteBackwardStages &s,
                                                 const ScheduleKnobs &knobs) {
-    gpu_feature_tiles(s.dx, s.dx_sum, s.c, s.t, s.streams, s.fixed_d, knobs);
-    gpu_feature_tiles(s.df, s.df_sum, s.c, s.t, s.streams, s.fixed_d, knobs);
+    gpu_feature_tiles(s.dx, s.dx_sum, s.c, s.t, s.streams, s.d_fixed > 0, knobs);
+    gpu_feature_tiles(s.df, s.df_sum, s.c, s.t, s.streams, s.d_fixed > 0, knobs);
     gpu_cells(s.dh_res, s.t, knobs);
     gpu_cells(s.dh_post, s.t, knobs);
 }

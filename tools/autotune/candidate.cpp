@@ -31,7 +31,8 @@ Candidate parse_candidate(const std::string &text) {
 namespace {
 
 // An op's own schedule GeneratorParams beyond the common knobs, and their
-// generator defaults (generators/coefficients_generator.cpp).
+// generator defaults (generators/coefficients_generator.cpp and
+// generators/stream_mixing_generator.cpp).
 struct OpKnob {
     Knob knob;
     int default_value;
@@ -51,6 +52,9 @@ std::vector<OpKnob> op_knobs(Device device, const std::string &op) {
                 {coefficients, 4},
                 {{"token_block", {16, 32, 64, 128, 256}}, 64},
                 {{"features_per_task", {64, 96, 192, 384, 768}}, 192}};
+    }
+    if (op == "stream_write_backward") {
+        return {{{"dx_rows", {1, 2, 4, 8, 16}}, 1}};
     }
     return {};
 }
