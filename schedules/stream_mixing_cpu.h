@@ -27,8 +27,8 @@ inline Var cpu_token_tasks(Func f, Var t, const ScheduleKnobs &knobs) {
 // Sums kept in registers side by side: 8 vector registers, half of AVX2's
 // 16 (a quarter of AVX-512's 32), the rest holding the rows being loaded.
 // With more, LLVM spilled the sums to the stack around every FMA: at d = 16
-// the write backward's d sums of dH_res and the write forward's d rows (in
-// groups of 8 the write forward took 14% less time at T = 4096, C = 768).
+// the write backward's d sums of dH_res and the write forward's d rows (the
+// gains are measured at cpu_feature_sum and the write forward's schedule).
 constexpr int kSumRegisters = 8;
 
 // How many vector_width-wide sums fit kSumRegisters of the target's vectors.
@@ -163,10 +163,11 @@ inline void schedule_stream_read_backward_cpu(StreamReadBackwardStages &s,
 
 // With d fixed, the output rows are computed together (cpu_stream_sum's
 // rows, as many as fit registers): X[j] and f are loaded once per feature
-// vector where a row at a time reloaded them (from cache) d times. Measured against the
-// row-at-a-time order (standalone harness, both kernels alternated in one process): T = 4096, C =
-// 768 is 17% faster at d = 4, 12-15% at d = 8 and 30% at d = 16; T = 16384, C = 256, d = 4 gains
-// 2-4%.
+// vector where a row at a time reloaded them (from cache) d times.
+// Measured against the row-at-a-time order (standalone harness, both
+// kernels alternated in one process): T = 4096, C = 768 is 17% faster at
+// d = 4, 12-15% at d = 8 and 30% at d = 16 (all 16 rows at once; in groups
+// of 8, 14% faster again); T = 16384, C = 256, d = 4 gains 2-4%.
 inline void schedule_stream_write_forward_cpu(StreamWriteForwardStages &s,
                                               const ScheduleKnobs &knobs) {
     cpu_token_tasks(s.x_next, s.t, knobs);
@@ -177,7 +178,7 @@ inline void schedule_stream_write_forward_cpu(StreamWriteForwardStages &s,
 // dX row by row unless dx_rows > 1: computing its rows together loads each
 // vector of dout once for all of them but interleaves their store streams.
 // Measured (standalone harness, both kernels alternated in one process):
-// four rows together are 5% slower at T = 16384, C = 256, d = 4 and 4%
+// all d rows together are 5% slower at T = 16384, C = 256, d = 4 and 4%
 // faster at T = 4096, C = 768; even at d = 8. At d = 16, where a token's
 // dout (48 KiB at C = 768) no longer fits L1, the tuner's dx_rows=4 took
 // 57 ms against the default's 73 (schedules/tuned/cpu.tuned).
