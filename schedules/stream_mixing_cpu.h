@@ -71,16 +71,13 @@ inline void cpu_stream_sum(Func out, Func sum, Var c, RDom streams, int d_fixed,
     sum.compute_at(out, c_vector).vectorize(c, knobs.vector_width, TailStrategy::GuardWithIf);
     if (rows) {
         sum.unroll(*rows);
-        sum.update().reorder(c, streams.x, *rows);
+        sum.update().reorder(c, streams.x, *rows).unroll(*rows);
     } else {
         sum.update().reorder(c, streams.x);
     }
     sum.update().vectorize(c, knobs.vector_width, TailStrategy::GuardWithIf);
     if (d_fixed > 0) {
         sum.update().unroll(streams.x);
-    }
-    if (rows) {
-        sum.update().unroll(*rows);
     }
 }
 
