@@ -8,7 +8,9 @@
 //                    Halide kernels use) and a register-only FMA loop (peak
 //                    flop rate, one thread and all threads).
 //   2. per op: the float64 reference (gomhc_reference, one thread, fewer
-//      tokens), then the float32 CPU kernels through the C++ API.
+//      tokens), then the float32 CPU kernels through the C++ API; for the
+//      stream writes, hand-written AVX2 yardsticks at T = 16384, C = 256,
+//      d = 4 (backends hw_*, see register_pattern_benchmarks).
 //   3. per method: the residual mixer alone (mixer/...) and the whole layer
 //      (layer/...), CPU.
 //   4. the CUDA kernels, when a GPU is usable; otherwise one benchmark that
@@ -43,6 +45,7 @@
 #include <dlfcn.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdint>
@@ -62,6 +65,7 @@
 #include <vector>
 
 #include "gomhc_reference.h"
+#include "stream_patterns.h"
 
 namespace gomhc_bench {
 // bench/fma_peak_avx2.cpp, compiled with -mavx2 -mfma when the compiler can.
@@ -110,6 +114,27 @@ void parallel_chunks(size_t count, int threads, const F &f) {
         }
     }
     f(0, std::min(count, chunk));
+    for (auto &t : pool) {
+        t.join();
+    }
+}
+
+// Runs f(begin, end) over [0, count) in tasks of `task` items, handed out in
+// order to `threads` threads as they come free (as Halide's thread pool runs
+// a parallel loop).
+template<typename F>
+void parallel_tasks(size_t count, size_t task, int threads, const F &f) {
+    std::atomic<size_t> next{0};
+    const auto work = [&] {
+        for (size_t begin; (begin = next.fetch_add(task)) < count;) {
+            f(begin, std::min(count, begin + task));
+        }
+    };
+    std::vector<std::thread> pool;
+    for (int i = 1; i < threads; ++i) {
+        pool.emplace_back(work);
+    }
+    work();
     for (auto &t : pool) {
         t.join();
     }
@@ -1274,6 +1299,161 @@ void bm_mixer(benchmark::State &state, LayerCase lc, bool backward, std::string 
     record(name, r);
 }
 
+// ---------------------------------------------------------------------------
+// Yardsticks of the stream write kernels at d = 4: the same work written by
+// hand in AVX2 (bench/stream_patterns_avx2.cpp), in gomhc's loop order and in
+// one Halide 14 does not express, with ordinary and with non-temporal stores
+// (which Halide 14 cannot emit). Read against the kernel row of the same
+// run, they show how much of its distance to the triad is the loop order's
+// and how much the stores'.
+
+enum class Pattern {
+    forward_stores,
+    forward_nontemporal,
+    backward_passes,
+    backward_fused,
+    backward_fused_nontemporal,
+};
+
+struct PatternInfo {
+    Op op;
+    const char *backend;
+    const char *label;
+};
+
+PatternInfo pattern_info(Pattern p) {
+    switch (p) {
+        case Pattern::forward_stores:
+            return {Op::stream_write_forward, "hw_st", "hand-written AVX2, ordinary stores"};
+        case Pattern::forward_nontemporal:
+            return {Op::stream_write_forward, "hw_nt", "hand-written AVX2, non-temporal stores"};
+        case Pattern::backward_passes:
+            return {Op::stream_write_backward, "hw_pass", "hand-written AVX2, gomhc's passes"};
+        case Pattern::backward_fused:
+            return {Op::stream_write_backward, "hw_fuse",
+                    "hand-written AVX2, each write in the pass that reads"};
+        case Pattern::backward_fused_nontemporal:
+            return {Op::stream_write_backward, "hw_fnt",
+                    "hand-written AVX2, fused, non-temporal stores"};
+    }
+    return {Op::stream_write_forward, "?", ""};
+}
+
+// Tokens [begin, end) of pattern p over the tensors of its op, in
+// tensor_specs() order.
+void run_pattern(Pattern p, const std::vector<float *> &v, int64_t c, size_t begin, size_t end) {
+#if defined(GOMHC_BENCH_HAVE_AVX2_FMA_FILE)
+    using namespace gomhc_bench;
+    const auto t0 = int64_t(begin), t1 = int64_t(end);
+    if (pattern_info(p).op == Op::stream_write_forward) {
+        write_forward_pattern({v[0], v[1], v[2], v[3], v[4], c}, t0, t1,
+                              p == Pattern::forward_nontemporal);
+        return;
+    }
+    const BackwardOrder order = p == Pattern::backward_passes  ? BackwardOrder::passes
+                                : p == Pattern::backward_fused ? BackwardOrder::fused
+                                                               : BackwardOrder::fused_nontemporal;
+    write_backward_pattern({v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], c}, t0, t1,
+                           order);
+#else
+    (void)p, (void)v, (void)c, (void)begin, (void)end;
+#endif
+}
+
+// Largest difference between the pattern's outputs and the gomhc kernel's,
+// relative to the largest output, after one call of each on `data`.
+double pattern_mismatch(Pattern p, const Shape &sh, const std::vector<TensorSpec> &specs,
+                        const std::vector<float *> &data) {
+    const Op op = pattern_info(p).op;
+    std::vector<gomhc::TensorView> views;
+    for (size_t i = 0; i < specs.size(); ++i) {
+        views.push_back(specs[i].output ? gomhc::TensorView::host(data[i], specs[i].shape)
+                                        : gomhc::TensorView::host(
+                                              static_cast<const float *>(data[i]), specs[i].shape));
+    }
+    run_kernel(op, sh, views);
+    std::vector<std::vector<float>> expected;
+    for (size_t i = 0; i < specs.size(); ++i) {
+        if (specs[i].output) {
+            expected.emplace_back(data[i], data[i] + element_count(specs[i].shape));
+        }
+    }
+    run_pattern(p, data, sh.c, 0, size_t(sh.tokens));
+    double largest = 0, worst = 0;
+    size_t out = 0;
+    for (size_t i = 0; i < specs.size(); ++i) {
+        if (!specs[i].output) {
+            continue;
+        }
+        const std::vector<float> &want = expected[out++];
+        for (size_t k = 0; k < want.size(); ++k) {
+            largest = std::max(largest, double(std::fabs(want[k])));
+            worst = std::max(worst, double(std::fabs(want[k] - data[i][k])));
+        }
+    }
+    return largest > 0 ? worst / largest : worst;
+}
+
+void bm_pattern(benchmark::State &state, Pattern p, Shape sh, std::string name) {
+    const PatternInfo info = pattern_info(p);
+    const auto specs = tensor_specs(info.op, sh, sh.tokens);
+    Result r = make_result(info.op, info.backend, sh, info.label);
+    state.SetLabel(r.label);
+    if (!use_avx2_fma()) {
+        record_failure(state, name, r, "skipped: needs a CPU (and compiler) with AVX2 and FMA");
+        return;
+    }
+    if (sh.d != gomhc_bench::kPatternStreams || sh.c % 8 != 0) {
+        record_failure(state, name, r,
+                       "the hand-written patterns need d = 4 and C a multiple of 8");
+        return;
+    }
+    std::vector<float *> data;
+    const std::optional<double> seconds = time_steps(
+        state, name, r,
+        [&] {
+            data = host_tensors("pattern/" + name, specs);
+            // Not bit-equal: the float32 sums run in another order than the kernel's.
+            const double mismatch = pattern_mismatch(p, sh, specs, data);
+            if (!(mismatch <= 1e-5)) {
+                char message[128];
+                std::snprintf(message, sizeof message,
+                              "hand-written outputs differ from gomhc's by %.2e of the largest",
+                              mismatch);
+                throw std::runtime_error(message);
+            }
+        },
+        [&] {
+            parallel_tasks(
+                size_t(sh.tokens), size_t(gomhc_bench::kPatternTask), kernel_threads(),
+                [&](size_t begin, size_t end) { run_pattern(p, data, sh.c, begin, end); });
+        });
+    if (!seconds) {
+        return;
+    }
+    const double t = double(sh.tokens);
+    set_counters(state, r, t, t * bytes_per_token(info.op, sh, sizeof(float)),
+                 t * flops_per_token(info.op, sh), *seconds, triad_bandwidth(), fma_peak());
+    record(name, r);
+}
+
+// The yardstick rows of `op` at the target shape (T = 16384, C = 256, d = 4).
+void register_pattern_benchmarks(Op op) {
+    const Shape sh{16384, gomhc_bench::kPatternStreams, 1, 256};
+    for (Pattern p :
+         {Pattern::forward_stores, Pattern::forward_nontemporal, Pattern::backward_passes,
+          Pattern::backward_fused, Pattern::backward_fused_nontemporal}) {
+        if (pattern_info(p).op != op) {
+            continue;
+        }
+        const std::string name = bench_name(op, pattern_info(p).backend, sh);
+        benchmark::RegisterBenchmark(
+            name.c_str(), [p, sh, name](benchmark::State &st) { bm_pattern(st, p, sh, name); })
+            ->UseRealTime()
+            ->Unit(benchmark::kMicrosecond);
+    }
+}
+
 void register_layer_benchmarks() {
     using gomhc::Method;
     const int64_t tokens = 4096, c = 768;
@@ -1365,6 +1545,7 @@ void register_all() {
                 ->UseRealTime()
                 ->Unit(benchmark::kMicrosecond);
         }
+        register_pattern_benchmarks(entry.op);
     }
 
     register_layer_benchmarks();
