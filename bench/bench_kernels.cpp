@@ -98,25 +98,33 @@ int kernel_threads() {
     return hc > 0 ? int(hc) : 1;
 }
 
+// Runs f(i) for i = 0 .. threads-1, each on its own std::thread, the calling
+// thread taking i = 0.
+template<typename F>
+void on_threads(int threads, const F &f) {
+    std::vector<std::thread> pool;
+    for (int i = 1; i < threads; ++i) {
+        pool.emplace_back([&f, i] { f(i); });
+    }
+    f(0);
+    for (auto &t : pool) {
+        t.join();
+    }
+}
+
 // Runs f(begin, end) over [0, count) split into `threads` contiguous chunks
-// (cache-line aligned), one per std::thread, the calling thread taking the
-// first.
+// (cache-line aligned), one per thread, the calling thread taking the first.
 template<typename F>
 void parallel_chunks(size_t count, int threads, const F &f) {
     size_t chunk = (count + size_t(threads) - 1) / size_t(threads);
     chunk = (chunk + 15) / 16 * 16;
-    std::vector<std::thread> pool;
-    for (int i = 1; i < threads; ++i) {
+    on_threads(threads, [&](int i) {
         const size_t begin = std::min(count, size_t(i) * chunk);
         const size_t end = std::min(count, begin + chunk);
         if (begin < end) {
-            pool.emplace_back([&f, begin, end] { f(begin, end); });
+            f(begin, end);
         }
-    }
-    f(0, std::min(count, chunk));
-    for (auto &t : pool) {
-        t.join();
-    }
+    });
 }
 
 // Runs f(begin, end) over [0, count) in tasks of `task` items, handed out in
@@ -125,19 +133,11 @@ void parallel_chunks(size_t count, int threads, const F &f) {
 template<typename F>
 void parallel_tasks(size_t count, size_t task, int threads, const F &f) {
     std::atomic<size_t> next{0};
-    const auto work = [&] {
+    on_threads(threads, [&](int) {
         for (size_t begin; (begin = next.fetch_add(task)) < count;) {
             f(begin, std::min(count, begin + task));
         }
-    };
-    std::vector<std::thread> pool;
-    for (int i = 1; i < threads; ++i) {
-        pool.emplace_back(work);
-    }
-    work();
-    for (auto &t : pool) {
-        t.join();
-    }
+    });
 }
 
 // ---------------------------------------------------------------------------
@@ -371,14 +371,7 @@ float fma_call() {
 // Runs the loop on `threads` threads at once; returns a value to keep.
 float fma_on_threads(int threads) {
     std::vector<float> out(size_t(threads), 0.0f);
-    std::vector<std::thread> pool;
-    for (int i = 1; i < threads; ++i) {
-        pool.emplace_back([&out, i] { out[size_t(i)] = fma_call(); });
-    }
-    out[0] = fma_call();
-    for (auto &t : pool) {
-        t.join();
-    }
+    on_threads(threads, [&out](int i) { out[size_t(i)] = fma_call(); });
     float total = 0;
     for (float v : out) {
         total += v;
@@ -717,6 +710,19 @@ std::vector<float *> host_tensors(const std::string &key, const std::vector<Tens
     return out;
 }
 
+// Views of host tensors in tensor_specs() order: outputs writable, inputs
+// read-only.
+std::vector<gomhc::TensorView> host_views(const std::vector<TensorSpec> &specs,
+                                          const std::vector<float *> &data) {
+    std::vector<gomhc::TensorView> views;
+    for (size_t i = 0; i < specs.size(); ++i) {
+        views.push_back(specs[i].output ? gomhc::TensorView::host(data[i], specs[i].shape)
+                                        : gomhc::TensorView::host(
+                                              static_cast<const float *>(data[i]), specs[i].shape));
+    }
+    return views;
+}
+
 struct ReferenceData {
     std::string key;
     std::vector<ref::Vec> inputs;
@@ -891,13 +897,7 @@ void bm_cpu(benchmark::State &state, Op op, Shape sh, std::string name) {
     state.SetLabel(r.label);
     std::vector<gomhc::TensorView> views;
     try {
-        const std::vector<float *> data = host_tensors("cpu/" + name, specs);
-        for (size_t i = 0; i < specs.size(); ++i) {
-            views.push_back(
-                specs[i].output
-                    ? gomhc::TensorView::host(data[i], specs[i].shape)
-                    : gomhc::TensorView::host(static_cast<const float *>(data[i]), specs[i].shape));
-        }
+        views = host_views(specs, host_tensors("cpu/" + name, specs));
         run_kernel(op, sh, views);  // warm-up: thread pool, caches, page faults
     } catch (const std::exception &e) {
         record_failure(state, name, r, e.what());
@@ -1319,42 +1319,45 @@ struct PatternInfo {
     Op op;
     const char *backend;
     const char *label;
+    bool fused;        // backward: each write in the pass that first reads its inputs
+    bool nontemporal;  // stores that bypass the cache
 };
 
 PatternInfo pattern_info(Pattern p) {
     switch (p) {
         case Pattern::forward_stores:
-            return {Op::stream_write_forward, "hw_st", "hand-written AVX2, ordinary stores"};
+            return {Op::stream_write_forward, "hw_st", "hand-written AVX2, ordinary stores", false,
+                    false};
         case Pattern::forward_nontemporal:
-            return {Op::stream_write_forward, "hw_nt", "hand-written AVX2, non-temporal stores"};
+            return {Op::stream_write_forward, "hw_nt", "hand-written AVX2, non-temporal stores",
+                    false, true};
         case Pattern::backward_passes:
-            return {Op::stream_write_backward, "hw_pass", "hand-written AVX2, gomhc's passes"};
+            return {Op::stream_write_backward, "hw_pass", "hand-written AVX2, gomhc's passes",
+                    false, false};
         case Pattern::backward_fused:
             return {Op::stream_write_backward, "hw_fuse",
-                    "hand-written AVX2, each write in the pass that reads"};
+                    "hand-written AVX2, each write in the pass that reads", true, false};
         case Pattern::backward_fused_nontemporal:
             return {Op::stream_write_backward, "hw_fnt",
-                    "hand-written AVX2, fused, non-temporal stores"};
+                    "hand-written AVX2, fused, non-temporal stores", true, true};
     }
-    return {Op::stream_write_forward, "?", ""};
+    return {Op::stream_write_forward, "?", "", false, false};
 }
 
 // Tokens [begin, end) of pattern p over the tensors of its op, in
 // tensor_specs() order.
 void run_pattern(Pattern p, const std::vector<float *> &v, int64_t c, size_t begin, size_t end) {
 #if defined(GOMHC_BENCH_HAVE_AVX2_FMA_FILE)
-    using namespace gomhc_bench;
+    const PatternInfo info = pattern_info(p);
     const auto t0 = int64_t(begin), t1 = int64_t(end);
-    if (pattern_info(p).op == Op::stream_write_forward) {
-        write_forward_pattern({v[0], v[1], v[2], v[3], v[4], c}, t0, t1,
-                              p == Pattern::forward_nontemporal);
-        return;
+    if (info.op == Op::stream_write_forward) {
+        gomhc_bench::write_forward_pattern({v[0], v[1], v[2], v[3], v[4], c}, t0, t1,
+                                           info.nontemporal);
+    } else {
+        gomhc_bench::write_backward_pattern(
+            {v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], c}, t0, t1, info.fused,
+            info.nontemporal);
     }
-    const BackwardOrder order = p == Pattern::backward_passes  ? BackwardOrder::passes
-                                : p == Pattern::backward_fused ? BackwardOrder::fused
-                                                               : BackwardOrder::fused_nontemporal;
-    write_backward_pattern({v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], c}, t0, t1,
-                           order);
 #else
     (void)p, (void)v, (void)c, (void)begin, (void)end;
 #endif
@@ -1364,14 +1367,7 @@ void run_pattern(Pattern p, const std::vector<float *> &v, int64_t c, size_t beg
 // relative to the largest output, after one call of each on `data`.
 double pattern_mismatch(Pattern p, const Shape &sh, const std::vector<TensorSpec> &specs,
                         const std::vector<float *> &data) {
-    const Op op = pattern_info(p).op;
-    std::vector<gomhc::TensorView> views;
-    for (size_t i = 0; i < specs.size(); ++i) {
-        views.push_back(specs[i].output ? gomhc::TensorView::host(data[i], specs[i].shape)
-                                        : gomhc::TensorView::host(
-                                              static_cast<const float *>(data[i]), specs[i].shape));
-    }
-    run_kernel(op, sh, views);
+    run_kernel(pattern_info(p).op, sh, host_views(specs, data));
     std::vector<std::vector<float>> expected;
     for (size_t i = 0; i < specs.size(); ++i) {
         if (specs[i].output) {

@@ -26,18 +26,14 @@ struct WriteBackwardPattern {
     int64_t c;
 };
 
-enum class BackwardOrder {
-    passes,             // as gomhc's schedule runs a task: the sums, then dX and df
-    fused,              // each output written in the pass that first reads its inputs
-    fused_nontemporal,  // the same with non-temporal stores
-};
-
 // Tokens [t0, t1) of X_next = H_res X + h_post f, as stream_write_forward.
 void write_forward_pattern(const WriteForwardPattern &args, int64_t t0, int64_t t1,
                            bool nontemporal);
 
-// Tokens [t0, t1) of every output of stream_write_backward.
-void write_backward_pattern(const WriteBackwardPattern &args, int64_t t0, int64_t t1,
-                            BackwardOrder order);
+// Tokens [t0, t1) of every output of stream_write_backward: in gomhc's order
+// (over the tokens, the sums, then dX and df), or `fused`, each output written
+// in the pass that first reads its inputs (df with dout and f, dX[j] with X[j]).
+void write_backward_pattern(const WriteBackwardPattern &args, int64_t t0, int64_t t1, bool fused,
+                            bool nontemporal);
 
 }  // namespace gomhc_bench

@@ -129,27 +129,39 @@ void write_backward_fused(const WriteBackwardPattern &a, int64_t t0, int64_t t1)
 
 // gomhc's order: over all the tokens of the call (one task), the sums, then
 // the writes.
+template<bool Nontemporal>
 void write_backward_passes(const WriteBackwardPattern &a, int64_t t0, int64_t t1) {
     for (int64_t t = t0; t < t1; t++) {
-        post_pass<true, false, false>(a, t);
+        post_pass<true, false, Nontemporal>(a, t);
     }
     for (int64_t t = t0; t < t1; t++) {
         for (int j = 0; j < D; j++) {
-            stream_pass<true, false, false>(a, t, j);
+            stream_pass<true, false, Nontemporal>(a, t, j);
         }
     }
     for (int64_t t = t0; t < t1; t++) {
         for (int j = 0; j < D; j++) {
-            stream_pass<false, true, false>(a, t, j);
+            stream_pass<false, true, Nontemporal>(a, t, j);
         }
     }
     for (int64_t t = t0; t < t1; t++) {
-        post_pass<false, true, false>(a, t);
+        post_pass<false, true, Nontemporal>(a, t);
+    }
+}
+
+template<bool Nontemporal>
+void write_backward_tokens(const WriteBackwardPattern &a, int64_t t0, int64_t t1, bool fused) {
+    if (fused) {
+        write_backward_fused<Nontemporal>(a, t0, t1);
+    } else {
+        write_backward_passes<Nontemporal>(a, t0, t1);
     }
 }
 
 }  // namespace
 
+// Non-temporal stores are weakly ordered: the fence makes them visible
+// before the caller's thread joins.
 void write_forward_pattern(const WriteForwardPattern &a, int64_t t0, int64_t t1, bool nontemporal) {
     if (nontemporal) {
         write_forward_tokens<true>(a, t0, t1);
@@ -159,24 +171,18 @@ void write_forward_pattern(const WriteForwardPattern &a, int64_t t0, int64_t t1,
     }
 }
 
-void write_backward_pattern(const WriteBackwardPattern &a, int64_t t0, int64_t t1,
-                            BackwardOrder order) {
-    switch (order) {
-        case BackwardOrder::passes:
-            write_backward_passes(a, t0, t1);
-            break;
-        case BackwardOrder::fused:
-            write_backward_fused<false>(a, t0, t1);
-            break;
-        case BackwardOrder::fused_nontemporal:
-            write_backward_fused<true>(a, t0, t1);
-            _mm_sfence();
-            break;
+void write_backward_pattern(const WriteBackwardPattern &a, int64_t t0, int64_t t1, bool fused,
+                            bool nontemporal) {
+    if (nontemporal) {
+        write_backward_tokens<true>(a, t0, t1, fused);
+        _mm_sfence();
+    } else {
+        write_backward_tokens<false>(a, t0, t1, fused);
     }
 }
 #else
 void write_forward_pattern(const WriteForwardPattern &, int64_t, int64_t, bool) {}
-void write_backward_pattern(const WriteBackwardPattern &, int64_t, int64_t, BackwardOrder) {}
+void write_backward_pattern(const WriteBackwardPattern &, int64_t, int64_t, bool, bool) {}
 #endif
 
 }  // namespace gomhc_bench
