@@ -26,29 +26,30 @@ extern "C" {
 
 enum gomhc_status {
     GOMHC_OK = 0,
-    GOMHC_INVALID_ARGUMENT = 1, /* a size out of range or a null pointer */
-    GOMHC_KERNEL_FAILED = 2,    /* the Halide kernel reported an error */
+    GOMHC_INVALID_ARGUMENT = 1, /* a size, pointer, device, method or call order the call
+                                   cannot take; nothing ran */
+    GOMHC_KERNEL_FAILED = 2,    /* a Halide kernel or a CUDA driver call failed */
     GOMHC_INTERNAL_ERROR = 3,   /* anything else (out of memory, ...) */
+    GOMHC_UNSUPPORTED = 4,      /* this build or machine cannot do it (CUDA without a GPU,
+                                   a build without CUDA kernels) */
 };
 
 int gomhc_cayley_forward(int64_t tokens, int d, int s, const float *params, float *q);
 int gomhc_cayley_backward(int64_t tokens, int d, int s, const float *q, const float *dq,
                           float *dparams);
 int gomhc_orthostochastic_forward(int64_t tokens, int d, int s, const float *q, float *h);
-int gomhc_orthostochastic_backward(int64_t tokens, int d, int s, const float *q,
-                                   const float *dh, float *dq);
-int gomhc_stream_read_forward(int64_t tokens, int d, int64_t c, const float *x,
-                              const float *h_pre, float *y);
-int gomhc_stream_read_backward(int64_t tokens, int d, int64_t c, const float *x,
-                               const float *h_pre, const float *dy, float *dx,
-                               float *dh_pre);
-int gomhc_stream_write_forward(int64_t tokens, int d, int64_t c, const float *x,
-                               const float *h_res, const float *h_post, const float *f,
-                               float *x_next);
+int gomhc_orthostochastic_backward(int64_t tokens, int d, int s, const float *q, const float *dh,
+                                   float *dq);
+int gomhc_stream_read_forward(int64_t tokens, int d, int64_t c, const float *x, const float *h_pre,
+                              float *y);
+int gomhc_stream_read_backward(int64_t tokens, int d, int64_t c, const float *x, const float *h_pre,
+                               const float *dy, float *dx, float *dh_pre);
+int gomhc_stream_write_forward(int64_t tokens, int d, int64_t c, const float *x, const float *h_res,
+                               const float *h_post, const float *f, float *x_next);
 int gomhc_stream_write_backward(int64_t tokens, int d, int64_t c, const float *x,
                                 const float *h_res, const float *h_post, const float *f,
-                                const float *dx_next, float *dx, float *dh_res,
-                                float *dh_post, float *df);
+                                const float *dx_next, float *dx, float *dh_res, float *dh_post,
+                                float *df);
 
 /* The hyper-connection layer (see gomhc/gomhc.hpp, class HyperConnection, for
  * the mathematics). method is one of "residual", "hc", "mhc", "mhc-lite",
@@ -74,12 +75,40 @@ int64_t gomhc_layer_num_params(const gomhc_layer *layer);
 float *gomhc_layer_params(gomhc_layer *layer);
 float *gomhc_layer_grads(gomhc_layer *layer);
 int gomhc_layer_zero_grads(gomhc_layer *layer);
+
+/* Where parameter `index` (0 <= index < gomhc_layer_param_slice_count) lies in
+ * the parameter block: "W" [K][d*C], "b" [K], "a_pre", "a_post", "a_res" [1],
+ * in that order; the gradients have the same layout. */
+typedef struct gomhc_param_slice {
+    const char *name; /* valid while the layer lives */
+    int64_t offset;   /* in floats from gomhc_layer_params */
+    int rank;         /* 1 or 2 */
+    int64_t shape[2];
+} gomhc_param_slice;
+int gomhc_layer_param_slice_count(const gomhc_layer *layer);
+int gomhc_layer_param_slice(const gomhc_layer *layer, int index, gomhc_param_slice *out);
+
+/* Keep the parameters and gradients in the caller's memory (num_params floats
+ * each, e.g. slices of one flat block for the whole model). The current values
+ * are copied there first; the caller keeps both alive while the layer is used. */
+int gomhc_layer_bind(gomhc_layer *layer, float *params, float *grads);
 int gomhc_layer_pre(gomhc_layer *layer, int64_t tokens, const float *x, float *y);
 int gomhc_layer_post(gomhc_layer *layer, int64_t tokens, const float *x, const float *f,
                      float *x_next);
-int gomhc_layer_post_backward(gomhc_layer *layer, int64_t tokens, const float *dx_next,
-                              float *dx, float *df);
+int gomhc_layer_post_backward(gomhc_layer *layer, int64_t tokens, const float *dx_next, float *dx,
+                              float *df);
 int gomhc_layer_pre_backward(gomhc_layer *layer, int64_t tokens, const float *dy, float *dx);
+
+/* The threads of Halide's pool for the CPU kernels (0: Halide's default,
+ * HL_NUM_THREADS or the cores online). Call between kernel calls. Outputs are
+ * bitwise the same for any thread count. */
+int gomhc_set_num_threads(int threads);
+int gomhc_num_threads(void);
+
+/* Scan every host input for NaN or infinity and fail naming the first one
+ * (off by default; GOMHC_CHECK_FINITE=1 turns it on too). Safe to call from
+ * any thread. */
+void gomhc_set_check_finite(int enabled);
 
 /* The message of the last failed call on this thread ("" if none). */
 const char *gomhc_last_error(void);

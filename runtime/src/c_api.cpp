@@ -2,6 +2,7 @@
 // C++ API and turns exceptions into status codes plus gomhc_last_error().
 #include <new>
 #include <string>
+#include <vector>
 
 #include "gomhc.h"
 #include "gomhc/gomhc.hpp"
@@ -42,9 +43,15 @@ int guarded(Body body) {
     } catch (const InvalidArgument &e) {
         last_error = e.message;
         return GOMHC_INVALID_ARGUMENT;
-    } catch (const gomhc::Error &e) {
+    } catch (const gomhc::InvalidArgument &e) {
+        last_error = e.what();
+        return GOMHC_INVALID_ARGUMENT;
+    } catch (const gomhc::KernelError &e) {
         last_error = e.what();
         return GOMHC_KERNEL_FAILED;
+    } catch (const gomhc::Error &e) {
+        last_error = e.what();
+        return GOMHC_UNSUPPORTED;
     } catch (const std::bad_alloc &) {
         last_error = "out of memory";
         return GOMHC_INTERNAL_ERROR;
@@ -189,10 +196,19 @@ int gomhc_stream_write_backward(int64_t tokens, int d, int64_t c, const float *x
 
 const char *gomhc_last_error(void) { return last_error.c_str(); }
 
+int gomhc_set_num_threads(int threads) {
+    return guarded([&] { gomhc::set_num_threads(threads); });
+}
+
+int gomhc_num_threads(void) { return gomhc::num_threads(); }
+
+void gomhc_set_check_finite(int enabled) { gomhc::set_check_finite(enabled != 0); }
+
 }  // extern "C"
 
 struct gomhc_layer {
     gomhc::HyperConnection layer;
+    std::vector<gomhc::HyperConnection::ParamSlice> slices;
 };
 
 namespace {
@@ -224,7 +240,9 @@ int gomhc_layer_create(const char *method, int d, int s, int64_t c, uint64_t see
             throw InvalidArgument{std::string(fn) + ": " + e.what()};
         }
         require(c >= 1, fn, "c = " + std::to_string(c) + ", expected >= 1");
-        *out = new gomhc_layer{gomhc::HyperConnection(m, d, s, c, seed)};
+        gomhc::HyperConnection layer(m, d, s, c, seed);
+        auto slices = layer.param_layout();
+        *out = new gomhc_layer{std::move(layer), std::move(slices)};
     });
 }
 
@@ -242,6 +260,35 @@ int gomhc_layer_zero_grads(gomhc_layer *layer) {
     return guarded([&] {
         require_layer(layer, "gomhc_layer_zero_grads");
         layer->layer.zero_grads();
+    });
+}
+
+int gomhc_layer_param_slice_count(const gomhc_layer *layer) {
+    return layer ? int(layer->slices.size()) : -1;
+}
+
+int gomhc_layer_param_slice(const gomhc_layer *layer, int index, gomhc_param_slice *out) {
+    return guarded([&] {
+        const char *fn = "gomhc_layer_param_slice";
+        require_layer(layer, fn);
+        require_pointer(out, fn, "out");
+        const int count = int(layer->slices.size());
+        require(index >= 0 && index < count, fn,
+                "index = " + std::to_string(index) + ", expected 0 <= index < " +
+                    std::to_string(count));
+        const auto &slice = layer->slices[size_t(index)];
+        out->name = slice.name.c_str();
+        out->offset = slice.offset;
+        out->rank = int(slice.shape.size());
+        out->shape[0] = slice.shape[0];
+        out->shape[1] = slice.shape.size() > 1 ? slice.shape[1] : 1;
+    });
+}
+
+int gomhc_layer_bind(gomhc_layer *layer, float *params, float *grads) {
+    return guarded([&] {
+        require_layer(layer, "gomhc_layer_bind");
+        layer->layer.bind(params, grads);
     });
 }
 

@@ -167,13 +167,13 @@ template<typename Fn>
 void with_context(const char *what, Fn fn) {
     const Driver &d = driver();
     if (d.cuCtxPushCurrent(current_context()) != 0) {
-        throw Error(std::string(what) + ": could not make the CUDA context current");
+        throw KernelError(std::string(what) + ": could not make the CUDA context current");
     }
     CUresult r = fn(d);
     CUcontext previous = nullptr;
     d.cuCtxPopCurrent(&previous);
     if (r != 0) {
-        throw Error(std::string(what) + " failed with CUDA error " + std::to_string(r));
+        throw KernelError(std::string(what) + " failed with CUDA error " + std::to_string(r));
     }
 }
 
@@ -224,7 +224,7 @@ void wrap_cuda_buffer(halide_buffer_t *buffer, float *device_data) {
     require_cuda("gomhc::TensorView");
     if (halide_cuda_wrap_device_ptr(nullptr, buffer, reinterpret_cast<uint64_t>(device_data)) !=
         0) {
-        throw Error("gomhc::TensorView: Halide could not wrap the CUDA pointer");
+        throw KernelError("gomhc::TensorView: Halide could not wrap the CUDA pointer");
     }
 #else
     (void)buffer;

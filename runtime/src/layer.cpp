@@ -3,12 +3,12 @@
 // post writes X_next; the backward calls run the same kernels' backward in
 // reverse and add into the gradients.
 #include <cmath>
-#include <random>
 
 #include "buffer_slice.h"
 #include "device_array.h"
 #include "methods.h"
 #include "op_support.h"
+#include "seeded_normal.h"
 
 namespace gomhc {
 
@@ -79,7 +79,8 @@ HyperConnection::HyperConnection(Method method, int d, int s, int64_t c, uint64_
     const std::string op = "gomhc::HyperConnection";
     check_method_shape(method, d, s);
     if (c < 1) {
-        throw Error(op + ": C = " + std::to_string(c) + " features per stream, expected C >= 1");
+        throw InvalidArgument(op + ": C = " + std::to_string(c) +
+                              " features per stream, expected C >= 1");
     }
     if (device == Device::cuda) {
         require_cuda(op.c_str());
@@ -89,17 +90,17 @@ HyperConnection::HyperConnection(Method method, int d, int s, int64_t c, uint64_
     st.k_res = residual_logit_count(method, d, s);
     st.k = method == Method::residual ? 0 : 2 * d + st.k_res;
     if (st.k > 0 && st.w_count() / st.k / d != c) {
-        throw Error(op + ": K * d * C overflows");
+        throw InvalidArgument(op + ": K * d * C overflows");
     }
     const int64_t count = method == Method::residual ? 0 : st.w_count() + st.k + 3;
 
     // The documented initialisation, drawn on the host and copied over.
     std::vector<float> init(size_t(count), 0.0f);
     if (count > 0) {
-        std::mt19937_64 engine(seed);
-        std::normal_distribution<double> normal(0.0, 1.0 / std::sqrt(double(d) * double(c)));
+        SeededNormal normal(seed);
+        const double sigma = 1.0 / std::sqrt(double(d) * double(c));
         for (int64_t i = 0; i < st.w_count(); i++) {
-            init[size_t(i)] = float(normal(engine));
+            init[size_t(i)] = float(sigma * normal.next());
         }
         float *b = init.data() + st.w_count();
         const double pre = std::min(1.0 / d, 0.5);
@@ -134,22 +135,57 @@ float *HyperConnection::params() { return state_->params.data(); }
 float *HyperConnection::grads() { return state_->grads.data(); }
 void HyperConnection::zero_grads() { state_->grads.fill(0.0f); }
 
+std::vector<HyperConnection::ParamSlice> HyperConnection::param_layout() const {
+    const State &st = *state_;
+    if (st.method == Method::residual) {
+        return {};
+    }
+    const int64_t w = st.w_count();
+    return {{"W", 0, {st.k, st.d * st.c}},
+            {"b", w, {st.k}},
+            {"a_pre", w + st.k, {1}},
+            {"a_post", w + st.k + 1, {1}},
+            {"a_res", w + st.k + 2, {1}}};
+}
+
+void HyperConnection::bind(float *params, float *grads) {
+    State &st = *state_;
+    const std::string op = "gomhc::HyperConnection::bind";
+    const size_t count = st.params.count();
+    if (count == 0) {
+        return;
+    }
+    if (params == nullptr || grads == nullptr) {
+        throw InvalidArgument(op + ": '" + (params ? "grads" : "params") +
+                              "' is a null pointer; the layer has " + std::to_string(count) +
+                              " parameters");
+    }
+    if (params < grads + count && grads < params + count) {
+        throw InvalidArgument(op + ": 'params' and 'grads' overlap; each needs " +
+                              std::to_string(count) + " floats of its own");
+    }
+    st.params.borrow(st.device, params, count, true);
+    st.grads.borrow(st.device, grads, count, true);
+}
+
+bool HyperConnection::bound() const { return state_->params.borrowed(); }
+
 namespace {
 
 void require_phase(const std::string &op, Phase actual, Phase expected, const char *needs) {
     if (actual != expected) {
-        throw Error(op + ": called out of order; it must follow " + needs +
-                    ", but the last call was " + phase_text(actual));
+        throw InvalidArgument(op + ": called out of order; it must follow " + needs +
+                              ", but the last call was " + phase_text(actual));
     }
 }
 
 void require_device(const std::string &op, const TensorView &view, const char *name,
                     Device device) {
     if (view.device() != device) {
-        throw Error(op + ": '" + name + "' is in " +
-                    (view.device() == Device::cuda ? "CUDA" : "host") +
-                    " memory but the layer lives in " + (device == Device::cuda ? "CUDA" : "host") +
-                    " memory");
+        throw InvalidArgument(op + ": '" + name + "' is in " +
+                              (view.device() == Device::cuda ? "CUDA" : "host") +
+                              " memory but the layer lives in " +
+                              (device == Device::cuda ? "CUDA" : "host") + " memory");
     }
 }
 
@@ -231,9 +267,10 @@ void HyperConnection::post(const TensorView &x, const TensorView &f, const Tenso
                     {"x_next", x_next, {tokens, st.d, st.c}, "[tokens][d][C]", false}});
     require_device(op, x, "x", st.device);
     if (x.data() != st.x->data()) {
-        throw Error(op +
-                    ": 'x' is not the tensor given to pre; post mixes the streams with the "
-                    "coefficients pre computed from that x");
+        throw InvalidArgument(
+            op +
+            ": 'x' is not the tensor given to pre; post mixes the streams with the "
+            "coefficients pre computed from that x");
     }
     if (st.method == Method::residual) {
         accumulate(op, reshaped(x, {tokens, st.c}), f, reshaped(x_next, {tokens, st.c}));
@@ -320,8 +357,8 @@ void HyperConnection::pre_backward(const TensorView &dy, const TensorView &dx) {
 namespace {
 void require_coefficients(const HyperConnection &layer, const char *what) {
     if (layer.method() == Method::residual) {
-        throw Error(std::string("gomhc::HyperConnection::") + what +
-                    ": the residual method has no coefficients");
+        throw InvalidArgument(std::string("gomhc::HyperConnection::") + what +
+                              ": the residual method has no coefficients");
     }
 }
 }  // namespace

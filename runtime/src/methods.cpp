@@ -5,7 +5,8 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
-#include <random>
+
+#include "seeded_normal.h"
 
 namespace gomhc {
 namespace {
@@ -50,7 +51,8 @@ std::string method_name(Method method) {
             return info.name;
         }
     }
-    throw Error("gomhc::method_name: unknown method value " + std::to_string(int(method)));
+    throw InvalidArgument("gomhc::method_name: unknown method value " +
+                          std::to_string(int(method)));
 }
 
 Method parse_method(const std::string &name) {
@@ -61,7 +63,7 @@ Method parse_method(const std::string &name) {
         }
         valid += std::string(valid.empty() ? "" : ", ") + info.name;
     }
-    throw Error("unknown method '" + name + "'; expected one of: " + valid);
+    throw InvalidArgument("unknown method '" + name + "'; expected one of: " + valid);
 }
 
 std::vector<Method> all_methods() {
@@ -75,43 +77,45 @@ std::vector<Method> all_methods() {
 void check_method_shape(Method method, int d, int s) {
     const std::string where = "method '" + method_name(method) + "': ";
     if (d < 1) {
-        throw Error(where + "d = " + std::to_string(d) + ", expected d >= 1");
+        throw InvalidArgument(where + "d = " + std::to_string(d) + ", expected d >= 1");
     }
     if (s < 1) {
-        throw Error(where + "s = " + std::to_string(s) + ", expected s >= 1");
+        throw InvalidArgument(where + "s = " + std::to_string(s) + ", expected s >= 1");
     }
     switch (method) {
         case Method::residual:
             if (d != 1) {
-                throw Error(where + "d = " + std::to_string(d) +
-                            ", but the plain residual X + F(X) has exactly one stream (d = 1)");
+                throw InvalidArgument(
+                    where + "d = " + std::to_string(d) +
+                    ", but the plain residual X + F(X) has exactly one stream (d = 1)");
             }
             break;
         case Method::hc:
         case Method::mhc:
             if (d > kMaxN) {
-                throw Error(where + "d = " + std::to_string(d) +
-                            ", expected d <= " + std::to_string(kMaxN));
+                throw InvalidArgument(where + "d = " + std::to_string(d) +
+                                      ", expected d <= " + std::to_string(kMaxN));
             }
             break;
         case Method::mhc_lite:
             if (d > kMaxPermutationStreams) {
-                throw Error(where + "d = " + std::to_string(d) + " needs " + std::to_string(d) +
-                            "! permutation weights per token; mhc-lite supports d <= " +
-                            std::to_string(kMaxPermutationStreams));
+                throw InvalidArgument(where + "d = " + std::to_string(d) + " needs " +
+                                      std::to_string(d) +
+                                      "! permutation weights per token; mhc-lite supports d <= " +
+                                      std::to_string(kMaxPermutationStreams));
             }
             break;
         case Method::kromhc:
             if (!power_of_two(d) || d > kMaxN) {
-                throw Error(where + "d = " + std::to_string(d) +
-                            " is not a power of 2 (<= " + std::to_string(kMaxN) +
-                            "); KromHC is a Kronecker product of 2 x 2 factors");
+                throw InvalidArgument(where + "d = " + std::to_string(d) +
+                                      " is not a power of 2 (<= " + std::to_string(kMaxN) +
+                                      "); KromHC is a Kronecker product of 2 x 2 factors");
             }
             break;
         case Method::go:
             if (int64_t(d) * s > kMaxN) {
-                throw Error(where + "n = d*s = " + std::to_string(int64_t(d) * s) +
-                            ", expected n <= " + std::to_string(kMaxN));
+                throw InvalidArgument(where + "n = d*s = " + std::to_string(int64_t(d) * s) +
+                                      ", expected n <= " + std::to_string(kMaxN));
             }
             break;
         case Method::go_kron: {
@@ -122,13 +126,15 @@ void check_method_shape(Method method, int d, int s) {
                 }
             }
             if (d1 == 0) {
-                throw Error(where + "d = " + std::to_string(d) +
-                            " is prime (or 1); go-kron needs d = d1*d2 with both factors >= 2 "
-                            "(e.g. 4, 6, 8, 9)");
+                throw InvalidArgument(
+                    where + "d = " + std::to_string(d) +
+                    " is prime (or 1); go-kron needs d = d1*d2 with both factors >= 2 "
+                    "(e.g. 4, 6, 8, 9)");
             }
             if (int64_t(d / d1) * s > kMaxN) {
-                throw Error(where + "factor size " + std::to_string(d / d1) + " times s = " +
-                            std::to_string(s) + " exceeds n <= " + std::to_string(kMaxN));
+                throw InvalidArgument(where + "factor size " + std::to_string(d / d1) +
+                                      " times s = " + std::to_string(s) +
+                                      " exceeds n <= " + std::to_string(kMaxN));
             }
             break;
         }
@@ -159,8 +165,7 @@ int64_t residual_logit_count(Method method, int d, int s) {
 
 std::vector<float> initial_residual_logits(Method method, int d, int s, uint64_t seed) {
     const int64_t count = residual_logit_count(method, d, s);
-    std::mt19937_64 engine(seed);
-    std::normal_distribution<double> noise(0.0, 1.0);
+    detail::SeededNormal normal(seed);
     std::vector<float> logits(size_t(count), 0.0f);
     // Small noise breaks the symmetry of the identity start (SPEC section 2).
     constexpr double kJitter = 0.01;
@@ -173,25 +178,25 @@ std::vector<float> initial_residual_logits(Method method, int d, int s, uint64_t
             case Method::residual:
                 break;
             case Method::hc:
-                value = (i / d == i % d ? 1.0 : 0.0) + kJitter * noise(engine);
+                value = (i / d == i % d ? 1.0 : 0.0) + kJitter * normal.next();
                 break;
             case Method::mhc:
-                value = (i / d == i % d ? 0.0 : kOffDiagonalLogit) + kJitter * noise(engine);
+                value = (i / d == i % d ? 0.0 : kOffDiagonalLogit) + kJitter * normal.next();
                 break;
             case Method::mhc_lite:
                 // Permutation 0 is the identity; the others share 1 - 0.95.
                 value = (i == 0 ? 0.0
                                 : std::log((1.0 - kIdentityWeight) / kIdentityWeight /
                                            double(std::max<int64_t>(count - 1, 1)))) +
-                        kJitter * noise(engine);
+                        kJitter * normal.next();
                 break;
             case Method::kromhc:
                 value =
-                    std::log(kIdentityWeight / (1.0 - kIdentityWeight)) + kJitter * noise(engine);
+                    std::log(kIdentityWeight / (1.0 - kIdentityWeight)) + kJitter * normal.next();
                 break;
             case Method::go:
             case Method::go_kron:
-                value = kGoSigma * noise(engine);
+                value = kGoSigma * normal.next();
                 break;
         }
         logits[size_t(i)] = float(value);

@@ -39,8 +39,9 @@ void fill(const TensorView &view, float value) {
 }
 
 // The permutation table of mhc-lite as an int32 halide_buffer_t [P][d], in
-// host memory; Halide copies it to the GPU the first time a CUDA kernel reads
-// it (and device_free releases that copy).
+// host memory and marked host-dirty, so Halide copies it to the GPU the first
+// time a CUDA kernel reads it (and device_free releases that copy). Without
+// the flag Halide would take the unwritten device copy as current.
 struct PermutationTable {
     std::vector<int32_t> entries;
     halide_dimension_t dims[2];
@@ -54,6 +55,7 @@ struct PermutationTable {
         buffer.dimensions = 2;
         buffer.dim = dims;
         buffer.host = reinterpret_cast<uint8_t *>(entries.data());
+        buffer.flags |= halide_buffer_flag_host_dirty;
     }
     ~PermutationTable() {
         if (buffer.device) {
@@ -217,7 +219,8 @@ void Mixer::backward(const TensorView &dh_res, const TensorView &dlogits) {
     State &st = *state_;
     const std::string op = "gomhc::Mixer(" + method_name(st.method) + ")::backward";
     if (!st.forward_done) {
-        throw Error(op + ": called before forward; backward uses the last forward's logits");
+        throw InvalidArgument(op +
+                              ": called before forward; backward uses the last forward's logits");
     }
     const int64_t tokens = st.tokens, d = st.d, k = st.logits_count;
     const Device device =
@@ -228,8 +231,9 @@ void Mixer::backward(const TensorView &dh_res, const TensorView &dlogits) {
                          true},
                         {"dlogits", dlogits, {tokens, k}, "[tokens][residual logits]", false}});
     if (device != st.device) {
-        throw Error(op + ": the tensors are in " + (device == Device::cuda ? "CUDA" : "host") +
-                    " memory but the last forward ran on the other device");
+        throw InvalidArgument(op + ": the tensors are in " +
+                              (device == Device::cuda ? "CUDA" : "host") +
+                              " memory but the last forward ran on the other device");
     }
     const TensorView &logits = *st.logits;
     const auto slices = [&](int64_t per_token, auto call) {

@@ -1,8 +1,11 @@
 // The C++ API: argument checks, the choice of kernel variant, and the calls.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdlib>
 #include <limits>
+#include <mutex>
+#include <thread>
 
 #include "buffer_slice.h"
 #include "cuda_driver.h"
@@ -13,38 +16,53 @@ namespace gomhc {
 namespace detail {
 
 // Halide reports a failed check through this handler; keep the text for the
-// exception instead of letting it go to stderr.
-thread_local std::string halide_message;
-void capture_halide_error(void *, const char *message) { halide_message += message; }
+// exception instead of letting it go to stderr. The handler may run on one of
+// Halide's worker threads, so the text goes to one process-wide buffer that
+// the calling thread's check_kernel takes. (Two callers failing at the same
+// moment may see each other's text; each still gets its own status.)
+std::mutex halide_message_mutex;
+std::string halide_message;
+void capture_halide_error(void *, const char *message) {
+    std::lock_guard<std::mutex> lock(halide_message_mutex);
+    halide_message += message;
+}
+std::string take_halide_message() {
+    std::lock_guard<std::mutex> lock(halide_message_mutex);
+    std::string message;
+    message.swap(halide_message);
+    return message;
+}
 const bool error_handler_installed = [] {
     halide_set_error_handler(&capture_halide_error);
     return true;
 }();
 
-bool finite_checks = [] {
+// Read by every call, set by set_check_finite from any thread.
+std::atomic<bool> finite_checks{[] {
     const char *env = std::getenv("GOMHC_CHECK_FINITE");
     return env && std::string(env) == "1";
-}();
+}()};
 
 Device check_args(const std::string &op, std::initializer_list<Arg> args) {
     const Device device = args.begin()->view.device();
     for (const Arg &arg : args) {
         if (arg.view.shape() != arg.expected) {
-            throw Error(op + ": '" + arg.name + "' has shape " + arg.view.shape_string() +
-                        ", expected " + format_shape(arg.expected) + " = " + arg.layout);
+            throw InvalidArgument(op + ": '" + arg.name + "' has shape " + arg.view.shape_string() +
+                                  ", expected " + format_shape(arg.expected) + " = " + arg.layout);
         }
         if (arg.view.data() == nullptr && arg.view.size() > 0) {
-            throw Error(op + ": '" + arg.name + "' is a null pointer");
+            throw InvalidArgument(op + ": '" + arg.name + "' is a null pointer");
         }
         if (arg.view.device() != device) {
-            throw Error(op + ": '" + arg.name + "' is in " +
-                        (arg.view.device() == Device::cuda ? "CUDA" : "host") + " memory but '" +
-                        args.begin()->name + "' is not; all tensors of a call must share a device");
+            throw InvalidArgument(op + ": '" + arg.name + "' is in " +
+                                  (arg.view.device() == Device::cuda ? "CUDA" : "host") +
+                                  " memory but '" + args.begin()->name +
+                                  "' is not; all tensors of a call must share a device");
         }
     }
     if (device == Device::cuda) {
         detail::require_cuda(op.c_str());
-    } else if (finite_checks) {
+    } else if (finite_checks.load(std::memory_order_relaxed)) {
         for (const Arg &arg : args) {
             if (!arg.input) {
                 continue;
@@ -52,8 +70,9 @@ Device check_args(const std::string &op, std::initializer_list<Arg> args) {
             const float *data = arg.view.data();
             for (int64_t i = 0, size = arg.view.size(); i < size; i++) {
                 if (!std::isfinite(data[i])) {
-                    throw Error(op + ": '" + arg.name + "' holds a non-finite value (" +
-                                std::to_string(data[i]) + ") at flat index " + std::to_string(i));
+                    throw InvalidArgument(op + ": '" + arg.name + "' holds a non-finite value (" +
+                                          std::to_string(data[i]) + ") at flat index " +
+                                          std::to_string(i));
                 }
             }
         }
@@ -64,40 +83,43 @@ Device check_args(const std::string &op, std::initializer_list<Arg> args) {
 int64_t leading_tokens(const std::string &op, const char *name, const TensorView &view,
                        size_t rank) {
     if (view.shape().size() != rank) {
-        throw Error(op + ": '" + name + "' has rank " + std::to_string(view.shape().size()) +
-                    " (shape " + view.shape_string() + "), expected rank " + std::to_string(rank));
+        throw InvalidArgument(op + ": '" + name + "' has rank " +
+                              std::to_string(view.shape().size()) + " (shape " +
+                              view.shape_string() + "), expected rank " + std::to_string(rank));
     }
     if (view.shape()[0] < 1) {
-        throw Error(op + ": '" + name + "' has " + std::to_string(view.shape()[0]) +
-                    " tokens, expected at least 1");
+        throw InvalidArgument(op + ": '" + name + "' has " + std::to_string(view.shape()[0]) +
+                              " tokens, expected at least 1");
     }
     return view.shape()[0];
 }
 
 int check_ds(const std::string &op, int d, int s) {
     if (d < 1) {
-        throw Error(op + ": d = " + std::to_string(d) + ", expected d >= 1");
+        throw InvalidArgument(op + ": d = " + std::to_string(d) + ", expected d >= 1");
     }
     if (s < 1) {
-        throw Error(op + ": s = " + std::to_string(s) + ", expected s >= 1");
+        throw InvalidArgument(op + ": s = " + std::to_string(s) + ", expected s >= 1");
     }
     if (int64_t(d) * s > kMaxN) {
-        throw Error(op + ": n = d*s = " + std::to_string(int64_t(d) * s) +
-                    " (d = " + std::to_string(d) + ", s = " + std::to_string(s) +
-                    "), expected n <= " + std::to_string(kMaxN));
+        throw InvalidArgument(op + ": n = d*s = " + std::to_string(int64_t(d) * s) +
+                              " (d = " + std::to_string(d) + ", s = " + std::to_string(s) +
+                              "), expected n <= " + std::to_string(kMaxN));
     }
     return d * s;
 }
 
 void check_kernel(const std::string &op, int result) {
     if (result != 0) {
-        std::string message = halide_message.empty() ? "no message" : halide_message;
-        halide_message.clear();
+        std::string message = take_halide_message();
+        if (message.empty()) {
+            message = "no message";
+        }
         while (!message.empty() && message.back() == '\n') {
             message.pop_back();
         }
-        throw Error(op + ": the kernel failed (Halide error " + std::to_string(result) +
-                    "): " + message);
+        throw KernelError(op + ": the kernel failed (Halide error " + std::to_string(result) +
+                          "): " + message);
     }
 }
 
@@ -126,7 +148,37 @@ std::vector<std::pair<int, int>> specialised_shapes() {
     return shapes;
 }
 
-void set_check_finite(bool enabled) { finite_checks = enabled; }
+void set_check_finite(bool enabled) { finite_checks.store(enabled, std::memory_order_relaxed); }
+
+namespace {
+std::atomic<int> requested_threads{0};
+}
+
+void set_num_threads(int threads) {
+    if (threads < 0) {
+        throw InvalidArgument("gomhc::set_num_threads: threads = " + std::to_string(threads) +
+                              ", expected >= 1, or 0 for the default");
+    }
+    halide_set_num_threads(threads);
+    requested_threads.store(threads);
+}
+
+int num_threads() {
+    const int requested = requested_threads.load();
+    if (requested > 0) {
+        return requested;
+    }
+    // Halide's default: HL_NUM_THREADS when set, else the cores online.
+    for (const char *name : {"HL_NUM_THREADS", "HL_NUMTHREADS"}) {
+        if (const char *env = std::getenv(name)) {
+            const int value = std::atoi(env);
+            if (value > 0) {
+                return value;
+            }
+        }
+    }
+    return int(std::max(1u, std::thread::hardware_concurrency()));
+}
 
 void cayley_forward(int d, int s, const TensorView &params, const TensorView &q) {
     const std::string op = "gomhc::cayley_forward";
@@ -220,12 +272,13 @@ StreamShape stream_shape(const std::string &op, const TensorView &x) {
     const int64_t tokens = leading_tokens(op, "x", x, 3);
     const int64_t d = x.shape()[1], c = x.shape()[2];
     if (d < 1 || d > kMaxN) {
-        throw Error(op + ": 'x' has shape " + x.shape_string() + " with d = " + std::to_string(d) +
-                    " streams, expected 1 <= d <= " + std::to_string(kMaxN));
+        throw InvalidArgument(op + ": 'x' has shape " + x.shape_string() +
+                              " with d = " + std::to_string(d) +
+                              " streams, expected 1 <= d <= " + std::to_string(kMaxN));
     }
     if (c < 1) {
-        throw Error(op + ": 'x' has shape " + x.shape_string() + " with C = " + std::to_string(c) +
-                    " features, expected C >= 1");
+        throw InvalidArgument(op + ": 'x' has shape " + x.shape_string() +
+                              " with C = " + std::to_string(c) + " features, expected C >= 1");
     }
     return {tokens, d, c};
 }

@@ -11,7 +11,7 @@ TensorView::TensorView(float *data, std::vector<int64_t> shape, Device device)
     : data_(data), shape_(std::move(shape)), device_(device) {
     for (int64_t extent : shape_) {
         if (extent < 0) {
-            throw Error("TensorView: negative extent in shape " + shape_string());
+            throw InvalidArgument("TensorView: negative extent in shape " + shape_string());
         }
     }
 }
@@ -66,8 +66,8 @@ HalideBufferSlice::HalideBufferSlice(const TensorView &view, int64_t first_token
         per_token *= shape[i];
     }
     if (per_token * tokens > std::numeric_limits<int32_t>::max()) {
-        throw Error("tensor of shape " + view.shape_string() +
-                    " is too large for one Halide buffer (2^31 elements)");
+        throw InvalidArgument("tensor of shape " + view.shape_string() +
+                              " is too large for one Halide buffer (2^31 elements)");
     }
     // Halide's dimension 0 is the innermost (last, row-major) index.
     dims.resize(rank);

@@ -19,9 +19,26 @@ struct halide_dimension_t;
 
 namespace gomhc {
 
+// Every failure is a gomhc::Error. Two kinds say more, and the C API maps
+// them to their own status codes:
+//   InvalidArgument  a shape, size, pointer, device, method or call order the
+//                    call cannot take (GOMHC_INVALID_ARGUMENT); nothing ran;
+//   KernelError      a Halide kernel or a CUDA driver call failed
+//                    (GOMHC_KERNEL_FAILED);
+// a plain Error is something this build or machine cannot do, such as CUDA
+// without a GPU or a kernel variant the build did not generate
+// (GOMHC_UNSUPPORTED).
 class Error : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
+};
+class InvalidArgument : public Error {
+public:
+    using Error::Error;
+};
+class KernelError : public Error {
+public:
+    using Error::Error;
 };
 
 enum class Device { host, cuda };
@@ -192,6 +209,27 @@ public:
     float *grads();
     void zero_grads();
 
+    // Where each parameter lies in params() (and its gradient in grads()):
+    //   "W" [K][d*C] at 0, "b" [K] at K*d*C, then "a_pre", "a_post", "a_res",
+    //   one float each. The residual method has none.
+    struct ParamSlice {
+        std::string name;
+        int64_t offset;  // in floats from params()
+        std::vector<int64_t> shape;
+    };
+    std::vector<ParamSlice> param_layout() const;
+
+    // Keep the parameters and gradients in the caller's memory from now on:
+    // num_params() floats at each pointer, in the layer's device memory,
+    // e.g. slices of one flat block per model that one optimizer pass
+    // updates. The current values are copied there first (a new layer's are
+    // its seeded initialisation), then the layer's own copies are freed. The
+    // caller keeps both alive while the layer is used and may rebind. A layer
+    // without parameters accepts null pointers.
+    void bind(float *params, float *grads);
+    // Whether params() and grads() are the caller's memory.
+    bool bound() const;
+
     void pre(const TensorView &x, const TensorView &y);
     void post(const TensorView &x, const TensorView &f, const TensorView &x_next);
     void post_backward(const TensorView &dx_next, const TensorView &dx, const TensorView &df);
@@ -211,7 +249,18 @@ private:
 // Debug aid: when enabled, every call scans its host inputs and throws
 // naming the argument and index of the first NaN or infinity. Off by default
 // (it reads every input once more); GOMHC_CHECK_FINITE=1 turns it on too.
+// Safe to call from any thread, also while kernels run (calls already past
+// their checks are not affected).
 void set_check_finite(bool enabled);
+
+// The threads of Halide's pool, which runs every CPU kernel. A trainer that
+// also runs BLAS threads sets both so that together they fit the cores.
+// 0 restores Halide's default (HL_NUM_THREADS, else the cores online). Call it
+// between kernel calls, not during one. Results do not depend on it: every
+// kernel gives bitwise the same outputs for any thread count.
+void set_num_threads(int threads);
+// The thread count the CPU kernels use now.
+int num_threads();
 
 // CUDA. The library loads the CUDA driver lazily; cuda_available() says
 // whether a GPU can be used and cuda_unavailable_reason() says why not.
