@@ -42,7 +42,6 @@
 // whole binary runs in under a minute on 2 cores (CPU only); pass
 // --benchmark_min_time=X to change it.
 #include <benchmark/benchmark.h>
-#include <dlfcn.h>
 
 #include <algorithm>
 #include <atomic>
@@ -922,131 +921,32 @@ void bm_cpu(benchmark::State &state, Op op, Shape sh, std::string name) {
 }
 
 // ---------------------------------------------------------------------------
-// CUDA: device memory through the driver API, loaded with dlopen so the
-// benchmark builds and runs without CUDA installed.
-
-class CudaDriver {
-public:
-    using CUresult = int;
-    using CUdevice = int;
-    using CUcontext = void *;
-    using CUdeviceptr = unsigned long long;
-
-    static CudaDriver &instance() {
-        static CudaDriver driver;
-        return driver;
-    }
-
-    bool ok() const { return error_.empty(); }
-    const std::string &error() const { return error_; }
-
-    CUdeviceptr alloc(size_t bytes) {
-        CUdeviceptr p = 0;
-        check(mem_alloc_(&p, std::max<size_t>(bytes, 4)), "cuMemAlloc");
-        return p;
-    }
-    void upload(CUdeviceptr dst, const void *src, size_t bytes) {
-        check(memcpy_htod_(dst, src, bytes), "cuMemcpyHtoD");
-    }
-    void copy(CUdeviceptr dst, CUdeviceptr src, size_t bytes) {
-        check(memcpy_dtod_(dst, src, bytes), "cuMemcpyDtoD");
-    }
-    void synchronize() { check(ctx_synchronize_(), "cuCtxSynchronize"); }
-    void release(CUdeviceptr p) {
-        if (p != 0) {
-            mem_free_(p);
-        }
-    }
-
-private:
-    CudaDriver() {
-        lib_ = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL);
-        if (lib_ == nullptr) {
-            error_ = "dlopen(libcuda.so.1) failed";
-            return;
-        }
-        CUresult (*init)(unsigned) = nullptr;
-        CUresult (*device_get)(CUdevice *, int) = nullptr;
-        CUresult (*retain)(CUcontext *, CUdevice) = nullptr;
-        CUresult (*set_current)(CUcontext) = nullptr;
-        if (!load(init, "cuInit") || !load(device_get, "cuDeviceGet") ||
-            !load(retain, "cuDevicePrimaryCtxRetain") || !load(set_current, "cuCtxSetCurrent") ||
-            !load(mem_alloc_, "cuMemAlloc_v2") || !load(memcpy_htod_, "cuMemcpyHtoD_v2") ||
-            !load(memcpy_dtod_, "cuMemcpyDtoD_v2") || !load(mem_free_, "cuMemFree_v2") ||
-            !load(ctx_synchronize_, "cuCtxSynchronize")) {
-            return;
-        }
-        load(error_string_, "cuGetErrorString");
-        error_.clear();
-        CUdevice device = 0;
-        CUcontext context = nullptr;
-        try {
-            check(init(0), "cuInit");
-            check(device_get(&device, 0), "cuDeviceGet");
-            check(retain(&context, device), "cuDevicePrimaryCtxRetain");
-            check(set_current(context), "cuCtxSetCurrent");
-        } catch (const std::exception &e) {
-            error_ = e.what();
-        }
-    }
-
-    template<typename F>
-    bool load(F &fn, const char *symbol) {
-        fn = reinterpret_cast<F>(dlsym(lib_, symbol));
-        if (fn == nullptr) {
-            error_ = std::string("libcuda.so.1 has no ") + symbol;
-            return false;
-        }
-        return true;
-    }
-
-    void check(CUresult result, const char *what) const {
-        if (result == 0) {
-            return;
-        }
-        std::string message = std::string(what) + " failed: CUDA error " + std::to_string(result);
-        const char *text = nullptr;
-        if (error_string_ != nullptr && error_string_(result, &text) == 0 && text != nullptr) {
-            message += std::string(" (") + text + ")";
-        }
-        throw std::runtime_error(message);
-    }
-
-    void *lib_ = nullptr;
-    std::string error_;
-    CUresult (*mem_alloc_)(CUdeviceptr *, size_t) = nullptr;
-    CUresult (*memcpy_htod_)(CUdeviceptr, const void *, size_t) = nullptr;
-    CUresult (*memcpy_dtod_)(CUdeviceptr, CUdeviceptr, size_t) = nullptr;
-    CUresult (*mem_free_)(CUdeviceptr) = nullptr;
-    CUresult (*ctx_synchronize_)() = nullptr;
-    CUresult (*error_string_)(CUresult, const char **) = nullptr;
-};
+// CUDA: device memory through gomhc's device-memory helpers, so the benchmark
+// builds and runs without CUDA installed.
 
 struct DeviceData {
     std::string key;
-    std::vector<CudaDriver::CUdeviceptr> arrays;
+    std::vector<float *> arrays;
 };
 DeviceData g_device_data;
 
 void release_device_data() {
-    for (auto p : g_device_data.arrays) {
-        CudaDriver::instance().release(p);
+    for (float *p : g_device_data.arrays) {
+        gomhc::cuda_free(p);
     }
     g_device_data = DeviceData{};
 }
 
-std::vector<CudaDriver::CUdeviceptr> device_tensors(const std::string &key,
-                                                    const std::vector<TensorSpec> &specs) {
+std::vector<float *> device_tensors(const std::string &key, const std::vector<TensorSpec> &specs) {
     if (g_device_data.key != key) {
         release_device_data();
-        CudaDriver &cuda = CudaDriver::instance();
         for (size_t i = 0; i < specs.size(); ++i) {
             const size_t count = size_t(element_count(specs[i].shape));
-            g_device_data.arrays.push_back(cuda.alloc(count * sizeof(float)));
+            g_device_data.arrays.push_back(gomhc::cuda_malloc(count));
             if (!specs[i].output) {
                 std::vector<float> host(std::max<size_t>(count, 1));
                 fill_uniform(host.data(), count, 1000 + i);
-                cuda.upload(g_device_data.arrays.back(), host.data(), count * sizeof(float));
+                gomhc::cuda_upload(g_device_data.arrays.back(), host.data(), count);
             }
         }
         g_device_data.key = key;
@@ -1054,24 +954,19 @@ std::vector<CudaDriver::CUdeviceptr> device_tensors(const std::string &key,
     return g_device_data.arrays;
 }
 
-float *device_float_ptr(CudaDriver::CUdeviceptr p) {
-    return reinterpret_cast<float *>(static_cast<uintptr_t>(p));
-}
-
 // Device-to-device copy of 2 x 1 GiB: the GPU's bandwidth roof.
 void bm_cuda_copy(benchmark::State &state) {
-    CudaDriver &cuda = CudaDriver::instance();
     const size_t bytes = size_t(1) << 30;
     try {
         const std::vector<TensorSpec> specs = {{"a", {int64_t(bytes / 4)}, true, 1},
                                                {"b", {int64_t(bytes / 4)}, true, 1}};
         const auto p = device_tensors("cuda/probe", specs);
-        cuda.copy(p[0], p[1], bytes);
-        cuda.synchronize();
+        gomhc::cuda_copy(p[0], p[1], bytes / sizeof(float));
+        gomhc::cuda_synchronize();
         const auto t0 = Clock::now();
         for (auto _ : state) {
-            cuda.copy(p[0], p[1], bytes);
-            cuda.synchronize();
+            gomhc::cuda_copy(p[0], p[1], bytes / sizeof(float));
+            gomhc::cuda_synchronize();
         }
         const double seconds = seconds_since(t0);
         g_machine.cuda_copy_bw = 2.0 * double(bytes) * double(state.iterations()) / seconds;
@@ -1091,7 +986,7 @@ void bm_cuda(benchmark::State &state, Op op, Shape sh, std::string name) {
     try {
         const auto data = device_tensors("cuda/" + name, specs);
         for (size_t i = 0; i < specs.size(); ++i) {
-            float *p = device_float_ptr(data[i]);
+            float *p = data[i];
             views.push_back(specs[i].output ? gomhc::TensorView::cuda(p, specs[i].shape)
                                             : gomhc::TensorView::cuda(static_cast<const float *>(p),
                                                                       specs[i].shape));
@@ -1552,10 +1447,6 @@ void register_all() {
         g_cuda_status = cuda ? "available" : gomhc::cuda_unavailable_reason();
     } catch (const std::exception &e) {
         g_cuda_status = e.what();
-    }
-    if (cuda && !CudaDriver::instance().ok()) {
-        cuda = false;
-        g_cuda_status = CudaDriver::instance().error();
     }
     if (!cuda) {
         const std::string message = "no GPU: " + g_cuda_status;

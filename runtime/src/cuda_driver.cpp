@@ -210,6 +210,24 @@ void cuda_synchronize() {
     });
 }
 
+float *cuda_malloc(size_t count) { return detail::cuda_alloc(count); }
+
+void cuda_free(float *device_data) { detail::cuda_free(device_data); }
+
+void cuda_upload(float *device_data, const float *host_data, size_t count) {
+    cuda_synchronize();  // a queued kernel may still read the old contents
+    detail::cuda_copy_to_device(device_data, host_data, count);
+}
+
+void cuda_download(float *host_data, const float *device_data, size_t count) {
+    cuda_synchronize();
+    detail::cuda_copy_to_host(host_data, device_data, count);
+}
+
+void cuda_copy(float *dst, const float *src, size_t count) {
+    detail::cuda_copy_rows(dst, count, src, count, count, 1);
+}
+
 namespace detail {
 
 void require_cuda(const char *op) {

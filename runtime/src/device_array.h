@@ -61,9 +61,9 @@ public:
 
     // Uses `count` floats of the caller's memory (on `device`) from now on;
     // the caller keeps it alive. The current contents are copied there first
-    // when `keep_contents` is set and the sizes match.
-    void borrow(Device device, float *memory, size_t count, bool keep_contents) {
-        if (keep_contents && device == device_ && count == count_ && count > 0) {
+    // when the sizes match.
+    void borrow(Device device, float *memory, size_t count) {
+        if (device == device_ && count == count_ && count > 0 && memory != data()) {
             if (device == Device::host) {
                 std::memmove(memory, data(), count * sizeof(float));
             } else {

@@ -164,8 +164,8 @@ void HyperConnection::bind(float *params, float *grads) {
         throw InvalidArgument(op + ": 'params' and 'grads' overlap; each needs " +
                               std::to_string(count) + " floats of its own");
     }
-    st.params.borrow(st.device, params, count, true);
-    st.grads.borrow(st.device, grads, count, true);
+    st.params.borrow(st.device, params, count);
+    st.grads.borrow(st.device, grads, count);
 }
 
 bool HyperConnection::bound() const { return state_->params.borrowed(); }

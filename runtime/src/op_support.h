@@ -32,6 +32,9 @@ int64_t leading_tokens(const std::string &op, const char *name, const TensorView
 int check_ds(const std::string &op, int d, int s);
 // Throws gomhc::Error with Halide's message when a kernel returned nonzero.
 void check_kernel(const std::string &op, int result);
+// The threads of Halide's pool as last set (the cores online before any
+// set_num_threads call); cheap and lock-free, for the allocator.
+int pool_threads();
 
 // Runs `call(first, count)` over slices of tokens small enough for Halide's
 // 32-bit indexing, given the largest per-token element count of any tensor.

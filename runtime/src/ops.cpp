@@ -151,34 +151,36 @@ std::vector<std::pair<int, int>> specialised_shapes() {
 void set_check_finite(bool enabled) { finite_checks.store(enabled, std::memory_order_relaxed); }
 
 namespace {
-std::atomic<int> requested_threads{0};
-}
+// The count Halide's pool uses, as halide_set_num_threads resolved it
+// (0 until the first call).
+std::atomic<int> threads_in_force{0};
+}  // namespace
 
 void set_num_threads(int threads) {
     if (threads < 0) {
         throw InvalidArgument("gomhc::set_num_threads: threads = " + std::to_string(threads) +
                               ", expected >= 1, or 0 for the default");
     }
+    // halide_set_num_threads returns the count in force before the call, with
+    // 0 resolved to Halide's default (HL_NUM_THREADS, else the cores online);
+    // the second call reads back what the first one set.
     halide_set_num_threads(threads);
-    requested_threads.store(threads);
+    threads_in_force.store(halide_set_num_threads(threads));
 }
 
 int num_threads() {
-    const int requested = requested_threads.load();
-    if (requested > 0) {
-        return requested;
+    if (threads_in_force.load() == 0) {
+        set_num_threads(0);
     }
-    // Halide's default: HL_NUM_THREADS when set, else the cores online.
-    for (const char *name : {"HL_NUM_THREADS", "HL_NUMTHREADS"}) {
-        if (const char *env = std::getenv(name)) {
-            const int value = std::atoi(env);
-            if (value > 0) {
-                return value;
-            }
-        }
-    }
-    return int(std::max(1u, std::thread::hardware_concurrency()));
+    return threads_in_force.load();
 }
+
+namespace detail {
+int pool_threads() {
+    const int set = threads_in_force.load(std::memory_order_relaxed);
+    return set > 0 ? set : int(std::max(1u, std::thread::hardware_concurrency()));
+}
+}  // namespace detail
 
 void cayley_forward(int d, int s, const TensorView &params, const TensorView &q) {
     const std::string op = "gomhc::cayley_forward";

@@ -1,6 +1,7 @@
 #include "evaluate.h"
 
 #include <fcntl.h>
+#include <link.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -9,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
 #include <sstream>
 
 namespace gomhc::autotune {
@@ -52,11 +54,50 @@ struct PipelineBuilder : Halide::Internal::GeneratorBase {
     }
 };
 
-// Where CMake says Halide's autoscheduler plugins are.
+// The directory of the libHalide this process loaded.
+std::filesystem::path loaded_halide_dir() {
+    std::filesystem::path found;
+    dl_iterate_phdr(
+        [](dl_phdr_info *info, size_t, void *out) {
+            const std::filesystem::path path = info->dlpi_name ? info->dlpi_name : "";
+            // libHalide.so, or Debian's libHalide14.so.0
+            const std::string name = path.filename().string();
+            if (name.rfind("libHalide", 0) == 0 && name.find(".so") != std::string::npos) {
+                *static_cast<std::filesystem::path *>(out) = path.parent_path();
+                return 1;
+            }
+            return 0;
+        },
+        &found);
+    return found;
+}
+
+// An autoscheduler plugin lies where it lay relative to libHalide at build
+// time (halide14/ beside it on Debian), so an installed gomhc finds the
+// plugins of the Halide it runs with, wherever that is installed; the
+// build's absolute path is the fallback.
 std::string plugin_path(const std::string &autoscheduler) {
-    if (autoscheduler == "Adams2019") return GOMHC_ADAMS2019_PLUGIN;
-    if (autoscheduler == "Mullapudi2016") return GOMHC_MULLAPUDI2016_PLUGIN;
-    throw std::invalid_argument("unknown autoscheduler '" + autoscheduler + "'");
+    std::filesystem::path built;
+    if (autoscheduler == "Adams2019") {
+        built = GOMHC_ADAMS2019_PLUGIN;
+    } else if (autoscheduler == "Mullapudi2016") {
+        built = GOMHC_MULLAPUDI2016_PLUGIN;
+    } else {
+        throw std::invalid_argument("unknown autoscheduler '" + autoscheduler + "'");
+    }
+    const std::filesystem::path relative = built.lexically_relative(GOMHC_HALIDE_LIBRARY_DIR);
+    const std::filesystem::path halide_dir = loaded_halide_dir();
+    if (!relative.empty() && !halide_dir.empty() &&
+        std::filesystem::exists(halide_dir / relative)) {
+        return (halide_dir / relative).string();
+    }
+    if (std::filesystem::exists(built)) {
+        return built.string();
+    }
+    throw std::runtime_error("the Halide " + autoscheduler +
+                             " autoscheduler plugin is neither at " +
+                             (halide_dir / relative).string() +
+                             " (beside the libHalide in use) nor at " + built.string());
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 // overwritten, never accumulated.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <stdexcept>
@@ -274,5 +275,16 @@ std::string cuda_unavailable_reason();
 void set_cuda_context(void *cu_context, void *cu_stream);
 // Block until the kernels queued on the current stream are done.
 void cuda_synchronize();
+
+// Device memory for callers without a CUDA runtime of their own (the tests,
+// the benchmarks, a small trainer): `count` floats in the context the kernels
+// use. cuda_upload and cuda_download wait for the current stream's kernels
+// first, then copy; cuda_copy (device to device) is queued on the stream.
+// Each throws gomhc::Error when CUDA cannot be used.
+float *cuda_malloc(size_t count);
+void cuda_free(float *device_data);  // null is a no-op
+void cuda_upload(float *device_data, const float *host_data, size_t count);
+void cuda_download(float *host_data, const float *device_data, size_t count);
+void cuda_copy(float *dst, const float *src, size_t count);
 
 }  // namespace gomhc
