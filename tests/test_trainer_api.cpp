@@ -14,7 +14,8 @@
 //    documented layout, from C++ and C;
 //  * a seeded initialisation that does not depend on the standard library's
 //    distributions (drawn here again from std::mt19937_64's raw output);
-//  * the C status codes of each kind of failure.
+//  * the C status codes of each kind of failure, and the C API's devices
+//    (per-thread op device, CUDA layers) where no GPU is usable.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -22,6 +23,7 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "gomhc.h"
@@ -351,4 +353,55 @@ TEST_CASE("C API: each kind of failure has its own status code") {
     gomhc_set_check_finite(0);
     CHECK(rc == GOMHC_INVALID_ARGUMENT);
     CHECK(names(gomhc_last_error(), "x"));
+}
+
+TEST_CASE("C API: the device of a thread's op pointers and of a layer") {
+    CHECK(gomhc_device() == GOMHC_DEVICE_HOST);
+    CHECK(gomhc_set_device(2) == GOMHC_INVALID_ARGUMENT);
+    CHECK(names(gomhc_last_error(), "device"));
+    CHECK(gomhc_device() == GOMHC_DEVICE_HOST);  // a rejected call changes nothing
+
+    // Each thread has its own.
+    int other_thread_saw = -1;
+    std::thread([&] {
+        CHECK(gomhc_set_device(GOMHC_DEVICE_CUDA) == GOMHC_OK);
+        other_thread_saw = gomhc_device();
+    }).join();
+    CHECK(other_thread_saw == GOMHC_DEVICE_CUDA);
+    CHECK(gomhc_device() == GOMHC_DEVICE_HOST);
+
+    CLayerPtr host = c_layer("go", 4, 2, 8, 1);
+    CHECK(gomhc_layer_device(host.get()) == GOMHC_DEVICE_HOST);
+    CHECK(gomhc_layer_device(nullptr) == -1);
+    gomhc_layer *p = nullptr;
+    CHECK(gomhc_layer_create_on("go", 4, 2, 8, 1, 7, &p) == GOMHC_INVALID_ARGUMENT);
+    CHECK(names(gomhc_last_error(), "device"));
+    CHECK(p == nullptr);
+}
+
+TEST_CASE("C API: CUDA without a GPU is GOMHC_UNSUPPORTED, with the reason") {
+    if (gomhc_cuda_available()) {
+        MESSAGE("a GPU is usable: test_cuda checks the CUDA paths");
+        return;
+    }
+    const std::string why = gomhc_last_error();
+    CHECK_FALSE(why.empty());
+
+    gomhc_layer *p = nullptr;
+    CHECK(gomhc_layer_create_on("go", 4, 2, 8, 1, GOMHC_DEVICE_CUDA, &p) == GOMHC_UNSUPPORTED);
+    CHECK(p == nullptr);
+    CHECK_FALSE(std::string(gomhc_last_error()).empty());
+
+    float *device = nullptr;
+    CHECK(gomhc_cuda_malloc(16, &device) == GOMHC_UNSUPPORTED);
+    CHECK(device == nullptr);
+    CHECK(gomhc_cuda_synchronize() == GOMHC_UNSUPPORTED);
+
+    // The core ops on this thread take device pointers now, which cannot run.
+    REQUIRE(gomhc_set_device(GOMHC_DEVICE_CUDA) == GOMHC_OK);
+    float params[1] = {0.5f}, q[4] = {};
+    const int rc = gomhc_cayley_forward(1, 2, 1, params, q);
+    REQUIRE(gomhc_set_device(GOMHC_DEVICE_HOST) == GOMHC_OK);
+    CHECK(rc == GOMHC_UNSUPPORTED);
+    CHECK(gomhc_cayley_forward(1, 2, 1, params, q) == GOMHC_OK);  // back on the host
 }

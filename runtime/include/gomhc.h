@@ -1,6 +1,9 @@
 /* gomhc C API: the go-mHC core kernels for C trainers.
  *
- * All tensors are float32, dense, row-major and in host memory. Shapes use
+ * All tensors are float32, dense and row-major, in host memory or, after
+ * gomhc_set_device(GOMHC_DEVICE_CUDA) on the calling thread (core ops) or for
+ * a layer made with gomhc_layer_create_on(..., GOMHC_DEVICE_CUDA, ...), in
+ * CUDA device memory (cudaMalloc, cuMemAlloc or gomhc_cuda_malloc). Shapes use
  * T = tokens, d = residual streams, s = block size, n = d*s, C = features per
  * stream, P = n(n-1)/2 skew parameters:
  *
@@ -18,6 +21,7 @@
 #ifndef GOMHC_H
 #define GOMHC_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -33,6 +37,17 @@ enum gomhc_status {
     GOMHC_UNSUPPORTED = 4,      /* this build or machine cannot do it (CUDA without a GPU,
                                    a build without CUDA kernels) */
 };
+
+/* Where the pointers of the calls below live. */
+enum gomhc_device {
+    GOMHC_DEVICE_HOST = 0,
+    GOMHC_DEVICE_CUDA = 1,
+};
+
+/* The device of this thread's pointers to the core ops below (initially
+ * GOMHC_DEVICE_HOST). Each thread has its own. */
+int gomhc_set_device(int device);
+int gomhc_device(void);
 
 int gomhc_cayley_forward(int64_t tokens, int d, int s, const float *params, float *q);
 int gomhc_cayley_backward(int64_t tokens, int d, int s, const float *q, const float *dq,
@@ -70,6 +85,15 @@ typedef struct gomhc_layer gomhc_layer;
 
 int gomhc_layer_create(const char *method, int d, int s, int64_t c, uint64_t seed,
                        gomhc_layer **out);
+/* The same on a device: a GOMHC_DEVICE_CUDA layer keeps its parameters,
+ * gradients and workspaces in device memory (gomhc_layer_params and
+ * gomhc_layer_grads return device pointers; gomhc_layer_bind takes them) and
+ * every call takes device pointers and runs on the stream of
+ * gomhc_set_cuda_stream. Without a usable GPU it fails with
+ * GOMHC_UNSUPPORTED. */
+int gomhc_layer_create_on(const char *method, int d, int s, int64_t c, uint64_t seed, int device,
+                          gomhc_layer **out);
+int gomhc_layer_device(const gomhc_layer *layer); /* -1 for NULL */
 void gomhc_layer_destroy(gomhc_layer *layer);
 int64_t gomhc_layer_num_params(const gomhc_layer *layer);
 float *gomhc_layer_params(gomhc_layer *layer);
@@ -109,6 +133,24 @@ int gomhc_num_threads(void);
  * (off by default; GOMHC_CHECK_FINITE=1 turns it on too). Safe to call from
  * any thread. */
 void gomhc_set_check_finite(int enabled);
+
+/* CUDA. gomhc_cuda_available returns 1 when a GPU can be used, else 0 with
+ * the reason in gomhc_last_error(). gomhc_set_cuda_stream runs every CUDA
+ * kernel from now on in the caller's CUcontext and on its CUstream (both as
+ * void*; pass the context cudart uses, cuCtxGetCurrent after cudaSetDevice,
+ * to share a cudart trainer's memory); NULL, NULL restores the default, the
+ * device-0 primary context and its default stream. gomhc_cuda_synchronize
+ * waits for the kernels queued on that stream. */
+int gomhc_cuda_available(void);
+int gomhc_set_cuda_stream(void *cu_context, void *cu_stream);
+int gomhc_cuda_synchronize(void);
+/* Device memory for callers without a CUDA runtime of their own: count floats
+ * in the context above. Upload and download wait for the stream's kernels
+ * first. gomhc_cuda_free(NULL) does nothing. */
+int gomhc_cuda_malloc(size_t count, float **out);
+int gomhc_cuda_free(float *device_data);
+int gomhc_cuda_upload(float *device_data, const float *host_data, size_t count);
+int gomhc_cuda_download(float *host_data, const float *device_data, size_t count);
 
 /* The message of the last failed call on this thread ("" if none). */
 const char *gomhc_last_error(void);

@@ -63,6 +63,27 @@ int guarded(Body body) {
 
 using gomhc::TensorView;
 
+// The device whose memory this thread's pointers to the core ops are in.
+thread_local gomhc::Device thread_device = gomhc::Device::host;
+
+gomhc::Device device_of(int device, const char *function) {
+    require(device == GOMHC_DEVICE_HOST || device == GOMHC_DEVICE_CUDA, function,
+            "device = " + std::to_string(device) + ", expected GOMHC_DEVICE_HOST (0) or " +
+                "GOMHC_DEVICE_CUDA (1)");
+    return device == GOMHC_DEVICE_CUDA ? gomhc::Device::cuda : gomhc::Device::host;
+}
+
+template<typename T>
+TensorView view_on(gomhc::Device device, T *data, std::vector<int64_t> shape) {
+    return device == gomhc::Device::cuda ? TensorView::cuda(data, std::move(shape))
+                                         : TensorView::host(data, std::move(shape));
+}
+
+template<typename T>
+TensorView device_view(T *data, std::vector<int64_t> shape) {
+    return view_on(thread_device, data, std::move(shape));
+}
+
 }  // namespace
 
 extern "C" {
@@ -74,8 +95,8 @@ int gomhc_cayley_forward(int64_t tokens, int d, int s, const float *params, floa
         require_pointer(params, fn, "params");
         require_pointer(q, fn, "q");
         const int64_t n = int64_t(d) * s;
-        gomhc::cayley_forward(d, s, TensorView::host(params, {tokens, n * (n - 1) / 2}),
-                              TensorView::host(q, {tokens, n, n}));
+        gomhc::cayley_forward(d, s, device_view(params, {tokens, n * (n - 1) / 2}),
+                              device_view(q, {tokens, n, n}));
     });
 }
 
@@ -88,9 +109,9 @@ int gomhc_cayley_backward(int64_t tokens, int d, int s, const float *q, const fl
         require_pointer(dq, fn, "dq");
         require_pointer(dparams, fn, "dparams");
         const int64_t n = int64_t(d) * s;
-        gomhc::cayley_backward(d, s, TensorView::host(q, {tokens, n, n}),
-                               TensorView::host(dq, {tokens, n, n}),
-                               TensorView::host(dparams, {tokens, n * (n - 1) / 2}));
+        gomhc::cayley_backward(d, s, device_view(q, {tokens, n, n}),
+                               device_view(dq, {tokens, n, n}),
+                               device_view(dparams, {tokens, n * (n - 1) / 2}));
     });
 }
 
@@ -101,8 +122,8 @@ int gomhc_orthostochastic_forward(int64_t tokens, int d, int s, const float *q, 
         require_pointer(q, fn, "q");
         require_pointer(h, fn, "h");
         const int64_t n = int64_t(d) * s;
-        gomhc::orthostochastic_forward(d, s, TensorView::host(q, {tokens, n, n}),
-                                       TensorView::host(h, {tokens, d, d}));
+        gomhc::orthostochastic_forward(d, s, device_view(q, {tokens, n, n}),
+                                       device_view(h, {tokens, d, d}));
     });
 }
 
@@ -115,9 +136,9 @@ int gomhc_orthostochastic_backward(int64_t tokens, int d, int s, const float *q,
         require_pointer(dh, fn, "dh");
         require_pointer(dq, fn, "dq");
         const int64_t n = int64_t(d) * s;
-        gomhc::orthostochastic_backward(d, s, TensorView::host(q, {tokens, n, n}),
-                                        TensorView::host(dh, {tokens, d, d}),
-                                        TensorView::host(dq, {tokens, n, n}));
+        gomhc::orthostochastic_backward(d, s, device_view(q, {tokens, n, n}),
+                                        device_view(dh, {tokens, d, d}),
+                                        device_view(dq, {tokens, n, n}));
     });
 }
 
@@ -129,9 +150,8 @@ int gomhc_stream_read_forward(int64_t tokens, int d, int64_t c, const float *x, 
         require_pointer(x, fn, "x");
         require_pointer(h_pre, fn, "h_pre");
         require_pointer(y, fn, "y");
-        gomhc::stream_read_forward(TensorView::host(x, {tokens, d, c}),
-                                   TensorView::host(h_pre, {tokens, d}),
-                                   TensorView::host(y, {tokens, c}));
+        gomhc::stream_read_forward(device_view(x, {tokens, d, c}), device_view(h_pre, {tokens, d}),
+                                   device_view(y, {tokens, c}));
     });
 }
 
@@ -145,10 +165,9 @@ int gomhc_stream_read_backward(int64_t tokens, int d, int64_t c, const float *x,
         require_pointer(dy, fn, "dy");
         require_pointer(dx, fn, "dx");
         require_pointer(dh_pre, fn, "dh_pre");
-        gomhc::stream_read_backward(
-            TensorView::host(x, {tokens, d, c}), TensorView::host(h_pre, {tokens, d}),
-            TensorView::host(dy, {tokens, c}), TensorView::host(dx, {tokens, d, c}),
-            TensorView::host(dh_pre, {tokens, d}));
+        gomhc::stream_read_backward(device_view(x, {tokens, d, c}), device_view(h_pre, {tokens, d}),
+                                    device_view(dy, {tokens, c}), device_view(dx, {tokens, d, c}),
+                                    device_view(dh_pre, {tokens, d}));
     });
 }
 
@@ -162,10 +181,10 @@ int gomhc_stream_write_forward(int64_t tokens, int d, int64_t c, const float *x,
         require_pointer(h_post, fn, "h_post");
         require_pointer(f, fn, "f");
         require_pointer(x_next, fn, "x_next");
-        gomhc::stream_write_forward(
-            TensorView::host(x, {tokens, d, c}), TensorView::host(h_res, {tokens, d, d}),
-            TensorView::host(h_post, {tokens, d}), TensorView::host(f, {tokens, c}),
-            TensorView::host(x_next, {tokens, d, c}));
+        gomhc::stream_write_forward(device_view(x, {tokens, d, c}),
+                                    device_view(h_res, {tokens, d, d}),
+                                    device_view(h_post, {tokens, d}), device_view(f, {tokens, c}),
+                                    device_view(x_next, {tokens, d, c}));
     });
 }
 
@@ -186,11 +205,11 @@ int gomhc_stream_write_backward(int64_t tokens, int d, int64_t c, const float *x
         require_pointer(dh_post, fn, "dh_post");
         require_pointer(df, fn, "df");
         gomhc::stream_write_backward(
-            TensorView::host(x, {tokens, d, c}), TensorView::host(h_res, {tokens, d, d}),
-            TensorView::host(h_post, {tokens, d}), TensorView::host(f, {tokens, c}),
-            TensorView::host(dx_next, {tokens, d, c}), TensorView::host(dx, {tokens, d, c}),
-            TensorView::host(dh_res, {tokens, d, d}), TensorView::host(dh_post, {tokens, d}),
-            TensorView::host(df, {tokens, c}));
+            device_view(x, {tokens, d, c}), device_view(h_res, {tokens, d, d}),
+            device_view(h_post, {tokens, d}), device_view(f, {tokens, c}),
+            device_view(dx_next, {tokens, d, c}), device_view(dx, {tokens, d, c}),
+            device_view(dh_res, {tokens, d, d}), device_view(dh_post, {tokens, d}),
+            device_view(df, {tokens, c}));
     });
 }
 
@@ -203,6 +222,59 @@ int gomhc_set_num_threads(int threads) {
 int gomhc_num_threads(void) { return gomhc::num_threads(); }
 
 void gomhc_set_check_finite(int enabled) { gomhc::set_check_finite(enabled != 0); }
+
+int gomhc_set_device(int device) {
+    return guarded([&] { thread_device = device_of(device, "gomhc_set_device"); });
+}
+
+int gomhc_device(void) {
+    return thread_device == gomhc::Device::cuda ? GOMHC_DEVICE_CUDA : GOMHC_DEVICE_HOST;
+}
+
+int gomhc_cuda_available(void) {
+    if (gomhc::cuda_available()) {
+        last_error.clear();
+        return 1;
+    }
+    last_error = gomhc::cuda_unavailable_reason();
+    return 0;
+}
+
+int gomhc_set_cuda_stream(void *cu_context, void *cu_stream) {
+    return guarded([&] { gomhc::set_cuda_context(cu_context, cu_stream); });
+}
+
+int gomhc_cuda_synchronize(void) {
+    return guarded([&] { gomhc::cuda_synchronize(); });
+}
+
+int gomhc_cuda_malloc(size_t count, float **out) {
+    return guarded([&] {
+        require_pointer(out, "gomhc_cuda_malloc", "out");
+        *out = nullptr;
+        *out = gomhc::cuda_malloc(count);
+    });
+}
+
+int gomhc_cuda_free(float *device_data) {
+    return guarded([&] { gomhc::cuda_free(device_data); });
+}
+
+int gomhc_cuda_upload(float *device_data, const float *host_data, size_t count) {
+    return guarded([&] {
+        require_pointer(device_data, "gomhc_cuda_upload", "device_data");
+        require_pointer(host_data, "gomhc_cuda_upload", "host_data");
+        gomhc::cuda_upload(device_data, host_data, count);
+    });
+}
+
+int gomhc_cuda_download(float *host_data, const float *device_data, size_t count) {
+    return guarded([&] {
+        require_pointer(host_data, "gomhc_cuda_download", "host_data");
+        require_pointer(device_data, "gomhc_cuda_download", "device_data");
+        gomhc::cuda_download(host_data, device_data, count);
+    });
+}
 
 }  // extern "C"
 
@@ -221,12 +293,18 @@ void require_tokens(const char *function, int64_t tokens) {
     require(tokens >= 1, function, "tokens = " + std::to_string(tokens) + ", expected >= 1");
 }
 
+// A view of the caller's pointer in the layer's memory (host or CUDA).
+template<typename T>
+TensorView layer_view(const gomhc::HyperConnection &layer, T *data, std::vector<int64_t> shape) {
+    return view_on(layer.device(), data, std::move(shape));
+}
+
 }  // namespace
 
 extern "C" {
 
-int gomhc_layer_create(const char *method, int d, int s, int64_t c, uint64_t seed,
-                       gomhc_layer **out) {
+int gomhc_layer_create_on(const char *method, int d, int s, int64_t c, uint64_t seed, int device,
+                          gomhc_layer **out) {
     return guarded([&] {
         const char *fn = "gomhc_layer_create";
         require_pointer(out, fn, "out");
@@ -240,13 +318,26 @@ int gomhc_layer_create(const char *method, int d, int s, int64_t c, uint64_t see
             throw InvalidArgument{std::string(fn) + ": " + e.what()};
         }
         require(c >= 1, fn, "c = " + std::to_string(c) + ", expected >= 1");
-        gomhc::HyperConnection layer(m, d, s, c, seed);
+        const gomhc::Device on = device_of(device, fn);
+        gomhc::HyperConnection layer(m, d, s, c, seed, on);
         auto slices = layer.param_layout();
         *out = new gomhc_layer{std::move(layer), std::move(slices)};
     });
 }
 
+int gomhc_layer_create(const char *method, int d, int s, int64_t c, uint64_t seed,
+                       gomhc_layer **out) {
+    return gomhc_layer_create_on(method, d, s, c, seed, GOMHC_DEVICE_HOST, out);
+}
+
 void gomhc_layer_destroy(gomhc_layer *layer) { delete layer; }
+
+int gomhc_layer_device(const gomhc_layer *layer) {
+    if (layer == nullptr) {
+        return -1;
+    }
+    return layer->layer.device() == gomhc::Device::cuda ? GOMHC_DEVICE_CUDA : GOMHC_DEVICE_HOST;
+}
 
 int64_t gomhc_layer_num_params(const gomhc_layer *layer) {
     return layer ? const_cast<gomhc_layer *>(layer)->layer.num_params() : -1;
@@ -300,7 +391,7 @@ int gomhc_layer_pre(gomhc_layer *layer, int64_t tokens, const float *x, float *y
         require_pointer(x, fn, "x");
         require_pointer(y, fn, "y");
         auto &l = layer->layer;
-        l.pre(TensorView::host(x, {tokens, l.d(), l.c()}), TensorView::host(y, {tokens, l.c()}));
+        l.pre(layer_view(l, x, {tokens, l.d(), l.c()}), layer_view(l, y, {tokens, l.c()}));
     });
 }
 
@@ -314,8 +405,8 @@ int gomhc_layer_post(gomhc_layer *layer, int64_t tokens, const float *x, const f
         require_pointer(f, fn, "f");
         require_pointer(x_next, fn, "x_next");
         auto &l = layer->layer;
-        l.post(TensorView::host(x, {tokens, l.d(), l.c()}), TensorView::host(f, {tokens, l.c()}),
-               TensorView::host(x_next, {tokens, l.d(), l.c()}));
+        l.post(layer_view(l, x, {tokens, l.d(), l.c()}), layer_view(l, f, {tokens, l.c()}),
+               layer_view(l, x_next, {tokens, l.d(), l.c()}));
     });
 }
 
@@ -329,9 +420,9 @@ int gomhc_layer_post_backward(gomhc_layer *layer, int64_t tokens, const float *d
         require_pointer(dx, fn, "dx");
         require_pointer(df, fn, "df");
         auto &l = layer->layer;
-        l.post_backward(TensorView::host(dx_next, {tokens, l.d(), l.c()}),
-                        TensorView::host(dx, {tokens, l.d(), l.c()}),
-                        TensorView::host(df, {tokens, l.c()}));
+        l.post_backward(layer_view(l, dx_next, {tokens, l.d(), l.c()}),
+                        layer_view(l, dx, {tokens, l.d(), l.c()}),
+                        layer_view(l, df, {tokens, l.c()}));
     });
 }
 
@@ -343,8 +434,8 @@ int gomhc_layer_pre_backward(gomhc_layer *layer, int64_t tokens, const float *dy
         require_pointer(dy, fn, "dy");
         require_pointer(dx, fn, "dx");
         auto &l = layer->layer;
-        l.pre_backward(TensorView::host(dy, {tokens, l.c()}),
-                       TensorView::host(dx, {tokens, l.d(), l.c()}));
+        l.pre_backward(layer_view(l, dy, {tokens, l.c()}),
+                       layer_view(l, dx, {tokens, l.d(), l.c()}));
     });
 }
 

@@ -199,7 +199,7 @@ void set_cuda_context(void *cu_context, void *cu_stream) {
     Binding &b = binding();
     std::lock_guard<std::mutex> lock(b.mutex);
     b.context = cu_context;
-    b.stream = cu_context ? cu_stream : nullptr;
+    b.stream = cu_stream;
 }
 
 void cuda_synchronize() {

@@ -268,10 +268,10 @@ int num_threads();
 bool cuda_available();
 std::string cuda_unavailable_reason();
 // Run the CUDA kernels in this CUcontext on this CUstream (both as void* so
-// the header needs no CUDA include). Pass the context cudart uses
-// (cuCtxGetCurrent after cudaSetDevice) to share memory with a cudart
-// trainer. Null context restores the default: the device-0 primary context,
-// which is the one cudart uses too.
+// the header needs no CUDA include). A null context means the device-0
+// primary context, the one cudart uses, so a cudart trainer passes null and
+// its cudaStream_t; a null stream is the context's default stream. Pass
+// another context (cuCtxGetCurrent) to share memory allocated in it.
 void set_cuda_context(void *cu_context, void *cu_stream);
 // Block until the kernels queued on the current stream are done.
 void cuda_synchronize();
