@@ -19,4 +19,18 @@ inline Var gpu_thread_per_token(Func out, const std::vector<VarOrRVar> &cells, V
     return thread;
 }
 
+// For the ops that give a token a whole block: spreads the cells (col, row)
+// of one stage of the token's matrix over the block's `threads` threads,
+// numbered row-major so that neighbouring threads take neighbouring columns
+// (neighbouring shared-memory banks). The stage's loops over `col` and `row`
+// must be adjacent, `col` inside. Returns the thread Var, where a producer
+// that each cell needs for itself alone goes.
+inline Var gpu_threads_over_cells(Stage stage, VarOrRVar col, VarOrRVar row, int threads) {
+    Var cell("cell"), cell_step("cell_step"), cell_thread("cell_thread");
+    stage.fuse(col, row, cell)
+        .split(cell, cell_step, cell_thread, threads, TailStrategy::GuardWithIf)
+        .gpu_threads(cell_thread);
+    return cell_thread;
+}
+
 }  // namespace gomhc

@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+# Runs every CUDA check of an already-built gomhc on a machine with a GPU
+# and no package registries, and writes one report file.
+#
+#   scripts/gpu_check.sh pack [BUILD_DIR] [BUNDLE_DIR] [--with-halide]
+#       on the build machine: copies what the checks need from BUILD_DIR
+#       (default build) into BUNDLE_DIR (default gpu-bundle): libgomhc, the
+#       CUDA test programs, the benchmark and the gomhc program. gomhc
+#       autotune also needs libHalide and LLVM; --with-halide copies them
+#       too (about 200 MB) for a GPU machine that lacks them.
+#   scripts/gpu_check.sh run [BUNDLE_OR_BUILD_DIR] [REPORT]
+#       on the GPU machine: runs the CUDA test suites, the CUDA benchmark
+#       rows and `gomhc autotune --target cuda` with a small budget, and
+#       writes everything to REPORT (default gpu_check_report.txt). Exits
+#       1 when a check failed, 77 when no GPU is usable. Works on a bundle
+#       or on a build tree.
+#
+# Settings: GPU_CHECK_AUTOTUNE_BUDGET (seconds, default 60),
+# GPU_CHECK_BENCH_MIN_TIME (seconds per row, default 0.1).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+mode="${1:-}"
+shift || true
+
+pack() {
+    local build="${1:-build}" bundle="${2:-gpu-bundle}" with_halide="${3:-}"
+    local files=(runtime/libgomhc.so.0 tests/test_cuda tests/test_cuda_stream bench/gomhc_bench
+                 tools/gomhc)
+    rm -rf "$bundle"
+    mkdir -p "$bundle/lib" "$bundle/tests" "$bundle/bench" "$bundle/tools"
+    for f in "${files[@]}"; do
+        if [ -e "$build/$f" ]; then
+            cp -L "$build/$f" "$bundle/$(dirname "$f" | sed 's|^runtime$|lib|')/"
+        else
+            echo "gpu_check pack: $build/$f is missing (built without it?); continuing" >&2
+        fi
+    done
+    if [ "$with_halide" = "--with-halide" ]; then
+        # gomhc's shared libraries other than libc's own and libgomhc.
+        ldd "$build/tools/gomhc" | awk '/=> \// {print $3}' |
+            grep -Ev '/(libc|libm|libdl|libpthread|librt|libgomhc)\.so' |
+            while read -r lib; do cp -L "$lib" "$bundle/lib/"; done
+        # The autoscheduler plugins, where gomhc looks for them: beside libHalide.
+        local halide_dir
+        halide_dir="$(dirname "$(ldd "$build/tools/gomhc" | awk '/libHalide/ {print $3}')")"
+        if [ -d "$halide_dir/halide14" ]; then
+            cp -rL "$halide_dir/halide14" "$bundle/lib/"
+        fi
+    fi
+    echo "gpu_check pack: wrote $bundle ($(du -sh "$bundle" | cut -f1))"
+}
+
+run() {
+    local dir="${1:-build}" report="${2:-gpu_check_report.txt}"
+    local libdir="$dir/lib"
+    [ -d "$libdir" ] || libdir="$dir/runtime"
+    export LD_LIBRARY_PATH="$(cd "$libdir" && pwd)${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    local failed=0 last_rc=0 work
+    work="$(mktemp -d)"
+    : >"$report"
+    log() { echo "$@" | tee -a "$report"; }
+    section() {
+        log ""
+        log "=== $1"
+    }
+    # step NAME COMMAND...: runs it, appends its output, records pass/skip/fail.
+    step() {
+        local name="$1"
+        shift
+        section "$name: $*"
+        local start=$SECONDS
+        "$@" >>"$report" 2>&1
+        local rc=$?
+        last_rc=$rc
+        case $rc in
+            0) log "--- $name: passed ($((SECONDS - start)) s)" ;;
+            77) log "--- $name: skipped (no usable GPU)" ;;
+            *)
+                log "--- $name: FAILED (exit $rc)"
+                failed=1
+                ;;
+        esac
+    }
+
+    log "gomhc GPU check, $(date -u '+%Y-%m-%d %H:%M UTC'), on $(hostname)"
+    log "from $dir; git $(git rev-parse --short HEAD 2>/dev/null || echo '(no git)')"
+    if command -v nvidia-smi >/dev/null; then
+        step nvidia-smi nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap \
+            --format=csv
+    else
+        log "nvidia-smi not found"
+    fi
+
+    step test_cuda "$dir/tests/test_cuda"
+    if [ "$last_rc" = 77 ]; then
+        log "no usable GPU here (see test_cuda above): nothing more to check"
+        rm -rf "$work"
+        return 77
+    fi
+    step test_cuda_stream "$dir/tests/test_cuda_stream"
+    step bench_cuda "$dir/bench/gomhc_bench" '--benchmark_filter=^cuda/' \
+        "--benchmark_min_time=${GPU_CHECK_BENCH_MIN_TIME:-0.1}"
+    if ldd "$dir/tools/gomhc" | grep -q "not found"; then
+        section "autotune"
+        log "--- autotune: skipped: $dir/tools/gomhc lacks libraries on this machine:"
+        ldd "$dir/tools/gomhc" | grep "not found" | tee -a "$report"
+        log "    (pack the bundle with --with-halide to carry them)"
+    else
+        step autotune "$dir/tools/gomhc" autotune --target cuda \
+            --budget "${GPU_CHECK_AUTOTUNE_BUDGET:-60}" --out "$work/tuned"
+        if [ -f "$work/tuned/cuda.tuned" ]; then
+            section "cuda.tuned"
+            cat "$work/tuned/cuda.tuned" >>"$report"
+        fi
+    fi
+    rm -rf "$work"
+    local summary
+    summary="$(grep -E '^--- ' "$report")"
+    section "summary"
+    log "$summary"
+    log "report: $report"
+    return $failed
+}
+
+case "$mode" in
+    pack) pack "$@" ;;
+    run) run "$@" ;;
+    *)
+        sed -n '2,17p' "$0"
+        exit 2
+        ;;
+esac
