@@ -54,8 +54,7 @@ inline void eliminate_across_threads(CayleyForwardStages &s) {
     // one: unrolling k by two makes it such a sequence, with a barrier after
     // each pass.
     {
-        RVar j = s.forward_elimination.x, k = s.forward_elimination.y,
-             r = s.forward_elimination.z;
+        RVar j = s.forward_elimination.x, k = s.forward_elimination.y, r = s.forward_elimination.z;
         RVar k_pair("k_pair"), k_in_pair("k_in_pair");
         s.system.update(0)
             .reorder(s.t, j, k, r)
