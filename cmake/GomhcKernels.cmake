@@ -1,14 +1,19 @@
-# gomhc_add_kernel(): turn one op variant into Halide AOT libraries.
+# The kernel libraries of every op in the op registry (registry.cmake), and
+# the runtime's tables of them.
 #
+#   gomhc_add_registered_kernels()
+#       builds every variant of every registered op (see registry.cmake);
 #   gomhc_add_kernel(<op> <variant> KEY <a> <b> PARAMS <name=value>...
 #                    [CUDA_FEATURES <feature>...])
-#
-# builds gomhc_<op>_<variant>_cpu for every GOMHC_CPU_TARGETS ISA (one
-# library, Halide dispatches at run time) and, with GOMHC_BUILD_CUDA,
-# gomhc_<op>_<variant>_cuda. KEY is what the runtime looks the variant up by
-# (n for the Cayley map, (d, s) for the projection, d for stream mixing;
-# 0 0 for the generic variant). Every library shares one Halide runtime.
-# The registry of variants is written by gomhc_write_kernel_registry().
+#       builds one: gomhc_<op>_<variant>_cpu for every GOMHC_CPU_TARGETS ISA
+#       (one library, Halide dispatches at run time) and, with
+#       GOMHC_BUILD_CUDA, gomhc_<op>_<variant>_cuda. KEY is what the runtime
+#       looks a specialised variant up by (n for the Cayley map, (d, s) for
+#       the projection, d for stream mixing; 0 0 otherwise). Every library
+#       shares one Halide runtime;
+#   gomhc_write_kernel_registry(<dir>)
+#       writes the runtime's tables of what was built.
+include(GomhcRegistry)
 
 # One runtime for all kernels, CPU and CUDA. Its target is the plain x86-64
 # ISA, so it runs anywhere the kernels' baseline does.
@@ -54,7 +59,7 @@ function(gomhc_add_kernel OP VARIANT)
                        ${autoscheduler}
                        PARAMS ${ARG_PARAMS} ${tuned_cpu})
     set_property(GLOBAL APPEND PROPERTY GOMHC_KERNEL_LIBRARIES ${cpu_lib})
-    set_property(GLOBAL APPEND PROPERTY GOMHC_KERNELS_${OP} "${key_a},${key_b},host,${cpu_lib}")
+    set_property(GLOBAL APPEND PROPERTY GOMHC_KERNELS_${OP} "${VARIANT},${key_a},${key_b},host,${cpu_lib}")
 
     if (GOMHC_BUILD_CUDA)
         gomhc_tuned_params(${OP} ${VARIANT} cuda tuned_cuda)
@@ -69,35 +74,120 @@ function(gomhc_add_kernel OP VARIANT)
                            USE_RUNTIME gomhc_halide_runtime
                            PARAMS ${ARG_PARAMS} ${tuned_cuda})
         set_property(GLOBAL APPEND PROPERTY GOMHC_KERNEL_LIBRARIES ${cuda_lib})
-        set_property(GLOBAL APPEND PROPERTY GOMHC_KERNELS_${OP} "${key_a},${key_b},cuda,${cuda_lib}")
+        set_property(GLOBAL APPEND PROPERTY GOMHC_KERNELS_${OP} "${VARIANT},${key_a},${key_b},cuda,${cuda_lib}")
         set_property(GLOBAL APPEND PROPERTY GOMHC_CUDA_KERNEL_LIBRARIES ${cuda_lib})
     endif ()
 endfunction()
 
-# Writes, for each op, <op>_variants.inc: one `{a, b, Device::..., function},`
-# line per variant, and kernel_headers.inc including every generated header.
-function(gomhc_write_kernel_registry DIR)
-    set(ops cayley_forward cayley_backward orthostochastic_forward orthostochastic_backward
-            stream_read_forward stream_read_backward stream_write_forward stream_write_backward
-            coefficients_forward coefficients_backward accumulate sinkhorn_forward
-            sinkhorn_backward permutation_mix_forward permutation_mix_backward kromhc_forward
-            kromhc_backward kronecker_forward kronecker_backward)
-    set(headers "")
+# The variants SPECIALISE asks for, as "name,a,b,param=value|..." entries.
+function(_gomhc_specialised_variants rule OUT)
+    set(entries "")
+    if (rule STREQUAL "n")
+        set(sizes "")
+        foreach (d IN LISTS GOMHC_SPECIALISED_D)
+            foreach (s IN LISTS GOMHC_SPECIALISED_S)
+                math(EXPR n "${d} * ${s}")
+                # n = 1 needs no kernel: Q = [1].
+                if (n GREATER 1 AND NOT n GREATER GOMHC_MAX_SPECIALISED_N AND NOT n IN_LIST sizes)
+                    list(APPEND sizes ${n})
+                    list(APPEND entries "n${n},${n},0,n=${n}")
+                endif ()
+            endforeach ()
+        endforeach ()
+    elseif (rule STREQUAL "d_s")
+        foreach (d IN LISTS GOMHC_SPECIALISED_D)
+            foreach (s IN LISTS GOMHC_SPECIALISED_S)
+                math(EXPR n "${d} * ${s}")
+                if (NOT n GREATER GOMHC_MAX_SPECIALISED_N)
+                    list(APPEND entries "d${d}s${s},${d},${s},d=${d}|s=${s}")
+                endif ()
+            endforeach ()
+        endforeach ()
+    elseif (rule STREQUAL "d")
+        foreach (d IN LISTS GOMHC_SPECIALISED_D)
+            list(APPEND entries "d${d},${d},0,d=${d}")
+        endforeach ()
+    elseif (rule MATCHES "^d=([0-9,]+)$")
+        string(REPLACE "," ";" ds "${CMAKE_MATCH_1}")
+        foreach (d IN LISTS ds)
+            list(APPEND entries "d${d},${d},0,d=${d}")
+        endforeach ()
+    elseif (NOT rule STREQUAL "")
+        message(FATAL_ERROR "registry.cmake: unknown SPECIALISE rule '${rule}'")
+    endif ()
+    set(${OUT} ${entries} PARENT_SCOPE)
+endfunction()
+
+function(gomhc_add_registered_kernels)
+    get_property(ops GLOBAL PROPERTY GOMHC_OPS)
     foreach (op IN LISTS ops)
-        get_property(entries GLOBAL PROPERTY GOMHC_KERNELS_${op})
-        set(lines "")
+        get_property(rule GLOBAL PROPERTY GOMHC_OP_${op}_SPECIALISE)
+        _gomhc_specialised_variants("${rule}" entries)
         foreach (entry IN LISTS entries)
             string(REPLACE "," ";" fields "${entry}")
-            list(GET fields 0 a)
-            list(GET fields 1 b)
-            list(GET fields 2 device)
-            list(GET fields 3 function)
-            string(APPEND lines "{${a}, ${b}, Device::${device}, &${function}},\n")
-            string(APPEND headers "#include \"${function}.h\"\n")
+            list(GET fields 0 name)
+            list(GET fields 1 a)
+            list(GET fields 2 b)
+            list(GET fields 3 params)
+            string(REPLACE "|" ";" params "${params}")
+            gomhc_add_kernel(${op} ${name} KEY ${a} ${b} PARAMS ${params})
         endforeach ()
-        file(CONFIGURE OUTPUT "${DIR}/${op}_variants.inc" CONTENT "${lines}")
+        get_property(generic GLOBAL PROPERTY GOMHC_OP_${op}_GENERIC)
+        if (generic)
+            get_property(params GLOBAL PROPERTY GOMHC_OP_${op}_GENERIC_PARAMS)
+            get_property(features GLOBAL PROPERTY GOMHC_OP_${op}_GENERIC_CUDA_FEATURES)
+            gomhc_add_kernel(${op} generic KEY 0 0 PARAMS ${params} CUDA_FEATURES ${features})
+        endif ()
+        get_property(variant GLOBAL PROPERTY GOMHC_OP_${op}_VARIANT)
+        if (variant)
+            list(POP_FRONT variant name)
+            gomhc_add_kernel(${op} ${name} KEY 0 0 PARAMS ${variant})
+        endif ()
     endforeach ()
-    file(CONFIGURE OUTPUT "${DIR}/kernel_headers.inc" CONTENT "${headers}")
+endfunction()
+
+# Writes <dir>/kernel_registry.h (each op's kernel type and table accessor,
+# included by runtime/src/kernels.h) and <dir>/kernel_registry.cpp (the
+# tables: one {name, a, b, device, function} row per library built).
+function(gomhc_write_kernel_registry DIR)
+    get_property(ops GLOBAL PROPERTY GOMHC_OPS)
+    set(generated "// Generated from registry.cmake by cmake/GomhcKernels.cmake.\n")
+    set(header "${generated}#pragma once\n\n")
+    set(declarations "")
+    set(tables "")
+    foreach (op IN LISTS ops)
+        get_property(entries GLOBAL PROPERTY GOMHC_KERNELS_${op})
+        if (NOT entries)
+            message(FATAL_ERROR "registry.cmake: op ${op} has no variants (give it SPECIALISE, GENERIC or VARIANT)")
+        endif ()
+        _gomhc_camel_case(${op} type)
+        set(rows "")
+        set(first "")
+        foreach (entry IN LISTS entries)
+            string(REPLACE "," ";" fields "${entry}")
+            list(GET fields 0 name)
+            list(GET fields 1 a)
+            list(GET fields 2 b)
+            list(GET fields 3 device)
+            list(GET fields 4 function)
+            if (NOT first)
+                set(first "${function}")
+            endif ()
+            string(APPEND header "#include \"${function}.h\"\n")
+            string(APPEND rows "        {\"${name}\", ${a}, ${b}, Device::${device}, &${function}},\n")
+        endforeach ()
+        string(APPEND declarations "using ${type} = decltype(&${first});\n"
+                                   "const Variant<${type}> *${op}_variants(int *count);\n")
+        string(APPEND tables "const Variant<${type}> *${op}_variants(int *count) {\n"
+                             "    static const Variant<${type}> table[] = {\n${rows}    };\n"
+                             "    *count = int(sizeof(table) / sizeof(table[0]));\n"
+                             "    return table;\n}\n\n")
+    endforeach ()
+    string(APPEND header "\nnamespace gomhc::kernels {\n\n${declarations}\n}  // namespace gomhc::kernels\n")
+    file(CONFIGURE OUTPUT "${DIR}/kernel_registry.h" CONTENT "${header}" @ONLY)
+    file(CONFIGURE OUTPUT "${DIR}/kernel_registry.cpp"
+         CONTENT "${generated}#include \"kernels.h\"\n\nnamespace gomhc::kernels {\n\n${tables}}  // namespace gomhc::kernels\n"
+         @ONLY)
 endfunction()
 
 # A tuned "autoscheduler=<name>" entry becomes add_halide_library's

@@ -13,17 +13,8 @@
 #   date <YYYY-MM-DD>
 #   tune <op> <variant> <param=value>... | <tuned ms> <default ms> <speedup>x
 
-set(GOMHC_TUNABLE_OPS
-    cayley_forward cayley_backward orthostochastic_forward orthostochastic_backward
-    stream_read_forward stream_read_backward stream_write_forward stream_write_backward
-    coefficients_forward coefficients_backward)
-set(GOMHC_TUNABLE_PARAMS_cpu vector_width tokens_per_task autoscheduler)
-set(GOMHC_TUNABLE_PARAMS_cuda gpu_threads gpu_tokens)
-# Parameters of one op's schedule only, on top of the device's (CPU).
-set(GOMHC_TUNABLE_PARAMS_cpu_coefficients_forward tile_tokens tile_coefficients)
-set(GOMHC_TUNABLE_PARAMS_cpu_coefficients_backward tile_tokens tile_coefficients token_block
-    features_per_task)
-set(GOMHC_TUNABLE_PARAMS_cpu_stream_write_backward dx_rows)
+# The ops, their knobs and the named variants come from the op registry.
+include("${CMAKE_CURRENT_LIST_DIR}/GomhcRegistry.cmake")
 set(GOMHC_AUTOSCHEDULERS Adams2019 Mullapudi2016)
 
 function(_gomhc_tuned_error file number what)
@@ -78,14 +69,20 @@ function(gomhc_read_tuned_file file device)
             endif ()
             list(GET words 1 op)
             list(GET words 2 variant)
-            if (NOT op IN_LIST GOMHC_TUNABLE_OPS)
-                string(REPLACE ";" ", " known "${GOMHC_TUNABLE_OPS}")
+            get_property(tunable_ops GLOBAL PROPERTY GOMHC_TUNABLE_OPS)
+            gomhc_named_variants(named_variants)
+            string(REPLACE ";" "|" named_variants "generic;${named_variants}")
+            if (NOT op IN_LIST tunable_ops)
+                string(REPLACE ";" ", " known "${tunable_ops}")
                 _gomhc_tuned_error("${file}" ${number} "unknown op '${op}' (known: ${known})")
             endif ()
-            if (NOT variant MATCHES "^(n[0-9]+|d[0-9]+s[0-9]+|d[0-9]+|generic|narrow)$")
-                _gomhc_tuned_error("${file}" ${number} "'${variant}' is not a kernel name like n8, d4s2, d4 or generic")
+            if (NOT variant MATCHES "^(n[0-9]+|d[0-9]+s[0-9]+|d[0-9]+|${named_variants})$")
+                _gomhc_tuned_error("${file}" ${number} "'${variant}' is not a kernel name like n8, d4s2, d4, ${named_variants}")
             endif ()
-            set(known_params ${GOMHC_TUNABLE_PARAMS_${device}} ${GOMHC_TUNABLE_PARAMS_${device}_${op}})
+            gomhc_op_knobs(${device} ${op} known_params)
+            if (device STREQUAL "cpu")
+                list(APPEND known_params autoscheduler)  # Halide's autoschedulers schedule CPU only
+            endif ()
             list(SUBLIST words 3 -1 rest)
             set(params "")
             set(stats "")

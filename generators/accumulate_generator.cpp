@@ -4,7 +4,6 @@
 #include "common.h"
 #include "schedules/accumulate_cpu.h"
 #include "schedules/accumulate_cuda.h"
-#include "stages.h"
 
 namespace gomhc {
 namespace {

@@ -16,7 +16,6 @@
 #include "common.h"
 #include "schedules/cayley_cpu.h"
 #include "schedules/cayley_cuda.h"
-#include "stages.h"
 
 namespace gomhc {
 namespace {
@@ -29,7 +28,7 @@ public:
     // Newton-Schulz steps that re-orthogonalise the solved Q (see above).
     GeneratorParam<int> refinement_steps{"refinement_steps", 1};
 
-    Input<int> n_runtime{"n_runtime", 2, 2, 64};
+    Input<int> n_runtime{"n_runtime", 2, 2, kMaxN};
     Input<Buffer<float>> params{"params", 2};  // (pair, token)
     Output<Buffer<float>> q{"q", 3};           // (col, row, token)
 

@@ -23,7 +23,6 @@
 #include "common.h"
 #include "schedules/coefficients_cpu.h"
 #include "schedules/coefficients_cuda.h"
-#include "stages.h"
 
 namespace gomhc {
 namespace {
@@ -53,8 +52,10 @@ Region per_token(int extent) { return {{0, extent}, {0, kEstimateTokens}}; }
 class CoefficientsForward : public GomhcGenerator<CoefficientsForward> {
 public:
     // Register tile of the dot products: tokens x coefficients per tile.
-    GeneratorParam<int> tile_tokens{"tile_tokens", 4};
-    GeneratorParam<int> tile_coefficients{"tile_coefficients", 3};
+    GeneratorParam<int> tile_tokens{"tile_tokens",
+                                    knob_defaults::cpu_coefficients_forward::tile_tokens};
+    GeneratorParam<int> tile_coefficients{
+        "tile_coefficients", knob_defaults::cpu_coefficients_forward::tile_coefficients};
 
     Input<Buffer<float>> x{"x", 3};            // (c, j, token)
     Input<Buffer<float>> w{"w", 3};            // (c, j, k)
@@ -184,12 +185,16 @@ private:
 class CoefficientsBackward : public GomhcGenerator<CoefficientsBackward> {
 public:
     // Register tiles: tokens per dx tile; coefficients and tokens per dw block.
-    GeneratorParam<int> tile_tokens{"tile_tokens", 4};
-    GeneratorParam<int> tile_coefficients{"tile_coefficients", 4};
-    GeneratorParam<int> token_block{"token_block", 64};
+    GeneratorParam<int> tile_tokens{"tile_tokens",
+                                    knob_defaults::cpu_coefficients_backward::tile_tokens};
+    GeneratorParam<int> tile_coefficients{
+        "tile_coefficients", knob_defaults::cpu_coefficients_backward::tile_coefficients};
+    GeneratorParam<int> token_block{"token_block",
+                                    knob_defaults::cpu_coefficients_backward::token_block};
     // Features of one stream per dw task: the threads split dw by stream and
     // by blocks of this many features, each task walking every token.
-    GeneratorParam<int> features_per_task{"features_per_task", 192};
+    GeneratorParam<int> features_per_task{
+        "features_per_task", knob_defaults::cpu_coefficients_backward::features_per_task};
     // Pack W's feature columns for the dx tiles (pays for wide K only; the
     // runtime builds both and picks by K).
     GeneratorParam<bool> pack_weights{"pack_weights", true};

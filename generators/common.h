@@ -7,6 +7,9 @@
 #pragma once
 
 #include "Halide.h"
+#include "knob_defaults.h"  // generated from registry.cmake
+#include "runtime/include/gomhc/limits.hpp"
+#include "schedules/stages.h"
 
 namespace gomhc {
 
@@ -53,5 +56,25 @@ void fix_matrices(const Buffer &b, int extent) {
 inline Expr fixed_or(int fixed, Expr runtime_value) {
     return fixed > 0 ? Expr(fixed) : runtime_value;
 }
+
+// Base for every gomhc generator: the shared schedule knobs as
+// GeneratorParams, and the choice between the CPU and CUDA schedule.
+template<typename T>
+class GomhcGenerator : public Generator<T> {
+protected:
+    GeneratorParam<int> vector_width{"vector_width", knob_defaults::cpu::vector_width};
+    GeneratorParam<int> tokens_per_task{"tokens_per_task", knob_defaults::cpu::tokens_per_task};
+    GeneratorParam<int> gpu_threads{"gpu_threads", knob_defaults::cuda::gpu_threads};
+    GeneratorParam<int> gpu_tokens{"gpu_tokens", knob_defaults::cuda::gpu_tokens};
+
+    ScheduleKnobs knobs() const {
+        return ScheduleKnobs{vector_width, tokens_per_task, gpu_threads, gpu_tokens,
+                             this->get_target().template natural_vector_size<float>()};
+    }
+    bool for_cuda() const { return this->get_target().has_feature(Target::CUDA); }
+    // With auto_schedule=true an autoscheduler (Adams2019, Mullapudi2016)
+    // schedules the pipeline from the shape estimates instead.
+    bool hand_scheduled() const { return !this->get_auto_schedule(); }
+};
 
 }  // namespace gomhc

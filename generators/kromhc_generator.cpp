@@ -7,7 +7,6 @@
 #include "common.h"
 #include "schedules/kromhc_cpu.h"
 #include "schedules/kromhc_cuda.h"
-#include "stages.h"
 
 namespace gomhc {
 namespace {
@@ -35,7 +34,7 @@ Expr factor_entry(Func diagonal, Expr l, Expr col, Expr row, Expr t, Expr m) {
 
 class KromhcForward : public GomhcGenerator<KromhcForward> {
 public:
-    Input<int> d_runtime{"d_runtime", 2, 2, 64};
+    Input<int> d_runtime{"d_runtime", 2, 2, kMaxN};
     Input<Buffer<float>> logits{"logits", 2};  // (l, token), l < m = log2 d
     Output<Buffer<float>> h{"h", 3};           // (col, row, token)
 
@@ -71,7 +70,7 @@ private:
 
 class KromhcBackward : public GomhcGenerator<KromhcBackward> {
 public:
-    Input<int> d_runtime{"d_runtime", 2, 2, 64};
+    Input<int> d_runtime{"d_runtime", 2, 2, kMaxN};
     Input<Buffer<float>> logits{"logits", 2};     // (l, token)
     Input<Buffer<float>> dh{"dh", 3};             // (col, row, token)
     Output<Buffer<float>> dlogits{"dlogits", 2};  // (l, token)

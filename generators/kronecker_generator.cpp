@@ -6,7 +6,6 @@
 #include "common.h"
 #include "schedules/kronecker_cpu.h"
 #include "schedules/kronecker_cuda.h"
-#include "stages.h"
 
 namespace gomhc {
 namespace {

@@ -7,7 +7,6 @@
 #include "common.h"
 #include "schedules/orthostochastic_cpu.h"
 #include "schedules/orthostochastic_cuda.h"
-#include "stages.h"
 
 namespace gomhc {
 namespace {
@@ -19,8 +18,8 @@ public:
     GeneratorParam<int> d_fixed{"d", 0};
     GeneratorParam<int> s_fixed{"s", 0};
 
-    Input<int> d_runtime{"d_runtime", 1, 1, 64};
-    Input<int> s_runtime{"s_runtime", 1, 1, 64};
+    Input<int> d_runtime{"d_runtime", 1, 1, kMaxN};
+    Input<int> s_runtime{"s_runtime", 1, 1, kMaxN};
     Input<Buffer<float>> q{"q", 3};   // (col, row, token)
     Output<Buffer<float>> h{"h", 3};  // (col, row, token)
 
@@ -69,8 +68,8 @@ public:
     GeneratorParam<int> d_fixed{"d", 0};
     GeneratorParam<int> s_fixed{"s", 0};
 
-    Input<int> d_runtime{"d_runtime", 1, 1, 64};
-    Input<int> s_runtime{"s_runtime", 1, 1, 64};
+    Input<int> d_runtime{"d_runtime", 1, 1, kMaxN};
+    Input<int> s_runtime{"s_runtime", 1, 1, kMaxN};
     Input<Buffer<float>> q{"q", 3};     // (col, row, token)
     Input<Buffer<float>> dh{"dh", 3};   // (col, row, token)
     Output<Buffer<float>> dq{"dq", 3};  // (col, row, token)

@@ -8,7 +8,6 @@
 #include "common.h"
 #include "schedules/permutation_mix_cpu.h"
 #include "schedules/permutation_mix_cuda.h"
-#include "stages.h"
 
 namespace gomhc {
 namespace {
@@ -35,7 +34,7 @@ class PermutationMixForward : public GomhcGenerator<PermutationMixForward> {
 public:
     GeneratorParam<int> d_fixed{"d", 0};
 
-    Input<int> d_runtime{"d_runtime", 1, 1, 8};
+    Input<int> d_runtime{"d_runtime", 1, 1, kMaxMhcLiteD};
     Input<Buffer<int32_t>> permutations{"permutations", 2};  // (i, k): perm_k(i)
     Input<Buffer<float>> logits{"logits", 2};                // (k, token)
     Output<Buffer<float>> h{"h", 3};                         // (col, row, token)
@@ -80,7 +79,7 @@ class PermutationMixBackward : public GomhcGenerator<PermutationMixBackward> {
 public:
     GeneratorParam<int> d_fixed{"d", 0};
 
-    Input<int> d_runtime{"d_runtime", 1, 1, 8};
+    Input<int> d_runtime{"d_runtime", 1, 1, kMaxMhcLiteD};
     Input<Buffer<int32_t>> permutations{"permutations", 2};  // (i, k)
     Input<Buffer<float>> logits{"logits", 2};                // (k, token)
     Input<Buffer<float>> dh{"dh", 3};                        // (col, row, token)

@@ -20,13 +20,9 @@
 #include "common.h"
 #include "schedules/sinkhorn_cpu.h"
 #include "schedules/sinkhorn_cuda.h"
-#include "stages.h"
 
 namespace gomhc {
 namespace {
-
-// The largest d the kernels accept (the range of d_runtime).
-constexpr int kMaxSinkhornD = 64;
 
 // The logits token innermost, and the Sinkhorn potentials of `iterations`
 // iterations: potential(t, m, k) for k in [0, iterations], with k = 0 the
@@ -81,7 +77,7 @@ public:
     GeneratorParam<int> d_fixed{"d", 0};
     GeneratorParam<int> iterations{"iterations", 20, 1, 1000};
 
-    Input<int> d_runtime{"d_runtime", 1, 1, kMaxSinkhornD};
+    Input<int> d_runtime{"d_runtime", 1, 1, kMaxN};
     Input<Buffer<float>> logits{"logits", 3};  // (col, row, token)
     Output<Buffer<float>> h{"h", 3};           // (col, row, token)
 
@@ -124,7 +120,7 @@ public:
     GeneratorParam<int> d_fixed{"d", 0};
     GeneratorParam<int> iterations{"iterations", 20, 1, 1000};
 
-    Input<int> d_runtime{"d_runtime", 1, 1, kMaxSinkhornD};
+    Input<int> d_runtime{"d_runtime", 1, 1, kMaxN};
     Input<Buffer<float>> logits{"logits", 3};     // (col, row, token)
     Input<Buffer<float>> dh{"dh", 3};             // (col, row, token)
     Output<Buffer<float>> dlogits{"dlogits", 3};  // (col, row, token)

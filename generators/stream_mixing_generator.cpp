@@ -15,7 +15,6 @@
 #include "common.h"
 #include "schedules/stream_mixing_cpu.h"
 #include "schedules/stream_mixing_cuda.h"
-#include "stages.h"
 
 namespace gomhc {
 namespace {
@@ -183,7 +182,7 @@ public:
     GeneratorParam<int> d_fixed{"d", 0};
     // With d fixed: rows of dX computed together per feature vector (each
     // vector of dout then loaded once for all of them).
-    GeneratorParam<int> dx_rows{"dx_rows", 1};
+    GeneratorParam<int> dx_rows{"dx_rows", knob_defaults::cpu_stream_write_backward::dx_rows};
 
     Input<Buffer<float>> x{"x", 3};
     Input<Buffer<float>> h_res{"h_res", 3};

@@ -5,11 +5,11 @@
 #include <stdexcept>
 #include <string>
 
+#include "gomhc/limits.hpp"
+
 namespace gomhc::reference {
 
 namespace {
-
-constexpr int kMaxN = 64;  // gomhc::kMaxN
 
 void require(bool ok, const std::string &message) {
     if (!ok) {
@@ -111,7 +111,7 @@ bool mixer_shape_ok(MixerMethod method, int d, int s) {
         case MixerMethod::mhc:
             return true;
         case MixerMethod::mhc_lite:
-            return d <= 8;
+            return d <= kMaxMhcLiteD;
         case MixerMethod::kromhc:
             return is_power_of_two(d);
         case MixerMethod::go:

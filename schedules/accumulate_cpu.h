@@ -2,7 +2,7 @@
 // tokens_per_task vectors.
 #pragma once
 
-#include "generators/stages.h"
+#include "schedules/stages.h"
 
 namespace gomhc {
 

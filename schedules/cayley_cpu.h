@@ -8,7 +8,7 @@
 
 #include <vector>
 
-#include "generators/stages.h"
+#include "schedules/stages.h"
 
 namespace gomhc {
 

@@ -17,14 +17,14 @@
 
 #include <vector>
 
-#include "generators/stages.h"
-#include "schedules/cuda_threads.h"
+#include "schedules/cuda_common.h"
+#include "schedules/stages.h"
 
 namespace gomhc {
 
-// The largest n the generic kernel accepts (n_runtime's bound); it sets the
-// most shared memory a generic block takes (see below).
-constexpr int kMaxGenericN = 64;
+// The largest n the generic kernel accepts (n_runtime's bound) sets the most
+// shared memory a generic block takes (see below).
+constexpr int kMaxGenericN = kMaxN;
 
 // Up to this n a specialised kernel keeps one token per thread: its frame is
 // then at most 8.4 KiB (forward n = 12; ptxas -v, sm_90), and the token's

@@ -11,7 +11,7 @@
 // once, at root or per token tile.
 #pragma once
 
-#include "generators/stages.h"
+#include "schedules/stages.h"
 #include "schedules/stream_mixing_cpu.h"
 
 namespace gomhc {

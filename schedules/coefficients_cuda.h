@@ -11,25 +11,10 @@
 #include <algorithm>
 #include <vector>
 
-#include "generators/stages.h"
+#include "schedules/cuda_common.h"
 #include "schedules/stream_mixing_cuda.h"
 
 namespace gomhc {
-
-// One thread per element of f (its dimensions fused); returns the thread Var
-// so a reduction can be computed inside it.
-inline Var gpu_elements(Func f, const ScheduleKnobs &knobs) {
-    std::vector<Var> dims = f.args();
-    Var cell = dims[0];
-    for (size_t i = 1; i < dims.size(); i++) {
-        Var fused(cell.name() + "_" + dims[i].name());
-        f.fuse(cell, dims[i], fused);
-        cell = fused;
-    }
-    Var block("block"), thread("thread");
-    f.gpu_tile(cell, block, thread, knobs.gpu_threads, TailStrategy::GuardWithIf);
-    return thread;
-}
 
 inline void schedule_coefficients_forward_cuda(CoefficientsForwardStages &s,
                                                const ScheduleKnobs &knobs) {
@@ -45,7 +30,7 @@ inline void schedule_coefficients_forward_cuda(CoefficientsForwardStages &s,
     // H_pre for y once per token, as the h_pre output is.
     s.pre_gate.compute_root();
     for (Func f : {s.z, s.inv_rms, s.h_pre, s.h_post, s.logits, s.pre_gate}) {
-        gpu_elements(f, knobs);
+        gpu_thread_per_element(f, knobs);
     }
     gpu_feature_tiles(s.y, s.y_sum, s.c, s.t, s.streams, false, knobs);
 }
@@ -54,15 +39,15 @@ inline void schedule_coefficients_backward_cuda(CoefficientsBackwardStages &s,
                                                 const ScheduleKnobs &knobs) {
     for (Func f : {s.activation_grad, s.g, s.du}) {
         f.compute_root();
-        gpu_elements(f, knobs);
+        gpu_thread_per_element(f, knobs);
     }
     // Each thread walks its reduction in registers.
     s.dh_pre.compute_root();
-    s.dh_pre_sum.compute_at(s.dh_pre, gpu_elements(s.dh_pre, knobs));
+    s.dh_pre_sum.compute_at(s.dh_pre, gpu_thread_per_element(s.dh_pre, knobs));
     s.gz.compute_root();
-    s.gz_sum.compute_at(s.gz, gpu_elements(s.gz, knobs));
-    s.db_sum.compute_at(s.db, gpu_elements(s.db, knobs));
-    s.da_sum.compute_at(s.da, gpu_elements(s.da, knobs));
+    s.gz_sum.compute_at(s.gz, gpu_thread_per_element(s.gz, knobs));
+    s.db_sum.compute_at(s.db, gpu_thread_per_element(s.db, knobs));
+    s.da_sum.compute_at(s.da, gpu_thread_per_element(s.da, knobs));
 
     Var c_block("c_block"), c_thread("c_thread"), o_block("o_block"), o_thread("o_thread");
     s.dx.gpu_tile(s.c, s.t, c_block, o_block, c_thread, o_thread, knobs.gpu_threads,

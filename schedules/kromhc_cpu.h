@@ -8,7 +8,7 @@
 
 #include <vector>
 
-#include "generators/stages.h"
+#include "schedules/cpu_common.h"
 
 namespace gomhc {
 
@@ -17,16 +17,15 @@ namespace gomhc {
 // where the per-token stages are computed.
 inline Var kromhc_token_blocks(Func out, const std::vector<VarOrRVar> &cells, Var t,
                                const ScheduleKnobs &knobs) {
-    Var t_task("t_task"), t_block("t_block"), t_lane("t_lane");
+    Var t_block("t_block"), t_lane("t_lane");
+    const Var t_task = cpu_token_tasks(out, t, knobs);
     std::vector<VarOrRVar> order{t_lane};
     order.insert(order.end(), cells.begin(), cells.end());
     order.push_back(t_block);
     order.push_back(t_task);
-    out.split(t, t_task, t, knobs.tokens_per_task, TailStrategy::GuardWithIf)
-        .split(t, t_block, t_lane, knobs.vector_width, TailStrategy::GuardWithIf)
+    out.split(t, t_block, t_lane, knobs.vector_width, TailStrategy::GuardWithIf)
         .reorder(order)
-        .vectorize(t_lane)
-        .parallel(t_task);
+        .vectorize(t_lane);
     return t_block;
 }
 

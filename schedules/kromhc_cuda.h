@@ -1,8 +1,8 @@
 // CUDA schedule of KromHC: one thread per token.
 #pragma once
 
-#include "generators/stages.h"
-#include "schedules/cuda_threads.h"
+#include "schedules/cuda_common.h"
+#include "schedules/stages.h"
 
 namespace gomhc {
 

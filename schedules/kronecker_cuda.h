@@ -2,8 +2,8 @@
 // all of its cells (the mixers are tiny).
 #pragma once
 
-#include "generators/stages.h"
-#include "schedules/cuda_threads.h"
+#include "schedules/cuda_common.h"
+#include "schedules/stages.h"
 
 namespace gomhc {
 

@@ -7,14 +7,13 @@
 
 #include <algorithm>
 
-#include "generators/stages.h"
+#include "schedules/cpu_common.h"
 
 namespace gomhc {
 
 inline void schedule_orthostochastic_forward_cpu(OrthostochasticForwardStages &s,
                                                  const ScheduleKnobs &knobs) {
-    Var t_task("t_task");
-    s.h.split(s.t, t_task, s.t, knobs.tokens_per_task, TailStrategy::GuardWithIf).parallel(t_task);
+    cpu_token_tasks(s.h, s.t, knobs);
     s.block_sum.compute_at(s.h, s.row);
     if (s.fixed_shape) {
         // A whole row of H per vector when it fits; d is at least 2.
@@ -28,8 +27,7 @@ inline void schedule_orthostochastic_forward_cpu(OrthostochasticForwardStages &s
 
 inline void schedule_orthostochastic_backward_cpu(OrthostochasticBackwardStages &s,
                                                   const ScheduleKnobs &knobs) {
-    Var t_task("t_task");
-    s.dq.split(s.t, t_task, s.t, knobs.tokens_per_task, TailStrategy::GuardWithIf).parallel(t_task);
+    cpu_token_tasks(s.dq, s.t, knobs);
     if (s.fixed_shape) {
         s.dq.vectorize(s.col, knobs.vector_width, TailStrategy::GuardWithIf);
     }

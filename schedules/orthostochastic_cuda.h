@@ -3,20 +3,13 @@
 // the loads of Q and the stores coalesce.
 #pragma once
 
-#include "generators/stages.h"
+#include "schedules/cuda_common.h"
 
 namespace gomhc {
 
-inline void gpu_tile_elements(Func f, Var col, Var row, Var t, const ScheduleKnobs &knobs) {
-    Var cell("cell"), element("element"), block("block"), thread("thread");
-    f.fuse(col, row, cell)
-        .fuse(cell, t, element)
-        .gpu_tile(element, block, thread, knobs.gpu_threads, TailStrategy::GuardWithIf);
-}
-
 inline void schedule_orthostochastic_forward_cuda(OrthostochasticForwardStages &s,
                                                   const ScheduleKnobs &knobs) {
-    gpu_tile_elements(s.h, s.col, s.row, s.t, knobs);
+    gpu_thread_per_element(s.h, knobs);
     if (s.fixed_shape) {
         s.block_sum.update().unroll(s.block.x).unroll(s.block.y);
     }
@@ -24,7 +17,7 @@ inline void schedule_orthostochastic_forward_cuda(OrthostochasticForwardStages &
 
 inline void schedule_orthostochastic_backward_cuda(OrthostochasticBackwardStages &s,
                                                    const ScheduleKnobs &knobs) {
-    gpu_tile_elements(s.dq, s.col, s.row, s.t, knobs);
+    gpu_thread_per_element(s.dq, knobs);
 }
 
 }  // namespace gomhc

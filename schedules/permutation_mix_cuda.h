@@ -2,8 +2,8 @@
 // which computes its softmax and all of its cells.
 #pragma once
 
-#include "generators/stages.h"
-#include "schedules/cuda_threads.h"
+#include "schedules/cuda_common.h"
+#include "schedules/stages.h"
 
 namespace gomhc {
 

@@ -4,18 +4,17 @@
 // the cost, and they vectorise across tokens.
 #pragma once
 
-#include "generators/stages.h"
+#include "schedules/cpu_common.h"
 
 namespace gomhc {
 
 // Splits the output's tokens into parallel tasks and vector_width-token
 // groups; returns the group Var that the scan is computed at.
 inline Var sinkhorn_token_groups(Func out, Var col, Var row, Var t, const ScheduleKnobs &knobs) {
-    Var t_task("t_task"), t_group("t_group");
-    out.split(t, t_task, t, knobs.tokens_per_task, TailStrategy::GuardWithIf)
-        .split(t, t_group, t, knobs.vector_width, TailStrategy::GuardWithIf)
-        .reorder(t, col, row, t_group, t_task)
-        .parallel(t_task);
+    Var t_group("t_group");
+    const Var t_task = cpu_token_tasks(out, t, knobs);
+    out.split(t, t_group, t, knobs.vector_width, TailStrategy::GuardWithIf)
+        .reorder(t, col, row, t_group, t_task);
     return t_group;
 }
 

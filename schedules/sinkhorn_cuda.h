@@ -2,8 +2,8 @@
 // own memory; d is small, so a token's work is a few thousand exponentials.
 #pragma once
 
-#include "generators/stages.h"
-#include "schedules/cuda_threads.h"
+#include "schedules/cuda_common.h"
+#include "schedules/stages.h"
 
 namespace gomhc {
 

@@ -12,17 +12,9 @@
 #include <optional>
 #include <vector>
 
-#include "generators/stages.h"
+#include "schedules/cpu_common.h"
 
 namespace gomhc {
-
-// Splits tokens into parallel tasks of knobs.tokens_per_task; returns the
-// task loop's Var.
-inline Var cpu_token_tasks(Func f, Var t, const ScheduleKnobs &knobs) {
-    Var t_task("t_task");
-    f.split(t, t_task, t, knobs.tokens_per_task, TailStrategy::GuardWithIf).parallel(t_task);
-    return t_task;
-}
 
 // Sums kept in registers side by side: 8 vector registers, half of AVX2's
 // 16 (a quarter of AVX-512's 32), the rest holding the rows being loaded.

@@ -6,7 +6,7 @@
 // dH_res, dH_post): one thread per output cell walks the features.
 #pragma once
 
-#include "generators/stages.h"
+#include "schedules/cuda_common.h"
 
 namespace gomhc {
 
@@ -23,17 +23,6 @@ inline void gpu_feature_tiles(Func out, Func sum, Var c, Var t, RDom streams, bo
     }
 }
 
-inline void gpu_cells(Func out, Var t, const ScheduleKnobs &knobs) {
-    std::vector<Var> dims = out.args();
-    Var cell("cell"), block("block"), thread("thread");
-    if (dims.size() == 3) {
-        out.fuse(dims[0], dims[1], cell).fuse(cell, dims[2], cell);
-    } else {
-        out.fuse(dims[0], dims[1], cell);
-    }
-    out.gpu_tile(cell, block, thread, knobs.gpu_threads, TailStrategy::GuardWithIf);
-}
-
 inline void schedule_stream_read_forward_cuda(StreamReadForwardStages &s,
                                               const ScheduleKnobs &knobs) {
     gpu_feature_tiles(s.y, s.y_sum, s.c, s.t, s.streams, s.d_fixed > 0, knobs);
@@ -42,7 +31,7 @@ inline void schedule_stream_read_forward_cuda(StreamReadForwardStages &s,
 inline void schedule_stream_read_backward_cuda(StreamReadBackwardStages &s,
                                                const ScheduleKnobs &knobs) {
     gpu_feature_tiles(s.dx, Func(), s.c, s.t, RDom(), s.d_fixed > 0, knobs);
-    gpu_cells(s.dh_pre, s.t, knobs);
+    gpu_thread_per_element(s.dh_pre, knobs);
 }
 
 inline void schedule_stream_write_forward_cuda(StreamWriteForwardStages &s,
@@ -54,8 +43,8 @@ inline void schedule_stream_write_backward_cuda(StreamWriteBackwardStages &s,
                                                 const ScheduleKnobs &knobs) {
     gpu_feature_tiles(s.dx, s.dx_sum, s.c, s.t, s.streams, s.d_fixed > 0, knobs);
     gpu_feature_tiles(s.df, s.df_sum, s.c, s.t, s.streams, s.d_fixed > 0, knobs);
-    gpu_cells(s.dh_res, s.t, knobs);
-    gpu_cells(s.dh_post, s.t, knobs);
+    gpu_thread_per_element(s.dh_res, knobs);
+    gpu_thread_per_element(s.dh_post, knobs);
 }
 
 }  // namespace gomhc

@@ -35,7 +35,7 @@ const char *phase_text(Phase phase) {
 constexpr float kInitialScale = 0.01f;  // a_pre, a_post, a_res (SPEC section 1)
 
 // Below this many coefficients the layer's backward uses the coefficient
-// kernel built for narrow K (registry key 1, W not packed). At T = 4096,
+// kernel built for narrow K (registry.cmake's `narrow` variant, W not packed). At T = 4096,
 // d = 4, C = 768, three alternations of the two kernels on 2 threads: packed
 // 22-24 ms against 26-27 at K = 24, 20.2-20.9 against 20.3-22.1 at K = 14,
 // and even (16.5-18.5 against 17.0-19.3) at K = 10.
@@ -329,9 +329,9 @@ void HyperConnection::pre_backward(const TensorView &dy, const TensorView &dx) {
     } else {
         int count = 0;
         const auto *table = kernels::coefficients_backward_variants(&count);
-        const int narrow = st.k < kNarrowCoefficients ? 1 : 0;
+        const char *variant = st.k < kNarrowCoefficients ? "narrow" : "generic";
         auto fn =
-            require_variant(op, kernels::choose(table, count, narrow, 0, st.device), st.device);
+            require_variant(op, kernels::choose_named(table, count, variant, st.device), st.device);
         const int64_t cols = st.logit_columns();
         const TensorView w = st.w(), scales = st.scales(), dw = st.dw(), db = st.db(), da = st.da();
         const TensorView z = st.z.view({tokens, st.k}), inv_rms = st.inv_rms.view({tokens});

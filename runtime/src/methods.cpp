@@ -20,9 +20,6 @@ constexpr MethodInfo kMethods[] = {{Method::residual, "residual"}, {Method::hc, 
                                    {Method::kromhc, "kromhc"},     {Method::go, "go"},
                                    {Method::go_kron, "go-kron"}};
 
-// mHC-lite enumerates d! permutations; past 8 (40320) it is not practical.
-constexpr int kMaxPermutationStreams = 8;
-
 int64_t factorial(int d) {
     int64_t f = 1;
     for (int i = 2; i <= d; i++) {
@@ -98,11 +95,11 @@ void check_method_shape(Method method, int d, int s) {
             }
             break;
         case Method::mhc_lite:
-            if (d > kMaxPermutationStreams) {
+            if (d > kMaxMhcLiteD) {
                 throw InvalidArgument(where + "d = " + std::to_string(d) + " needs " +
                                       std::to_string(d) +
                                       "! permutation weights per token; mhc-lite supports d <= " +
-                                      std::to_string(kMaxPermutationStreams));
+                                      std::to_string(kMaxMhcLiteD));
             }
             break;
         case Method::kromhc:

@@ -30,61 +30,37 @@ Candidate parse_candidate(const std::string &text) {
 
 namespace {
 
-// An op's own schedule GeneratorParams beyond the common knobs, and their
-// generator defaults (generators/coefficients_generator.cpp and
-// generators/stream_mixing_generator.cpp).
-struct OpKnob {
-    Knob knob;
-    int default_value;
-};
+#include "tuning_registry.inc"  // generated from registry.cmake
 
-std::vector<OpKnob> op_knobs(Device device, const std::string &op) {
-    if (device != Device::cpu) {
-        return {};
+// The registry's knobs of `op` on `device`: the device's, then the op's own.
+std::vector<const RegistryKnob *> registry_knobs_for(Device device, const std::string &op) {
+    std::vector<const RegistryKnob *> out;
+    for (bool own : {false, true}) {
+        for (const RegistryKnob &k : registry_knobs()) {
+            if (k.device == device && (own ? op == k.op : std::string(k.op).empty())) {
+                out.push_back(&k);
+            }
+        }
     }
-    const Knob tokens{"tile_tokens", {1, 2, 3, 4, 6, 8}};
-    const Knob coefficients{"tile_coefficients", {1, 2, 3, 4, 6}};
-    if (op == "coefficients_forward") {
-        return {{tokens, 4}, {coefficients, 3}};
-    }
-    if (op == "coefficients_backward") {
-        return {{tokens, 4},
-                {coefficients, 4},
-                {{"token_block", {16, 32, 64, 128, 256}}, 64},
-                {{"features_per_task", {64, 96, 192, 384, 768}}, 192}};
-    }
-    if (op == "stream_write_backward") {
-        return {{{"dx_rows", {1, 2, 4, 8, 16}}, 1}};
-    }
-    return {};
+    return out;
 }
 
 }  // namespace
 
+const std::vector<std::string> &tunable_ops() { return registry_tunable_ops(); }
+
 std::vector<Knob> knobs_for(Device device, const std::string &op) {
     std::vector<Knob> knobs;
-    if (device == Device::cuda) {
-        knobs = {{"gpu_threads", {32, 64, 128, 256, 512, 1024}}, {"gpu_tokens", {1, 2, 4, 8, 16}}};
-    } else {
-        knobs = {{"vector_width", {4, 8, 16, 32}},
-                 {"tokens_per_task", {4, 8, 16, 32, 64, 128, 256, 512}}};
-    }
-    for (const OpKnob &extra : op_knobs(device, op)) {
-        knobs.push_back(extra.knob);
+    for (const RegistryKnob *k : registry_knobs_for(device, op)) {
+        knobs.push_back({k->name, k->values});
     }
     return knobs;
 }
 
 Candidate default_candidate(Device device, const std::string &op) {
-    // The generators' GeneratorParam defaults (generators/stages.h).
     Candidate c;
-    if (device == Device::cuda) {
-        c.params = {{"gpu_threads", "128"}, {"gpu_tokens", "1"}};
-    } else {
-        c.params = {{"vector_width", "8"}, {"tokens_per_task", "64"}};
-    }
-    for (const OpKnob &extra : op_knobs(device, op)) {
-        c.params[extra.knob.name] = std::to_string(extra.default_value);
+    for (const RegistryKnob *k : registry_knobs_for(device, op)) {
+        c.params[k->name] = std::to_string(k->default_value);
     }
     return c;
 }

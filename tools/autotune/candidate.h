@@ -28,11 +28,22 @@ struct Knob {
     std::vector<int> values;
 };
 
+// A schedule knob of the op registry (registry.cmake): on `device`, for
+// every op (op empty) or one op, its generator default and the values tried.
+struct RegistryKnob {
+    Device device;
+    const char *op;
+    const char *name;
+    int default_value;
+    std::vector<int> values;
+};
+
 // The knobs of an op's hand-written schedule for a device, with the
-// defaults the generators use when a knob is not set: every op has the
-// device's common knobs, and the coefficient path (CPU) also its register
-// tile sizes.
+// defaults the generators use when a knob is not set: the device's common
+// knobs, then the op's own (all from registry.cmake).
 std::vector<Knob> knobs_for(Device device, const std::string &op);
+// The ops the registry marks TUNABLE, in registry order.
+const std::vector<std::string> &tunable_ops();
 Candidate default_candidate(Device device, const std::string &op);
 // The autoschedulers Halide 14 ships for this device (CPU only).
 std::vector<std::string> autoschedulers_for(Device device);

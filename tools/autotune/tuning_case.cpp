@@ -45,15 +45,6 @@ ref::Vec token_slice(const Halide::Buffer<> &b, int64_t first, int64_t count) {
 
 }  // namespace
 
-const std::vector<std::string> &tunable_ops() {
-    static const std::vector<std::string> ops = {
-        "cayley_forward",           "cayley_backward",       "orthostochastic_forward",
-        "orthostochastic_backward", "stream_read_forward",   "stream_read_backward",
-        "stream_write_forward",     "stream_write_backward", "coefficients_forward",
-        "coefficients_backward"};
-    return ops;
-}
-
 std::vector<TuningShape> tuning_shapes(const std::string &op) {
     std::vector<TuningShape> shapes;
     if (op.rfind("stream_", 0) == 0) {

@@ -65,6 +65,5 @@ private:
 // The shape classes of an op the tuner covers: those of the benchmarks.
 // Cheap: no data is made until a TuningCase is built from one.
 std::vector<TuningShape> tuning_shapes(const std::string &op);
-const std::vector<std::string> &tunable_ops();
 
 }  // namespace gomhc::autotune

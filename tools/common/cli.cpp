@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "gomhc/limits.hpp"
+
 namespace gomhc::tools {
 
 namespace fs = std::filesystem;
@@ -66,9 +68,10 @@ std::vector<MethodEntry> parse_method_list(const std::string &text, int default_
             char *end = nullptr;
             errno = 0;
             const long v = std::strtol(s.c_str(), &end, 10);
-            if (s.empty() || !end || *end || errno || v < 1 || v > 64) {
+            if (s.empty() || !end || *end || errno || v < 1 || v > gomhc::kMaxN) {
                 throw UsageError("bad block size in method '" + item +
-                                 "': expected NAME:S with S an integer in [1, 64]");
+                                 "': expected NAME:S with S an integer in [1, " +
+                                 std::to_string(gomhc::kMaxN) + "]");
             }
             e.s = int(v);
             e.s_given = true;

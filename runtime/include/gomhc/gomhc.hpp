@@ -15,6 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "gomhc/limits.hpp"
+
 struct halide_buffer_t;
 struct halide_dimension_t;
 
@@ -43,9 +45,6 @@ public:
 };
 
 enum class Device { host, cuda };
-
-// The largest n = d*s (and the largest d) the kernels accept.
-constexpr int kMaxN = 64;
 
 // A non-owning view of a dense row-major float32 tensor, in host memory or in
 // CUDA device memory (a pointer from cudaMalloc / cuMemAlloc). It wraps a

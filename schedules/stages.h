@@ -1,6 +1,7 @@
-// The named stages each algorithm exposes to its schedules. A generator
-// builds these in generate(); the CPU and CUDA schedules in schedules/ decide
-// where and how each stage is computed. Keeping the hand-off explicit is what
+// The named stages each algorithm exposes to its schedules: the interface
+// between generators/ and schedules/. A generator builds these in
+// generate(); the CPU and CUDA schedules here decide where and how each
+// stage is computed. Keeping the hand-off explicit is what
 // lets an algorithm be written once and scheduled per target.
 #pragma once
 
@@ -19,7 +20,8 @@ constexpr int kEstimateStreams = 4;
 constexpr int kEstimateBlock = 2;
 
 // Knobs every schedule understands. Each is a GeneratorParam of the same name
-// (see GomhcGenerator) so a tuner can set it from the command line.
+// (GomhcGenerator in generators/common.h) so a tuner can set it; their
+// defaults and the values tried are in registry.cmake.
 struct ScheduleKnobs {
     int vector_width;     // CPU: SIMD lanes across tokens or features
     int tokens_per_task;  // CPU: tokens handed to one thread at a time
@@ -197,26 +199,6 @@ struct KroneckerBackwardStages {
     Func dh1, dh2, dh1_sum, dh2_sum;
     RDom inner, outer;
     Var col, row, t;
-};
-
-// Base for every gomhc generator: the shared schedule knobs as
-// GeneratorParams, and the choice between the CPU and CUDA schedule.
-template<typename T>
-class GomhcGenerator : public Generator<T> {
-protected:
-    GeneratorParam<int> vector_width{"vector_width", 8};
-    GeneratorParam<int> tokens_per_task{"tokens_per_task", 64};
-    GeneratorParam<int> gpu_threads{"gpu_threads", 128};
-    GeneratorParam<int> gpu_tokens{"gpu_tokens", 1};
-
-    ScheduleKnobs knobs() const {
-        return ScheduleKnobs{vector_width, tokens_per_task, gpu_threads, gpu_tokens,
-                             this->get_target().template natural_vector_size<float>()};
-    }
-    bool for_cuda() const { return this->get_target().has_feature(Target::CUDA); }
-    // With auto_schedule=true an autoscheduler (Adams2019, Mullapudi2016)
-    // schedules the pipeline from the shape estimates instead.
-    bool hand_scheduled() const { return !this->get_auto_schedule(); }
 };
 
 }  // namespace gomhc

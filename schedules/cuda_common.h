@@ -3,9 +3,26 @@
 
 #include <vector>
 
-#include "generators/stages.h"
+#include "schedules/stages.h"
 
 namespace gomhc {
+
+// One GPU thread per element of `f`: its dimensions fused, innermost first,
+// so consecutive threads take consecutive elements and their loads and
+// stores coalesce. Returns the thread Var, so a reduction can be computed
+// inside it.
+inline Var gpu_thread_per_element(Func f, const ScheduleKnobs &knobs) {
+    std::vector<Var> dims = f.args();
+    Var element = dims[0];
+    for (size_t i = 1; i < dims.size(); i++) {
+        Var fused(element.name() + "_" + dims[i].name());
+        f.fuse(element, dims[i], fused);
+        element = fused;
+    }
+    Var block("block"), thread("thread");
+    f.gpu_tile(element, block, thread, knobs.gpu_threads, TailStrategy::GuardWithIf);
+    return thread;
+}
 
 // One GPU thread per token for the ops whose per-token work is a small
 // matrix: `out`'s other dimensions (`cells`, innermost first) run inside the
