@@ -2,7 +2,7 @@
 //
 // This file alone is compiled with -mavx2 -mfma (when the compiler accepts
 // them, see bench/CMakeLists.txt), so nothing else in the benchmark can pick up
-// AVX2 instructions by accident. bench_kernels.cpp calls it only after a
+// AVX2 instructions by accident. machine.cpp calls it only after a
 // run-time cpuid check (__builtin_cpu_supports), so the binary still runs on
 // a CPU without AVX2; there it falls back to the scalar loop.
 #include <cstdint>

@@ -5,7 +5,7 @@
 // probes, not kernels: d = 4 and C a multiple of 8 only.
 //
 // Like fma_peak_avx2.cpp this file alone is compiled with -mavx2 -mfma, and
-// bench_kernels.cpp calls it only after a run-time cpuid check.
+// the benchmark (yardstick_rows.cpp) calls it only after a run-time cpuid check.
 #include "stream_patterns.h"
 
 #if defined(__AVX2__) && defined(__FMA__)

@@ -1,4 +1,4 @@
-// The skew-to-orthogonal Cayley map, forward and backward (SPEC section 2).
+// The skew-to-orthogonal Cayley map, forward and backward (docs/math.md section 2).
 //
 // Forward: A = U - U^T from the strict upper triangle U given by params, and
 //   Q = (I + A)^{-1} (I - A) = 2 (I + A)^{-1} - I,

@@ -1,4 +1,4 @@
-// The dynamic coefficient path of a hyper-connection (SPEC section 1), with
+// The dynamic coefficient path of a hyper-connection (docs/math.md section 1), with
 // the read y = H_pre X that consumes its first output, forward and backward.
 //
 // Per token, with X [d][C] flattened to x = vec(X) of length D = d*C:

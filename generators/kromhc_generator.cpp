@@ -1,4 +1,4 @@
-// KromHC's residual mixer (SPEC section 3): a Kronecker product of m = log2 d
+// KromHC's residual mixer (docs/math.md section 3): a Kronecker product of m = log2 d
 // doubly stochastic 2 x 2 factors B_l = [[t_l, 1 - t_l], [1 - t_l, t_l]],
 // t_l = sigmoid(logit_l), B_0 acting on the most significant bit:
 //   H[i][j] = prod_l (bit_l(i) == bit_l(j) ? t_l : 1 - t_l)

@@ -1,4 +1,4 @@
-// The block Hadamard-square projection, forward and backward (SPEC section 2).
+// The block Hadamard-square projection, forward and backward (docs/math.md section 2).
 //
 // Forward: split the n x n orthogonal Q into a d x d grid of s x s blocks;
 //   H[i][j] = (1/s) * sum_{a<s, b<s} Q[i*s + a][j*s + b]^2.

@@ -1,4 +1,4 @@
-// mHC-lite's residual mixer (SPEC section 3): a convex combination of all d!
+// mHC-lite's residual mixer (docs/math.md section 3): a convex combination of all d!
 // permutation matrices, with softmax weights.
 //
 // Forward:  w = softmax(logits);  H[i][j] = sum_k w_k [perm_k(i) == j]

@@ -1,4 +1,4 @@
-// Log-domain Sinkhorn-Knopp, the mHC baseline (SPEC section 3), forward and
+// Log-domain Sinkhorn-Knopp, the mHC baseline (docs/math.md section 3), forward and
 // backward.
 //
 // Per token, with L the d x d logits and g_0 = 0, for k = 1..K:

@@ -1,5 +1,5 @@
 // Stream mixing, the part of a hyper-connection that touches the residual
-// streams themselves (SPEC sections 1 and 2), forward and backward.
+// streams themselves (docs/math.md sections 1 and 2.2), forward and backward.
 //
 // Read:   y[c]       = sum_j H_pre[j] X[j][c]
 // Write:  X_next[i][c] = sum_j H_res[i][j] X[j][c] + H_post[i] f[c]

@@ -27,7 +27,7 @@ int64_t pair_index(int i, int j, int n);
 void pair_of_index(int64_t k, int n, int *i, int *j);
 
 // ---------------------------------------------------------------------------
-// The go-mHC residual mixer (SPEC section 2).
+// The go-mHC residual mixer (docs/math.md section 2).
 
 // Q = (I + A)^{-1} (I - A) with A = U - U^T, U the strict upper triangle of
 // params; returns q [T][n][n].
@@ -41,7 +41,7 @@ Vec orthostochastic_forward(int64_t tokens, int d, int s, const Vec &q);
 Vec orthostochastic_backward(int64_t tokens, int d, int s, const Vec &q, const Vec &dh);
 
 // ---------------------------------------------------------------------------
-// Stream mixing (SPEC section 2, "Stream mixing").
+// Stream mixing (docs/math.md section 2.2).
 
 // y[t][c] = sum_j h_pre[t][j] x[t][j][c].
 Vec stream_read_forward(int64_t tokens, int d, int64_t c, const Vec &x, const Vec &h_pre);

@@ -1,5 +1,5 @@
 // gomhc float64 reference of the residual mixers and of the hyper-connection
-// layer (SPEC sections 1 and 3; gomhc/gomhc.hpp, "Residual mixers" and class
+// layer (docs/math.md sections 1 and 3; gomhc/gomhc.hpp, "Residual mixers" and class
 // HyperConnection). Like gomhc_reference.h it is written plainly: explicit
 // loops, one token at a time, no fusion. The coefficient path has an analytic
 // backward (checked against finite differences in test_reference); for the
@@ -108,7 +108,7 @@ struct LayerParamLayout {
 LayerParamLayout layer_param_layout(const LayerShape &shape);
 int64_t layer_param_count(const LayerShape &shape);
 
-// The coefficient path alone (SPEC section 1; the coefficients_forward and
+// The coefficient path alone (docs/math.md section 1; the coefficients_forward and
 // coefficients_backward kernels), for K >= 2d coefficients per token with
 // W [K][d*C], b [K] and the scalars a = {a_pre, a_post, a_res}.
 struct CoefficientPath {

@@ -31,8 +31,7 @@ inline void schedule_cayley_forward_cpu(CayleyForwardStages &s, const ScheduleKn
     // with lanes across tokens scatters every vector (Halide 14 emits one
     // scalar store per lane). With n a multiple of 4, the lanes run along a
     // row of Q instead, one dense store per row and token, and the strided
-    // read comes from the block's small buffer in L1 (single thread,
-    // T = 4096: 15-20% less time at n = 4 and 8, interleaved medians).
+    // read comes from the block's small buffer in L1.
     if (n_fixed >= 4 && n_fixed % 4 == 0) {
         s.q.reorder(s.col, t_lane, s.row, t_block, t_task).vectorize(s.col).unroll(t_lane);
     } else {
@@ -50,8 +49,7 @@ inline void schedule_cayley_forward_cpu(CayleyForwardStages &s, const ScheduleKn
         // Unrolled, the correction reads the mirrored E straight from the
         // upper triangle at constant offsets (gram_error_full is inlined);
         // otherwise the mirror is a pass of its own, which keeps the min/max
-        // index arithmetic out of the n^3 loop (n = 32: the correction took
-        // 25% longer with it inlined).
+        // index arithmetic out of the n^3 loop.
         per_block.insert(per_block.end(), s.gram_error_full.begin(), s.gram_error_full.end());
     }
     for (Func f : per_block) {
@@ -70,9 +68,8 @@ inline void schedule_cayley_forward_cpu(CayleyForwardStages &s, const ScheduleKn
             // writes. With k and r unrolled too, every address is a
             // constant, so LLVM keeps the row being reduced in registers
             // across its k passes instead of storing and reloading it after
-            // each (n = 8, one thread: 4% less time than the right-looking
-            // Gauss-Jordan; n = 12 and 16 gained more). At n = 32 the
-            // vectorized row was 2x slower, so there the loops stay.
+            // each. Past kMaxUnrolledN the unrolled row is slower, so there
+            // the loops stay.
             s.system.update(pass).allow_race_conditions().vectorize(j).unroll(k).unroll(r);
         }
     }

@@ -18,9 +18,8 @@ namespace gomhc {
 
 // Sums kept in registers side by side: 8 vector registers, half of AVX2's
 // 16 (a quarter of AVX-512's 32), the rest holding the rows being loaded.
-// With more, LLVM spilled the sums to the stack around every FMA: at d = 16
-// the write backward's d sums of dH_res and the write forward's d rows (the
-// gains are measured at cpu_feature_sum and the write forward's schedule).
+// With more, LLVM spills the sums to the stack around every FMA (at d = 16:
+// the write backward's d sums of dH_res and the write forward's d rows).
 constexpr int kSumRegisters = 8;
 
 // How many vector_width-wide sums fit kSumRegisters of the target's vectors.
@@ -84,22 +83,17 @@ inline void cpu_stream_sum(Func out, Func sum, Var c, RDom streams, int d_fixed,
 //
 // For dH_res[i][j] = sum_c dout[i][c] X[j][c] that dimension is i: each row
 // X[j] is read from memory once, front to back, while the d rows of dout (in
-// cache) meet it. Summing the d*d cells one after another was 10-35% slower
-// at C = 768. Side by side over j read the d rows of X interleaved, d short
-// streams in each token's page; the Halide profiler showed that pass reading
-// X at about half the triad bandwidth (T = 16384, C = 256, d = 4), and over i
-// the whole kernel takes 5-10% less time there. Sums over d cells only
-// (dH_post, dH_pre) gain nothing side by side: their order reads d rows of
-// one token interleaved on the pass that first touches them, and was 5-10%
-// slower at C = 256. More chains per cell (two or four vectors of partial
-// sums, to hide the FMA latency) sped the kernel up in cache but not from
-// memory.
+// cache) meet it. Side by side over j would read the d rows of X
+// interleaved, d short streams in each token's page. Sums over d cells only
+// (dH_post, dH_pre) gain nothing side by side: their order would read d rows
+// of one token interleaved on the pass that first touches them. More chains
+// per cell (to hide the FMA latency) help in cache but not from memory.
 //
 // The side-by-side sums stay in registers only as long as they fit
 // (sums_in_registers): with more cells than that, they are summed in groups,
-// each group walking the features again (from cache). At d = 16 with all 16
-// side by side, LLVM spilled them around every FMA; in groups the write
-// backward took 15% less time (T = 4096, C = 768, standalone harness).
+// each group walking the features again (from cache), rather than spilled
+// around every FMA. (The measurements behind each choice: docs/benchmarks.md,
+// "Stream mixing schedules".)
 inline void cpu_feature_sum(Func sum, RDom features, Var at, Func parent,
                             const ScheduleKnobs &knobs,
                             std::optional<Var> side_by_side = std::nullopt, int d_fixed = 0) {
@@ -153,10 +147,6 @@ inline void schedule_stream_read_backward_cpu(StreamReadBackwardStages &s,
 // With d fixed, the output rows are computed together (cpu_stream_sum's
 // rows, as many as fit registers): X[j] and f are loaded once per feature
 // vector where a row at a time reloaded them (from cache) d times.
-// Measured against the row-at-a-time order (standalone harness, both
-// kernels alternated in one process): T = 4096, C = 768 is 17% faster at
-// d = 4, 12-15% at d = 8 and 30% at d = 16 (all 16 rows at once; in groups
-// of 8, 14% faster again); T = 16384, C = 256, d = 4 gains 2-4%.
 inline void schedule_stream_write_forward_cpu(StreamWriteForwardStages &s,
                                               const ScheduleKnobs &knobs) {
     cpu_token_tasks(s.x_next, s.t, knobs);
@@ -165,12 +155,9 @@ inline void schedule_stream_write_forward_cpu(StreamWriteForwardStages &s,
 }
 
 // dX row by row unless dx_rows > 1: computing its rows together loads each
-// vector of dout once for all of them but interleaves their store streams.
-// Measured (standalone harness, both kernels alternated in one process):
-// all d rows together are 5% slower at T = 16384, C = 256, d = 4 and 4%
-// faster at T = 4096, C = 768; even at d = 8. At d = 16, where a token's
-// dout (48 KiB at C = 768) no longer fits L1, the tuner's dx_rows=4 took
-// 57 ms against the default's 73 (schedules/tuned/cpu.tuned).
+// vector of dout once for all of them but interleaves their store streams,
+// which pays only where a token's dout no longer fits L1 (d = 16 at
+// C = 768); the tuner sets it per kernel.
 inline void schedule_stream_write_backward_cpu(StreamWriteBackwardStages &s,
                                                const ScheduleKnobs &knobs, int dx_rows) {
     Var t_task;

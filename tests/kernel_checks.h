@@ -1,7 +1,7 @@
 // The kernel-versus-reference checks, written once over a Backend so the host
 // suites and the CUDA suite run exactly the same comparisons.
 //
-// Tolerances (SPEC section 2, "Numerical requirements"):
+// Tolerances (docs/math.md section 2.3):
 //  * forward outputs: max abs error <= 1e-5 scaled by the output's magnitude
 //    (normwise); Cayley Q entries: 1e-4 absolute, for sigma <= 10;
 //  * H: |row sum - 1|, |col sum - 1| <= 1e-5, entries >= 0, and
@@ -38,7 +38,7 @@ inline std::string describe_stream(int64_t tokens, int d, int64_t c) {
     return os.str();
 }
 
-// Whether SPEC's structural requirements apply to this (n, sigma).
+// Whether the structural requirements of docs/math.md section 2.3 apply to this (n, sigma).
 inline bool properties_required(int n, double sigma) { return n <= 32 && sigma <= 10.0; }
 
 // Whether the float32 Q must match the float64 Q entrywise to kCayleyQTol.
@@ -128,7 +128,7 @@ inline void check_orthostochastic_forward(Backend &b, int64_t tokens, int d, int
     CHECK(ref::min_entry(hk) >= 0.0);
 }
 
-// The whole float32 pipeline params -> Q -> H and SPEC's structural bounds.
+// The whole float32 pipeline params -> Q -> H and the structural bounds of docs/math.md section 2.3.
 inline void check_orthostochastic_properties(Backend &b, int64_t tokens, int d, int s, double sigma,
                                              uint64_t seed) {
     const int n = d * s;

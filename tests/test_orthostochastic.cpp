@@ -1,5 +1,5 @@
 // The float32 block Hadamard-square projection kernels (host) against the
-// float64 reference, and SPEC's structural bounds on H.
+// float64 reference, and the structural bounds of docs/math.md section 2.3 on H.
 #include <doctest/doctest.h>
 
 #include "kernel_checks.h"

@@ -1,6 +1,6 @@
 // Tests of the float64 reference itself. Every kernel test trusts the
 // reference, so it is checked here against hand-worked values, the algebraic
-// identities of SPEC section 2, and finite differences. No kernel is involved.
+// identities of docs/math.md section 2, and finite differences. No kernel is involved.
 #include <doctest/doctest.h>
 
 #include <cmath>

@@ -27,7 +27,7 @@ namespace {
 
 constexpr int64_t kCheckTokens = 256;  // random mixers per table row
 constexpr int kTimedRuns = 21;
-constexpr double kTolerance = 1e-5;  // SPEC section 2, for sigma <= 10
+constexpr double kTolerance = 1e-5;  // docs/math.md section 2.3, for sigma <= 10
 
 struct Options {
     int64_t tokens = 4096;
@@ -203,7 +203,7 @@ int run(const Options &opt) {
         }
     }
     std::printf(
-        "check: all errors <= %g and H >= 0 for sigma <= 10 (SPEC 2); sigma = 100 is "
+        "check: all errors <= %g and H >= 0 for sigma <= 10 (docs/math.md section 2.3); sigma = 100 is "
         "reported only\n\n",
         kTolerance);
 
@@ -264,7 +264,7 @@ int run(const Options &opt) {
     }
 
     if (!all_ok) {
-        std::printf("\nFAIL: a mixer missed the SPEC tolerances (see the table)\n");
+        std::printf("\nFAIL: a mixer missed the tolerances of docs/math.md section 2.3 (see the table)\n");
         return 1;
     }
     return 0;

@@ -32,13 +32,12 @@ const char *phase_text(Phase phase) {
     return "?";
 }
 
-constexpr float kInitialScale = 0.01f;  // a_pre, a_post, a_res (SPEC section 1)
+constexpr float kInitialScale = 0.01f;  // a_pre, a_post, a_res (docs/math.md section 1)
 
 // Below this many coefficients the layer's backward uses the coefficient
-// kernel built for narrow K (registry.cmake's `narrow` variant, W not packed). At T = 4096,
-// d = 4, C = 768, three alternations of the two kernels on 2 threads: packed
-// 22-24 ms against 26-27 at K = 24, 20.2-20.9 against 20.3-22.1 at K = 14,
-// and even (16.5-18.5 against 17.0-19.3) at K = 10.
+// kernel built for narrow K (registry.cmake's `narrow` variant, W not
+// packed): packing W pays for wide K only (docs/benchmarks.md,
+// "Coefficient backward variants").
 constexpr int64_t kNarrowCoefficients = 12;
 
 }  // namespace

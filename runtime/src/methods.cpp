@@ -164,7 +164,7 @@ std::vector<float> initial_residual_logits(Method method, int d, int s, uint64_t
     const int64_t count = residual_logit_count(method, d, s);
     detail::SeededNormal normal(seed);
     std::vector<float> logits(size_t(count), 0.0f);
-    // Small noise breaks the symmetry of the identity start (SPEC section 2).
+    // Small noise breaks the symmetry of the identity start (docs/math.md section 2.3).
     constexpr double kJitter = 0.01;
     constexpr double kIdentityWeight = 0.95;
     constexpr double kOffDiagonalLogit = -4.0;

@@ -1,5 +1,5 @@
-// `gomhc spectrum`: the spectral-reach experiment of the go-mHC paper (SPEC
-// section 4). Samples mixers from each method, computes their eigenvalues and
+// `gomhc spectrum`: the spectral-reach experiment of the go-mHC paper
+// (docs/math.md section 4). Samples mixers from each method, computes their eigenvalues and
 // measures how much of the Karpelevic region Theta_d they reach.
 #pragma once
 

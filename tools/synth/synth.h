@@ -1,5 +1,5 @@
-// `gomhc synth`: the synthetic stream-mixing task of the go-mHC paper (SPEC
-// section 4). Every method fits one mixer per ground-truth target with Adam;
+// `gomhc synth`: the synthetic stream-mixing task of the go-mHC paper
+// (docs/math.md section 4). Every method fits one mixer per ground-truth target with Adam;
 // the run writes the loss curves, a summary and a figure.
 #pragma once
 

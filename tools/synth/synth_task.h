@@ -1,4 +1,4 @@
-// The synthetic stream-mixing task of the go-mHC paper (SPEC section 4), the
+// The synthetic stream-mixing task of the go-mHC paper (docs/math.md section 4), the
 // parts that need no kernels: ground-truth mixers, data, loss and the
 // convergence summary.
 //

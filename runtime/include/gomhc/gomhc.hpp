@@ -169,7 +169,7 @@ private:
 };
 
 // ---------------------------------------------------------------------------
-// The hyper-connection layer (SPEC section 1) around a sub-layer F:
+// The hyper-connection layer (docs/math.md section 1) around a sub-layer F:
 //   pre:  X [T][d][C] -> y [T][C] = sum_j H_pre[j] X[j], the input of F
 //   post: X, f = F(y) [T][C] -> X_next [T][d][C] = H_res X + H_post^T f
 // with per-token coefficients from x' = RMSNorm(vec(X)) (eps = 1e-6, no gain):
