@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "autotune/autotune.h"
+#include "prepare/prepare.h"
 #include "spectrum/spectrum.h"
 #include "synth/synth.h"
 
@@ -12,6 +13,8 @@ const char *kUsage =
     "usage: gomhc <command> [options]\n"
     "commands:\n"
     "  autotune   search the kernels' schedules for this machine (gomhc autotune --help)\n"
+    "  prepare    text or the King James Bible to token shards for training (gomhc prepare "
+    "--help)\n"
     "  synth      fit every method to the paper's synthetic stream-mixing task (gomhc synth "
     "--help)\n"
     "  spectrum   eigenvalues of sampled mixers against the Karpelevic region (gomhc spectrum "
@@ -27,6 +30,9 @@ int main(int argc, char **argv) {
     const std::string command = argv[1];
     if (command == "autotune") {
         return gomhc::autotune::autotune_main(argc - 1, argv + 1);
+    }
+    if (command == "prepare") {
+        return gomhc::tools::prepare::prepare_main(argc - 1, argv + 1);
     }
     if (command == "synth") {
         return gomhc::tools::synth::synth_main(argc - 1, argv + 1);

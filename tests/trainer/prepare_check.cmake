@@ -1,0 +1,61 @@
+# `gomhc prepare` end to end: text files and the King James Bible to shards
+# whose sizes add up, their metadata, and clear refusals of bad requests.
+#   cmake -DGOMHC=<gomhc program> -DWORK=<scratch dir> -P prepare_check.cmake
+cmake_minimum_required(VERSION 3.22)
+file(REMOVE_RECURSE "${WORK}")
+file(MAKE_DIRECTORY "${WORK}")
+include("${CMAKE_CURRENT_LIST_DIR}/../../cmake/RunGomhc.cmake")
+
+# Two text files, concatenated: 2 x 1000 bytes, 10% kept for validation.
+string(REPEAT "0123456789" 100 thousand)
+file(WRITE "${WORK}/a.txt" "${thousand}")
+file(WRITE "${WORK}/b.txt" "${thousand}")
+run_gomhc(0 out prepare --text "${WORK}/a.txt" "${WORK}/b.txt" --out "${WORK}/text"
+          --val-fraction 0.1)
+file(SIZE "${WORK}/text/text_train.bin" train_bytes)
+file(SIZE "${WORK}/text/text_val.bin" val_bytes)
+# 1024-byte header, then 2 bytes per token: 1800 and 200 tokens.
+if (NOT train_bytes EQUAL 4624 OR NOT val_bytes EQUAL 1424)
+    message(FATAL_ERROR "shard sizes ${train_bytes} and ${val_bytes}, expected 4624 and 1424")
+endif ()
+file(READ "${WORK}/text/text.json" meta)
+string(JSON vocab GET "${meta}" vocab_size)
+string(JSON train GET "${meta}" train tokens)
+string(JSON val GET "${meta}" val tokens)
+if (NOT vocab EQUAL 256 OR NOT train EQUAL 1800 OR NOT val EQUAL 200)
+    message(FATAL_ERROR "text.json says vocab ${vocab}, ${train} + ${val} tokens:\n${meta}")
+endif ()
+
+# The embedded default corpus, where Debian's bible-kjv is installed.
+find_program(BIBLE bible)
+if (BIBLE)
+    run_gomhc(0 out prepare --kjv --out "${WORK}/kjv")
+    file(READ "${WORK}/kjv/kjv.json" meta)
+    string(JSON train GET "${meta}" train tokens)
+    string(JSON val GET "${meta}" val tokens)
+    math(EXPR total "${train} + ${val}")
+    if (total LESS 4000000 OR val LESS 200000)
+        message(FATAL_ERROR "the KJV gave ${train} + ${val} tokens, expected about 4.3 M:\n${meta}")
+    endif ()
+else ()
+    message(STATUS "bible (Debian's bible-kjv) is not installed: --kjv not checked")
+endif ()
+
+# Bad requests: exit 2 (command line) or 1 (input), with the reason.
+run_gomhc(2 bad prepare --out "${WORK}/none")
+if (NOT bad MATCHES "--text FILE... or --kjv")
+    message(FATAL_ERROR "no source given, but the message does not say so:\n${bad}")
+endif ()
+run_gomhc(2 bad prepare --text "${WORK}/missing.txt" --out "${WORK}/none")
+if (NOT bad MATCHES "missing.txt")
+    message(FATAL_ERROR "a missing --text file is not named:\n${bad}")
+endif ()
+run_gomhc(2 bad prepare --text "${WORK}/a.txt" --out "${WORK}/none" --val-fraction 0.9)
+if (NOT bad MATCHES "val-fraction")
+    message(FATAL_ERROR "--val-fraction 0.9 is not named:\n${bad}")
+endif ()
+file(WRITE "${WORK}/tiny.txt" "ab")
+run_gomhc(1 bad prepare --text "${WORK}/tiny.txt" --out "${WORK}/tiny")
+if (NOT bad MATCHES "too few" OR EXISTS "${WORK}/tiny/text_train.bin")
+    message(FATAL_ERROR "a 2-byte input was not refused cleanly:\n${bad}")
+endif ()
