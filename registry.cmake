@@ -57,6 +57,10 @@ gomhc_op_knob(coefficients_backward cpu token_block 64 16 32 64 128 256)
 gomhc_op_knob(coefficients_backward cpu features_per_task 192 64 96 192 384 768)
 gomhc_op(accumulate GENERIC)
 
+# The GPT trainer's ops.
+gomhc_op(layernorm_forward GENERIC)
+gomhc_op(layernorm_backward GENERIC)
+
 # The baselines' residual mixers and go-kron's Kronecker product. Sinkhorn's
 # iterations are a scan over (k, node, q) whose loops are short at any d, so
 # one generic kernel serves; the permutation mixture is specialised on the

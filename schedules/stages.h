@@ -127,6 +127,21 @@ struct AccumulateStages {
     Var i;
 };
 
+// LayerNorm: the outputs y (c, t), mean (t), rstd (t) and the per-token sums
+// behind mean and rstd (`sum`, `square_sum`, reduced over the features).
+struct LayernormForwardStages {
+    Func y, mean, rstd, sum, square_sum;
+    Var c, t;
+};
+
+// LayerNorm backward: dx (c, t) from the per-token sums of gamma * dy and of
+// gamma * dy * normalized x; dgamma (c) and dbeta (c) copied from their sums
+// over tokens (`dgamma_sum`, `dbeta_sum`).
+struct LayernormBackwardStages {
+    Func dx, dgamma, dbeta, scaled_sum, scaled_normalized_sum, dgamma_sum, dbeta_sum;
+    Var c, t;
+};
+
 // Sinkhorn (mHC baseline): `logits_t` is the logits token innermost; `scan`
 // holds each potential's running (max, sum of exponentials) over the `steps`
 // RDom (q, node, iteration); `potential` reads the potentials off it. The

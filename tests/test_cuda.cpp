@@ -250,6 +250,39 @@ TEST_CASE("cuda: HyperConnection (and so each Mixer) matches the host for every 
     }
 }
 
+TEST_CASE("cuda: layernorm forward and backward match the host kernels") {
+    if (!cuda_ready()) {
+        return;
+    }
+    const int64_t t = 77, c = 384;
+    ref::Rng rng(5600);
+    const Vec x = ref::to_double(ref::to_float(rng.normal_vec(size_t(t * c), 1.0)));
+    const Vec gamma = ref::to_double(ref::to_float(rng.normal_vec(size_t(c), 1.0)));
+    const Vec beta = ref::to_double(ref::to_float(rng.normal_vec(size_t(c), 1.0)));
+    const Vec dy = ref::to_double(ref::to_float(rng.normal_vec(size_t(t * c), 1.0)));
+    HostBackend hb;
+    CudaBackend cb;
+    Vec results[2][4];  // per backend: y, dx, dgamma, dbeta
+    Backend *backends[2] = {&hb, &cb};
+    for (int which = 0; which < 2; which++) {
+        Backend &b = *backends[which];
+        const auto xv = b.input(x, {t, c}), gv = b.input(gamma, {c}), bv = b.input(beta, {c});
+        const auto y = b.output({t, c}), mean = b.output({t}), rstd = b.output({t});
+        gomhc::layernorm_forward(xv, gv, bv, y, mean, rstd);
+        const auto dyv = b.input(dy, {t, c});
+        const auto dx = b.output({t, c}), dgamma = b.output({c}), dbeta = b.output({c});
+        gomhc::layernorm_backward(dyv, xv, gv, mean, rstd, dx, dgamma, dbeta);
+        results[which][0] = b.download(y);
+        results[which][1] = b.download(dx);
+        results[which][2] = b.download(dgamma);
+        results[which][3] = b.download(dbeta);
+    }
+    for (int k = 0; k < 4; k++) {
+        CAPTURE(k);
+        CHECK(ref::normwise_error(results[1][k], results[0][k]) <= 1e-5);
+    }
+}
+
 TEST_CASE("cuda: the C API on device pointers matches the host C API") {
     if (!cuda_ready()) {
         return;

@@ -106,6 +106,21 @@ void stream_write_backward(const TensorView &x, const TensorView &h_res, const T
                            const TensorView &df);
 
 // ---------------------------------------------------------------------------
+// The GPT trainer's ops (docs/math.md section 5).
+
+// LayerNorm over each token's C features (eps = 1e-5): x, y [T][C],
+// gamma, beta [C]; writes y and the per-token mean and rstd [T] that the
+// backward needs.
+void layernorm_forward(const TensorView &x, const TensorView &gamma, const TensorView &beta,
+                       const TensorView &y, const TensorView &mean, const TensorView &rstd);
+// Overwrites dx [T][C], dgamma and dbeta [C] (summed over the T tokens) from
+// dy [T][C] and the forward's x, gamma, mean and rstd. T*C must be below 2^31
+// (the gradients sum over every token in one call).
+void layernorm_backward(const TensorView &dy, const TensorView &x, const TensorView &gamma,
+                        const TensorView &mean, const TensorView &rstd, const TensorView &dx,
+                        const TensorView &dgamma, const TensorView &dbeta);
+
+// ---------------------------------------------------------------------------
 // Residual mixers: the ways of turning per-token logits into H_res [d][d].
 //
 //   residual  d = 1 only: X_next = X + F(X); no logits, no parameters.
