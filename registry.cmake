@@ -60,6 +60,8 @@ gomhc_op(accumulate GENERIC)
 # The GPT trainer's ops.
 gomhc_op(layernorm_forward GENERIC)
 gomhc_op(layernorm_backward GENERIC)
+gomhc_op(gelu_forward GENERIC)
+gomhc_op(gelu_backward GENERIC)
 
 # The baselines' residual mixers and go-kron's Kronecker product. Sinkhorn's
 # iterations are a scan over (k, node, q) whose loops are short at any d, so

@@ -52,4 +52,29 @@ LayerNormBackward layernorm_backward(int64_t tokens, int64_t c, const Vec &dy, c
     return out;
 }
 
+namespace {
+const double kGeluScale = std::sqrt(2.0 / std::acos(-1.0));
+constexpr double kGeluCubic = 0.044715;
+}  // namespace
+
+Vec gelu_forward(const Vec &x) {
+    Vec y(x.size());
+    for (size_t i = 0; i < x.size(); i++) {
+        const double u = kGeluScale * (x[i] + kGeluCubic * x[i] * x[i] * x[i]);
+        y[i] = 0.5 * x[i] * (1.0 + std::tanh(u));
+    }
+    return y;
+}
+
+Vec gelu_backward(const Vec &x, const Vec &dy) {
+    Vec dx(x.size());
+    for (size_t i = 0; i < x.size(); i++) {
+        const double u = kGeluScale * (x[i] + kGeluCubic * x[i] * x[i] * x[i]);
+        const double t = std::tanh(u);
+        const double du = kGeluScale * (1.0 + 3.0 * kGeluCubic * x[i] * x[i]);
+        dx[i] = dy[i] * (0.5 * (1.0 + t) + 0.5 * x[i] * (1.0 - t * t) * du);
+    }
+    return dx;
+}
+
 }  // namespace gomhc::reference

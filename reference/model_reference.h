@@ -24,4 +24,9 @@ struct LayerNormBackward {
 LayerNormBackward layernorm_backward(int64_t tokens, int64_t c, const Vec &dy, const Vec &x,
                                      const Vec &gamma);
 
+// GELU, tanh form: y = x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), and its
+// derivative times dy.
+Vec gelu_forward(const Vec &x);
+Vec gelu_backward(const Vec &x, const Vec &dy);
+
 }  // namespace gomhc::reference

@@ -13,4 +13,13 @@ inline Var cpu_token_tasks(Func f, Var t, const ScheduleKnobs &knobs) {
     return t_task;
 }
 
+// An elementwise op over a flat array: vectors of vector_width, handed to
+// the threads in chunks of tokens_per_task vectors.
+inline void cpu_elementwise(Func f, Var i, const ScheduleKnobs &knobs) {
+    Var chunk("chunk");
+    f.split(i, chunk, i, knobs.vector_width * knobs.tokens_per_task, TailStrategy::GuardWithIf)
+        .parallel(chunk)
+        .vectorize(i, knobs.vector_width, TailStrategy::GuardWithIf);
+}
+
 }  // namespace gomhc

@@ -127,6 +127,12 @@ struct AccumulateStages {
     Var i;
 };
 
+// An elementwise op over a flat array (GELU): its output `out` (i).
+struct ElementwiseStages {
+    Func out;
+    Var i;
+};
+
 // LayerNorm: the outputs y (c, t), mean (t), rstd (t) and the per-token sums
 // behind mean and rstd (`sum`, `square_sum`, reduced over the features).
 struct LayernormForwardStages {

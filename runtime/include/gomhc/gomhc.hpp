@@ -120,6 +120,11 @@ void layernorm_backward(const TensorView &dy, const TensorView &x, const TensorV
                         const TensorView &mean, const TensorView &rstd, const TensorView &dx,
                         const TensorView &dgamma, const TensorView &dbeta);
 
+// GELU, tanh form, elementwise over tensors of any shape: y = gelu(x), and
+// dx = gelu'(x) dy (overwritten). All tensors have x's shape.
+void gelu_forward(const TensorView &x, const TensorView &y);
+void gelu_backward(const TensorView &x, const TensorView &dy, const TensorView &dx);
+
 // ---------------------------------------------------------------------------
 // Residual mixers: the ways of turning per-token logits into H_res [d][d].
 //

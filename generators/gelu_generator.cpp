@@ -1,0 +1,80 @@
+// GELU in the tanh form GPT-2 uses, elementwise, forward and backward
+// (docs/math.md section 5):
+//   y  = x/2 (1 + tanh(u)),  u = sqrt(2/pi) (x + 0.044715 x^3)
+//   dx = dy (1/2 (1 + tanh(u)) + x/2 (1 - tanh(u)^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2))
+#include "common.h"
+#include "schedules/gelu_cpu.h"
+#include "schedules/gelu_cuda.h"
+
+namespace gomhc {
+namespace {
+
+constexpr float kGeluScale = 0.7978845608028654f;  // sqrt(2/pi)
+constexpr float kGeluCubic = 0.044715f;
+
+Expr gelu_inner(Expr x) { return kGeluScale * (x + kGeluCubic * x * x * x); }
+
+class GeluForward : public GomhcGenerator<GeluForward> {
+public:
+    Input<Buffer<float>> x{"x", 1};
+    Output<Buffer<float>> y{"y", 1};
+
+    void generate() {
+        Var i("i");
+        y(i) = 0.5f * x(i) * (1.0f + tanh(gelu_inner(x(i))));
+        x.set_estimates({{0, kEstimateTokens * kEstimateFeatures}});
+        y.set_estimates({{0, kEstimateTokens * kEstimateFeatures}});
+        stages = ElementwiseStages{y, i};
+    }
+
+    void schedule() {
+        if (!hand_scheduled()) {
+            return;
+        } else if (for_cuda()) {
+            schedule_gelu_cuda(stages, knobs());
+        } else {
+            schedule_gelu_cpu(stages, knobs());
+        }
+    }
+
+private:
+    ElementwiseStages stages;
+};
+
+class GeluBackward : public GomhcGenerator<GeluBackward> {
+public:
+    Input<Buffer<float>> x{"x", 1};
+    Input<Buffer<float>> dy{"dy", 1};
+    Output<Buffer<float>> dx{"dx", 1};
+
+    void generate() {
+        Var i("i");
+        Expr t = tanh(gelu_inner(x(i)));
+        Expr du = kGeluScale * (1.0f + 3.0f * kGeluCubic * x(i) * x(i));
+        dx(i) = dy(i) * (0.5f * (1.0f + t) + 0.5f * x(i) * (1.0f - t * t) * du);
+        for (auto *b : {&x, &dy}) {
+            (*b).set_estimates({{0, kEstimateTokens * kEstimateFeatures}});
+        }
+        dx.set_estimates({{0, kEstimateTokens * kEstimateFeatures}});
+        stages = ElementwiseStages{dx, i};
+    }
+
+    void schedule() {
+        if (!hand_scheduled()) {
+            return;
+        } else if (for_cuda()) {
+            schedule_gelu_cuda(stages, knobs());
+        } else {
+            schedule_gelu_cpu(stages, knobs());
+        }
+    }
+
+private:
+    ElementwiseStages stages;
+};
+
+}  // namespace
+}  // namespace gomhc
+
+HALIDE_REGISTER_GENERATOR(gomhc::GeluForward, gelu_forward)
+HALIDE_REGISTER_GENERATOR(gomhc::GeluBackward, gelu_backward)
