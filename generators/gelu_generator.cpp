@@ -14,7 +14,25 @@ constexpr float kGeluCubic = 0.044715f;
 
 Expr gelu_inner(Expr x) { return kGeluScale * (x + kGeluCubic * x * x * x); }
 
-class GeluForward : public GomhcGenerator<GeluForward> {
+// Both directions share the elementwise schedule.
+template<typename T>
+class GeluGenerator : public GomhcGenerator<T> {
+public:
+    void schedule() {
+        if (!this->hand_scheduled()) {
+            return;
+        } else if (this->for_cuda()) {
+            schedule_gelu_cuda(stages, this->knobs());
+        } else {
+            schedule_gelu_cpu(stages, this->knobs());
+        }
+    }
+
+protected:
+    ElementwiseStages stages;
+};
+
+class GeluForward : public GeluGenerator<GeluForward> {
 public:
     Input<Buffer<float>> x{"x", 1};
     Output<Buffer<float>> y{"y", 1};
@@ -26,22 +44,9 @@ public:
         y.set_estimates({{0, kEstimateTokens * kEstimateFeatures}});
         stages = ElementwiseStages{y, i};
     }
-
-    void schedule() {
-        if (!hand_scheduled()) {
-            return;
-        } else if (for_cuda()) {
-            schedule_gelu_cuda(stages, knobs());
-        } else {
-            schedule_gelu_cpu(stages, knobs());
-        }
-    }
-
-private:
-    ElementwiseStages stages;
 };
 
-class GeluBackward : public GomhcGenerator<GeluBackward> {
+class GeluBackward : public GeluGenerator<GeluBackward> {
 public:
     Input<Buffer<float>> x{"x", 1};
     Input<Buffer<float>> dy{"dy", 1};
@@ -58,19 +63,6 @@ public:
         dx.set_estimates({{0, kEstimateTokens * kEstimateFeatures}});
         stages = ElementwiseStages{dx, i};
     }
-
-    void schedule() {
-        if (!hand_scheduled()) {
-            return;
-        } else if (for_cuda()) {
-            schedule_gelu_cuda(stages, knobs());
-        } else {
-            schedule_gelu_cpu(stages, knobs());
-        }
-    }
-
-private:
-    ElementwiseStages stages;
 };
 
 }  // namespace
