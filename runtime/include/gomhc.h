@@ -80,7 +80,8 @@ int gomhc_stream_write_backward(int64_t tokens, int d, int64_t c, const float *x
  * Call order: pre, post, then optionally post_backward, pre_backward, with the
  * same tokens. pre/post keep pointers to x and f for the backward: keep them
  * alive and unchanged until then. post_backward overwrites dx and df;
- * pre_backward adds into dx. Both add into the gradients. */
+ * pre_backward adds into dx and adds the parameters' gradients into
+ * gomhc_layer_grads (gomhc_layer_zero_grads clears them). */
 typedef struct gomhc_layer gomhc_layer;
 
 int gomhc_layer_create(const char *method, int d, int s, int64_t c, uint64_t seed,

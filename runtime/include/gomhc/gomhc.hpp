@@ -207,8 +207,9 @@ private:
 // pre, post. Each backward uses the activations of the last pre/post, which
 // keep views of x and f (not copies): keep them alive and unchanged until the
 // backward calls. A call out of order or with another T throws gomhc::Error.
-// post_backward overwrites dx and df; pre_backward adds into dx; both add
-// into the gradients.
+// post_backward overwrites dx and df and keeps the coefficients' gradients
+// for pre_backward, which adds into dx and adds every parameter's gradient
+// into grads() (zero_grads() clears them; gradients of several steps add up).
 class HyperConnection {
 public:
     HyperConnection(Method method, int d, int s, int64_t c, uint64_t seed,
