@@ -49,19 +49,10 @@
 namespace gomhc_bench {
 
 // ---------------------------------------------------------------------------
-// Threads: the Halide runtime runs HL_NUM_THREADS threads, or one per online
-// core when that is unset. The probes use the same number.
+// Threads: as many as Halide's pool runs the kernels on (HL_NUM_THREADS, or
+// one per online core); the probes use the same number.
 
-int kernel_threads() {
-    if (const char *env = std::getenv("HL_NUM_THREADS")) {
-        const int v = std::atoi(env);
-        if (v > 0) {
-            return v;
-        }
-    }
-    const unsigned hc = std::thread::hardware_concurrency();
-    return hc > 0 ? int(hc) : 1;
-}
+int kernel_threads() { return gomhc::num_threads(); }
 
 // ---------------------------------------------------------------------------
 // What the machine can do, measured by the machine/ benchmarks (or by a quick

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "gomhc.h"
 #include "kernel_util.h"
 #include "layer_reference.h"
 
@@ -279,6 +280,19 @@ struct LayerFixture {
         f = normal_f32(rng, t * c.c, 1.0);
         g_next = normal_f32(rng, t * c.d * c.c, 1.0);
         g_y = normal_f32(rng, t * c.c, 1.0);
+    }
+};
+
+// A C layer, destroyed with its scope.
+struct CLayer {
+    gomhc_layer *p = nullptr;
+    CLayer() = default;
+    CLayer(const CLayer &) = delete;
+    CLayer &operator=(const CLayer &) = delete;
+    ~CLayer() {
+        if (p != nullptr) {
+            gomhc_layer_destroy(p);
+        }
     }
 };
 

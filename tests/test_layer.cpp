@@ -819,18 +819,6 @@ void check_c_failure(int rc, const std::vector<const char *> &words) {
     }
 }
 
-struct CLayer {
-    gomhc_layer *p = nullptr;
-    CLayer() = default;
-    CLayer(const CLayer &) = delete;
-    CLayer &operator=(const CLayer &) = delete;
-    ~CLayer() {
-        if (p != nullptr) {
-            gomhc_layer_destroy(p);
-        }
-    }
-};
-
 }  // namespace
 
 TEST_CASE("C layer API: gomhc_layer_create rejects bad arguments") {

@@ -20,7 +20,6 @@
 
 #include <cmath>
 #include <cstring>
-#include <memory>
 #include <random>
 #include <string>
 #include <thread>
@@ -108,14 +107,6 @@ bool same_bits(const Vec &a, const Vec &b) {
 struct DefaultThreadsAfter {
     ~DefaultThreadsAfter() { gomhc::set_num_threads(0); }
 };
-
-using CLayerPtr = std::unique_ptr<gomhc_layer, decltype(&gomhc_layer_destroy)>;
-
-CLayerPtr c_layer(const char *method, int d, int s, int64_t c, uint64_t seed) {
-    gomhc_layer *p = nullptr;
-    REQUIRE(gomhc_layer_create(method, d, s, c, seed, &p) == GOMHC_OK);
-    return CLayerPtr(p, &gomhc_layer_destroy);
-}
 
 }  // namespace
 
@@ -276,38 +267,38 @@ TEST_CASE("bind: two layers in one flat parameter block and one gradient block")
 TEST_CASE("C API: parameter slices and binding to a caller's block") {
     const int d = 4, s = 2;
     const int64_t c = 8;
-    CLayerPtr layer = c_layer("go", d, s, c, 21);
-    const int64_t np = gomhc_layer_num_params(layer.get());
+    CLayer layer;
+    REQUIRE(gomhc_layer_create("go", d, s, c, 21, &layer.p) == GOMHC_OK);
+    const int64_t np = gomhc_layer_num_params(layer.p);
     const auto lay = ref::layer_param_layout(ref_shape(Method::go, d, s, c));
     REQUIRE(np == lay.count);
 
-    REQUIRE(gomhc_layer_param_slice_count(layer.get()) == 5);
+    REQUIRE(gomhc_layer_param_slice_count(layer.p) == 5);
     gomhc_param_slice w{}, a_res{};
-    REQUIRE(gomhc_layer_param_slice(layer.get(), 0, &w) == GOMHC_OK);
+    REQUIRE(gomhc_layer_param_slice(layer.p, 0, &w) == GOMHC_OK);
     CHECK(std::string(w.name) == "W");
     CHECK(w.offset == lay.w);
     CHECK(w.rank == 2);
     CHECK(w.shape[0] == lay.k);
     CHECK(w.shape[1] == d * c);
-    REQUIRE(gomhc_layer_param_slice(layer.get(), 4, &a_res) == GOMHC_OK);
+    REQUIRE(gomhc_layer_param_slice(layer.p, 4, &a_res) == GOMHC_OK);
     CHECK(std::string(a_res.name) == "a_res");
     CHECK(a_res.offset == lay.a_res);
     CHECK(a_res.rank == 1);
     CHECK(a_res.shape[0] == 1);
-    CHECK(gomhc_layer_param_slice(layer.get(), 5, &w) == GOMHC_INVALID_ARGUMENT);
+    CHECK(gomhc_layer_param_slice(layer.p, 5, &w) == GOMHC_INVALID_ARGUMENT);
     CHECK(names(gomhc_last_error(), "index"));
-    CHECK(gomhc_layer_param_slice(layer.get(), 0, nullptr) == GOMHC_INVALID_ARGUMENT);
+    CHECK(gomhc_layer_param_slice(layer.p, 0, nullptr) == GOMHC_INVALID_ARGUMENT);
 
-    const std::vector<float> before(gomhc_layer_params(layer.get()),
-                                    gomhc_layer_params(layer.get()) + np);
+    const std::vector<float> before(gomhc_layer_params(layer.p), gomhc_layer_params(layer.p) + np);
     std::vector<float> params(size_t(np), 0.0f), grads(size_t(np), 1.0f);
-    CHECK(gomhc_layer_bind(layer.get(), nullptr, grads.data()) == GOMHC_INVALID_ARGUMENT);
+    CHECK(gomhc_layer_bind(layer.p, nullptr, grads.data()) == GOMHC_INVALID_ARGUMENT);
     CHECK(names(gomhc_last_error(), "params"));
-    REQUIRE(gomhc_layer_bind(layer.get(), params.data(), grads.data()) == GOMHC_OK);
+    REQUIRE(gomhc_layer_bind(layer.p, params.data(), grads.data()) == GOMHC_OK);
     CHECK(params == before);
-    CHECK(gomhc_layer_params(layer.get()) == params.data());
-    CHECK(gomhc_layer_grads(layer.get()) == grads.data());
-    REQUIRE(gomhc_layer_zero_grads(layer.get()) == GOMHC_OK);
+    CHECK(gomhc_layer_params(layer.p) == params.data());
+    CHECK(gomhc_layer_grads(layer.p) == grads.data());
+    REQUIRE(gomhc_layer_zero_grads(layer.p) == GOMHC_OK);
     CHECK(std::all_of(grads.begin(), grads.end(), [](float g) { return g == 0.0f; }));
 }
 
@@ -340,16 +331,16 @@ TEST_CASE("C API: each kind of failure has its own status code") {
     CHECK(names(gomhc_last_error(), "c"));
     CHECK(p == nullptr);
     // A call out of order.
-    CLayerPtr layer = c_layer("hc", 2, 1, 4, 0);
+    CLayer layer;
+    REQUIRE(gomhc_layer_create("hc", 2, 1, 4, 0, &layer.p) == GOMHC_OK);
     std::vector<float> x(8, 1.0f), f(4, 1.0f), xn(8);
-    CHECK(gomhc_layer_post(layer.get(), 1, x.data(), f.data(), xn.data()) ==
-          GOMHC_INVALID_ARGUMENT);
+    CHECK(gomhc_layer_post(layer.p, 1, x.data(), f.data(), xn.data()) == GOMHC_INVALID_ARGUMENT);
     CHECK(names(gomhc_last_error(), "order"));
     // A bad value under the finite check is the caller's data: an argument.
     gomhc_set_check_finite(1);
     std::vector<float> y(4);
     x[3] = std::nanf("");
-    const int rc = gomhc_layer_pre(layer.get(), 1, x.data(), y.data());
+    const int rc = gomhc_layer_pre(layer.p, 1, x.data(), y.data());
     gomhc_set_check_finite(0);
     CHECK(rc == GOMHC_INVALID_ARGUMENT);
     CHECK(names(gomhc_last_error(), "x"));
@@ -370,8 +361,9 @@ TEST_CASE("C API: the device of a thread's op pointers and of a layer") {
     CHECK(other_thread_saw == GOMHC_DEVICE_CUDA);
     CHECK(gomhc_device() == GOMHC_DEVICE_HOST);
 
-    CLayerPtr host = c_layer("go", 4, 2, 8, 1);
-    CHECK(gomhc_layer_device(host.get()) == GOMHC_DEVICE_HOST);
+    CLayer host;
+    REQUIRE(gomhc_layer_create("go", 4, 2, 8, 1, &host.p) == GOMHC_OK);
+    CHECK(gomhc_layer_device(host.p) == GOMHC_DEVICE_HOST);
     CHECK(gomhc_layer_device(nullptr) == -1);
     gomhc_layer *p = nullptr;
     CHECK(gomhc_layer_create_on("go", 4, 2, 8, 1, 7, &p) == GOMHC_INVALID_ARGUMENT);

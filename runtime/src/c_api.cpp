@@ -6,6 +6,7 @@
 
 #include "gomhc.h"
 #include "gomhc/gomhc.hpp"
+#include "op_support.h"
 
 namespace {
 
@@ -73,15 +74,13 @@ gomhc::Device device_of(int device, const char *function) {
     return device == GOMHC_DEVICE_CUDA ? gomhc::Device::cuda : gomhc::Device::host;
 }
 
-template<typename T>
-TensorView view_on(gomhc::Device device, T *data, std::vector<int64_t> shape) {
-    return device == gomhc::Device::cuda ? TensorView::cuda(data, std::move(shape))
-                                         : TensorView::host(data, std::move(shape));
+int device_code(gomhc::Device device) {
+    return device == gomhc::Device::cuda ? GOMHC_DEVICE_CUDA : GOMHC_DEVICE_HOST;
 }
 
 template<typename T>
 TensorView device_view(T *data, std::vector<int64_t> shape) {
-    return view_on(thread_device, data, std::move(shape));
+    return gomhc::detail::view_on(thread_device, data, std::move(shape));
 }
 
 }  // namespace
@@ -227,9 +226,7 @@ int gomhc_set_device(int device) {
     return guarded([&] { thread_device = device_of(device, "gomhc_set_device"); });
 }
 
-int gomhc_device(void) {
-    return thread_device == gomhc::Device::cuda ? GOMHC_DEVICE_CUDA : GOMHC_DEVICE_HOST;
-}
+int gomhc_device(void) { return device_code(thread_device); }
 
 int gomhc_cuda_available(void) {
     if (gomhc::cuda_available()) {
@@ -296,7 +293,7 @@ void require_tokens(const char *function, int64_t tokens) {
 // A view of the caller's pointer in the layer's memory (host or CUDA).
 template<typename T>
 TensorView layer_view(const gomhc::HyperConnection &layer, T *data, std::vector<int64_t> shape) {
-    return view_on(layer.device(), data, std::move(shape));
+    return gomhc::detail::view_on(layer.device(), data, std::move(shape));
 }
 
 }  // namespace
@@ -336,7 +333,7 @@ int gomhc_layer_device(const gomhc_layer *layer) {
     if (layer == nullptr) {
         return -1;
     }
-    return layer->layer.device() == gomhc::Device::cuda ? GOMHC_DEVICE_CUDA : GOMHC_DEVICE_HOST;
+    return device_code(layer->layer.device());
 }
 
 int64_t gomhc_layer_num_params(const gomhc_layer *layer) {

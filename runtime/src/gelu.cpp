@@ -18,9 +18,7 @@ namespace {
 
 // The view as one flat dimension, so HalideBufferSlice takes chunks of it.
 TensorView flat(const TensorView &view) {
-    float *data = const_cast<float *>(view.data());
-    return view.device() == Device::cuda ? TensorView::cuda(data, {view.size()})
-                                         : TensorView::host(data, {view.size()});
+    return detail::view_on(view.device(), const_cast<float *>(view.data()), {view.size()});
 }
 
 constexpr int64_t kChunk = int64_t(1) << 30;

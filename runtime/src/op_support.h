@@ -8,6 +8,7 @@
 #include <initializer_list>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gomhc/gomhc.hpp"
@@ -32,6 +33,13 @@ int64_t leading_tokens(const std::string &op, const char *name, const TensorView
 int check_ds(const std::string &op, int d, int s);
 // Throws gomhc::Error with Halide's message when a kernel returned nonzero.
 void check_kernel(const std::string &op, int result);
+// A view of the caller's memory on `device` (host or CUDA).
+template<typename T>
+TensorView view_on(Device device, T *data, std::vector<int64_t> shape) {
+    return device == Device::cuda ? TensorView::cuda(data, std::move(shape))
+                                  : TensorView::host(data, std::move(shape));
+}
+
 // The threads of Halide's pool as last set (the cores online before any
 // set_num_threads call); cheap and lock-free, for the allocator.
 int pool_threads();
