@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "gomhc_reference.h"
+#include "model_reference.h"
 #include "stream_patterns.h"
 
 namespace gomhc_bench {
@@ -200,11 +201,17 @@ enum class Op {
     stream_write_forward,
     stream_write_backward,
     mixer_forward,  // cayley_forward then orthostochastic_forward, back to back
+    layernorm_forward,
+    layernorm_backward,
+    gelu_forward,
+    gelu_backward,
 };
 
 const char *op_name(Op op);
 
 bool is_stream_op(Op op);
+// The trainer's ops over [T][C] rows (LayerNorm, GELU): no d, no s.
+bool is_row_op(Op op);
 
 struct Shape {
     int64_t tokens;
@@ -219,7 +226,8 @@ struct TensorSpec {
     const char *name;
     std::vector<int64_t> shape;
     bool output;
-    int traffic;  // how many times its bytes cross memory per call
+    int traffic;  // how many times its bytes cross memory per call (per token; the
+                  // per-call vectors gamma, beta, dgamma, dbeta count 0: C floats per call)
 };
 
 // Inputs first, then outputs, in the order the API takes them.
@@ -260,6 +268,12 @@ double cayley_backward_flops(double n);
 //   stream write forward: d^2 C multiply-adds for h_res x + d C for h_post f
 //   stream write backward: dx and dh_res d^2 C multiply-adds each, dh_post and
 //                         df d C each
+// and the trainer's row ops, per element as the kernels evaluate them
+// (recomputed terms included, tanh counted as one flop):
+//   layernorm forward:  mean 1, variance 3, y 4: 8 C
+//   layernorm backward: the two per-token sums 2 + 5, dx 9, dgamma 4, dbeta 1: 21 C
+//   gelu forward:       the tanh argument 5, tanh 1, the product 3: 9 C
+//   gelu backward:      the argument 5, tanh 1, its derivative 4, dx 9: 19 C
 double flops_per_token(Op op, const Shape &sh);
 
 // The kernels through the C++ API, tensors in tensor_specs() order.

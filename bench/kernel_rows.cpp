@@ -74,7 +74,7 @@ std::string rate_key(Op op, const Shape &sh) {
 int64_t reference_tokens(int64_t tokens) { return std::max<int64_t>(64, tokens / 8); }
 
 std::string variant_label(Op op, const Shape &sh) {
-    if (is_stream_op(op)) {
+    if (is_stream_op(op) || is_row_op(op)) {
         return "";
     }
     try {

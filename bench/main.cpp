@@ -18,11 +18,22 @@ std::vector<OpShapes> op_table() {
     std::vector<Shape> stream = {
         {4096, 4, 1, 768}, {4096, 8, 1, 768}, {4096, 16, 1, 768}, {16384, 4, 1, 256}};
     std::vector<Shape> combined = {{4096, 4, 2, 768}, {16384, 4, 2, 256}};
-    return {{Op::cayley_forward, mixer},          {Op::cayley_backward, mixer},
-            {Op::orthostochastic_forward, mixer}, {Op::orthostochastic_backward, mixer},
-            {Op::stream_read_forward, stream},    {Op::stream_read_backward, stream},
-            {Op::stream_write_forward, stream},   {Op::stream_write_backward, stream},
-            {Op::mixer_forward, combined}};
+    // The trainer's row ops: C = 768 and, as the MLP's hidden layer sees GELU,
+    // 4C = 3072 wide rows.
+    std::vector<Shape> rows = {{4096, 1, 1, 768}, {4096, 1, 1, 3072}};
+    return {{Op::cayley_forward, mixer},
+            {Op::cayley_backward, mixer},
+            {Op::orthostochastic_forward, mixer},
+            {Op::orthostochastic_backward, mixer},
+            {Op::stream_read_forward, stream},
+            {Op::stream_read_backward, stream},
+            {Op::stream_write_forward, stream},
+            {Op::stream_write_backward, stream},
+            {Op::mixer_forward, combined},
+            {Op::layernorm_forward, rows},
+            {Op::layernorm_backward, rows},
+            {Op::gelu_forward, rows},
+            {Op::gelu_backward, rows}};
 }
 
 std::string bench_name(Op op, const char *backend, const Shape &sh) {

@@ -27,8 +27,21 @@ const char *op_name(Op op) {
             return "stream_write_backward";
         case Op::mixer_forward:
             return "cayley+projection_forward";
+        case Op::layernorm_forward:
+            return "layernorm_forward";
+        case Op::layernorm_backward:
+            return "layernorm_backward";
+        case Op::gelu_forward:
+            return "gelu_forward";
+        case Op::gelu_backward:
+            return "gelu_backward";
     }
     return "?";
+}
+
+bool is_row_op(Op op) {
+    return op == Op::layernorm_forward || op == Op::layernorm_backward || op == Op::gelu_forward ||
+           op == Op::gelu_backward;
 }
 
 bool is_stream_op(Op op) {
@@ -37,6 +50,9 @@ bool is_stream_op(Op op) {
 }
 
 std::string shape_string(Op op, const Shape &sh, int64_t tokens) {
+    if (is_row_op(op)) {
+        return "T:" + std::to_string(tokens) + "/C:" + std::to_string(sh.c);
+    }
     std::string out = "T:" + std::to_string(tokens) + "/d:" + std::to_string(sh.d);
     if (is_stream_op(op)) {
         out += "/C:" + std::to_string(sh.c);
@@ -86,6 +102,17 @@ std::vector<TensorSpec> tensor_specs(Op op, const Shape &sh, int64_t t) {
             // q is written by the Cayley map and read back by the projection.
             return {
                 {"params", {t, p}, false, 1}, {"q", {t, n, n}, true, 2}, {"h", {t, d, d}, true, 1}};
+        case Op::layernorm_forward:
+            return {{"x", {t, c}, false, 1}, {"gamma", {c}, false, 0}, {"beta", {c}, false, 0},
+                    {"y", {t, c}, true, 1},  {"mean", {t}, true, 1},   {"rstd", {t}, true, 1}};
+        case Op::layernorm_backward:
+            return {{"dy", {t, c}, false, 1}, {"x", {t, c}, false, 1}, {"gamma", {c}, false, 0},
+                    {"mean", {t}, false, 1},  {"rstd", {t}, false, 1}, {"dx", {t, c}, true, 1},
+                    {"dgamma", {c}, true, 0}, {"dbeta", {c}, true, 0}};
+        case Op::gelu_forward:
+            return {{"x", {t, c}, false, 1}, {"y", {t, c}, true, 1}};
+        case Op::gelu_backward:
+            return {{"x", {t, c}, false, 1}, {"dy", {t, c}, false, 1}, {"dx", {t, c}, true, 1}};
     }
     return {};
 }
@@ -135,6 +162,14 @@ double flops_per_token(Op op, const Shape &sh) {
             return 4 * d * d * c + 4 * d * c;
         case Op::mixer_forward:
             return cayley_forward_flops(n) + 2 * n * n + d * d;
+        case Op::layernorm_forward:
+            return 8 * c;
+        case Op::layernorm_backward:
+            return 21 * c;
+        case Op::gelu_forward:
+            return 9 * c;
+        case Op::gelu_backward:
+            return 19 * c;
     }
     return 0;
 }
@@ -169,6 +204,18 @@ void run_kernel(Op op, const Shape &sh, const std::vector<gomhc::TensorView> &v)
         case Op::mixer_forward:
             gomhc::cayley_forward(d, s, v[0], v[1]);
             gomhc::orthostochastic_forward(d, s, v[1], v[2]);
+            break;
+        case Op::layernorm_forward:
+            gomhc::layernorm_forward(v[0], v[1], v[2], v[3], v[4], v[5]);
+            break;
+        case Op::layernorm_backward:
+            gomhc::layernorm_backward(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7]);
+            break;
+        case Op::gelu_forward:
+            gomhc::gelu_forward(v[0], v[1]);
+            break;
+        case Op::gelu_backward:
+            gomhc::gelu_backward(v[0], v[1], v[2]);
             break;
     }
 }
@@ -213,6 +260,18 @@ void run_reference(Op op, const Shape &sh, int64_t t, const std::vector<ref::Vec
             benchmark::DoNotOptimize(ref::orthostochastic_forward(t, d, s, q).data());
             break;
         }
+        case Op::layernorm_forward:
+            benchmark::DoNotOptimize(ref::layernorm_forward(t, c, in[0], in[1], in[2]).y.data());
+            break;
+        case Op::layernorm_backward:
+            benchmark::DoNotOptimize(ref::layernorm_backward(t, c, in[0], in[1], in[2]).dx.data());
+            break;
+        case Op::gelu_forward:
+            benchmark::DoNotOptimize(ref::gelu_forward(in[0]).data());
+            break;
+        case Op::gelu_backward:
+            benchmark::DoNotOptimize(ref::gelu_backward(in[0], in[1]).data());
+            break;
     }
     benchmark::ClobberMemory();
 }
