@@ -14,6 +14,12 @@ constexpr float kGeluCubic = 0.044715f;
 
 Expr gelu_inner(Expr x) { return kGeluScale * (x + kGeluCubic * x * x * x); }
 
+// tanh(u) = 1 - 2 / (exp(2u) + 1) with Halide's fast_exp, which vectorises:
+// Halide 14's tanh is a scalar libm call per element, which left the
+// kernels at the float64 reference's speed (docs/benchmarks.md, "GELU").
+// exp(2u) overflowing to infinity gives 1 and underflowing gives -1.
+Expr vector_tanh(Expr u) { return 1.0f - 2.0f / (fast_exp(2.0f * u) + 1.0f); }
+
 // Both directions share the elementwise schedule.
 template<typename T>
 class GeluGenerator : public GomhcGenerator<T> {
@@ -39,7 +45,7 @@ public:
 
     void generate() {
         Var i("i");
-        y(i) = 0.5f * x(i) * (1.0f + tanh(gelu_inner(x(i))));
+        y(i) = 0.5f * x(i) * (1.0f + vector_tanh(gelu_inner(x(i))));
         x.set_estimates({{0, kEstimateTokens * kEstimateFeatures}});
         y.set_estimates({{0, kEstimateTokens * kEstimateFeatures}});
         stages = ElementwiseStages{y, i};
@@ -54,7 +60,7 @@ public:
 
     void generate() {
         Var i("i");
-        Expr t = tanh(gelu_inner(x(i)));
+        Expr t = vector_tanh(gelu_inner(x(i)));
         Expr du = kGeluScale * (1.0f + 3.0f * kGeluCubic * x(i) * x(i));
         dx(i) = dy(i) * (0.5f * (1.0f + t) + 0.5f * x(i) * (1.0f - t * t) * du);
         for (auto *b : {&x, &dy}) {

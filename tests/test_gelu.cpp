@@ -4,6 +4,7 @@
 // differences; 1 vs 2 threads bitwise; shapes checked.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
 
@@ -85,4 +86,23 @@ TEST_CASE("gelu: shapes are checked, naming the argument") {
                                  TensorView::host(buf.data() + 8, {2, 4}));
         },
         {"dy"}));
+}
+
+TEST_CASE("gelu: saturates to x and 0 (gradient 1 and 0) for large |x|") {
+    const Vec x = {-1000.0, -50.0, -20.0, 20.0, 50.0, 1000.0};
+    const Vec dy(x.size(), 1.0);
+    HostBackend b;
+    const auto xv = b.input(x, {int64_t(x.size())}), dyv = b.input(dy, {int64_t(x.size())});
+    const auto y = b.output({int64_t(x.size())}), dx = b.output({int64_t(x.size())});
+    gomhc::gelu_forward(xv, y);
+    gomhc::gelu_backward(xv, dyv, dx);
+    const Vec gy = b.download(y), gdx = b.download(dx);
+    const Vec ry = ref::gelu_forward(x), rdx = ref::gelu_backward(x, dy);
+    for (size_t i = 0; i < x.size(); i++) {
+        INFO("x = " << x[i]);
+        CHECK(std::isfinite(gy[i]));
+        CHECK(std::isfinite(gdx[i]));
+        CHECK(std::abs(gy[i] - ry[i]) <= kTol * std::max(1.0, std::abs(ry[i])));
+        CHECK(std::abs(gdx[i] - rdx[i]) <= kTol);
+    }
 }
