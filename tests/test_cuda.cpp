@@ -283,6 +283,33 @@ TEST_CASE("cuda: layernorm forward and backward match the host kernels") {
     }
 }
 
+TEST_CASE("cuda: gelu forward and backward match the host kernels") {
+    if (!cuda_ready()) {
+        return;
+    }
+    const int64_t t = 33, c = 3072;
+    ref::Rng rng(5700);
+    const Vec x = ref::to_double(ref::to_float(rng.normal_vec(size_t(t * c), 3.0)));
+    const Vec dy = ref::to_double(ref::to_float(rng.normal_vec(size_t(t * c), 1.0)));
+    HostBackend hb;
+    CudaBackend cb;
+    Vec results[2][2];  // per backend: y, dx
+    Backend *backends[2] = {&hb, &cb};
+    for (int which = 0; which < 2; which++) {
+        Backend &b = *backends[which];
+        const auto xv = b.input(x, {t, c}), dyv = b.input(dy, {t, c});
+        const auto y = b.output({t, c}), dx = b.output({t, c});
+        gomhc::gelu_forward(xv, y);
+        gomhc::gelu_backward(xv, dyv, dx);
+        results[which][0] = b.download(y);
+        results[which][1] = b.download(dx);
+    }
+    for (int k = 0; k < 2; k++) {
+        CAPTURE(k);
+        CHECK(ref::normwise_error(results[1][k], results[0][k]) <= 1e-5);
+    }
+}
+
 TEST_CASE("cuda: the C API on device pointers matches the host C API") {
     if (!cuda_ready()) {
         return;
