@@ -62,6 +62,14 @@ gomhc_op(layernorm_forward GENERIC)
 gomhc_op(layernorm_backward GENERIC)
 gomhc_op(gelu_forward GENERIC)
 gomhc_op(gelu_backward GENERIC)
+gomhc_op(embedding_forward GENERIC)
+gomhc_op(embedding_backward GENERIC)
+gomhc_op(causal_softmax_forward GENERIC)
+gomhc_op(causal_softmax_backward GENERIC)
+gomhc_op(cross_entropy_forward GENERIC)
+gomhc_op(cross_entropy_backward GENERIC)
+gomhc_op(squared_norm GENERIC)
+gomhc_op(adamw GENERIC)
 
 # The baselines' residual mixers and go-kron's Kronecker product. Sinkhorn's
 # iterations are a scan over (k, node, q) whose loops are short at any d, so

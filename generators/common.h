@@ -51,6 +51,16 @@ void fix_matrices(const Buffer &b, int extent) {
     b.dim(2).set_stride(extent * extent);
 }
 
+// Declares a dense [heads][T][T] buffer of square matrices, one per
+// (sequence, head), for the attention ops.
+template<typename Buffer>
+void declare_square_rows(Buffer &b) {
+    b.dim(1).set_stride(b.dim(0).extent());
+    b.dim(2).set_stride(b.dim(0).extent() * b.dim(1).extent());
+    b.set_estimates(
+        {{0, kEstimateContext}, {0, kEstimateContext}, {0, kEstimateSequences * kEstimateHeads}});
+}
+
 // A dimension is either fixed at generation time (value > 0) or read from a
 // buffer at run time (value == 0). Fixing it lets Halide unroll loops over it.
 inline Expr fixed_or(int fixed, Expr runtime_value) {

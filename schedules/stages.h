@@ -18,6 +18,11 @@ constexpr int kEstimateTokens = 4096;
 constexpr int kEstimateFeatures = 768;
 constexpr int kEstimateStreams = 4;
 constexpr int kEstimateBlock = 2;
+constexpr int kEstimateContext = 256;
+constexpr int kEstimateSequences = 16;
+constexpr int kEstimateVocabulary = 256;
+constexpr int kEstimateHeads = 6;
+constexpr float kEstimateAttentionScale = 0.125f;  // 1/sqrt(64)
 
 // Knobs every schedule understands. Each is a GeneratorParam of the same name
 // (GomhcGenerator in generators/common.h) so a tuner can set it; their
@@ -146,6 +151,61 @@ struct LayernormForwardStages {
 struct LayernormBackwardStages {
     Func dx, dgamma, dbeta, scaled_sum, scaled_normalized_sum, dgamma_sum, dbeta_sum;
     Var c, t;
+};
+
+// Embedding: `out` (c, stream, position, sequence) copies each token's
+// `row` (c, position, sequence) = wte + wpe into every stream.
+struct EmbeddingForwardStages {
+    Func out, row;
+    Var c, j, p, b;
+};
+
+// Embedding backward: `token_grad` (c, p, b) sums the streams' gradients
+// over `streams`; `dwte_sum` (c, v) scatters them over `all` tokens in
+// order, `dwpe_sum` (c, p) sums them over the `sequences` RDom (position x,
+// sequence y); dwte and dwpe copy the sums out.
+struct EmbeddingBackwardStages {
+    Func dwte, dwpe, dwte_sum, dwpe_sum, token_grad;
+    RDom all, streams, sequences;
+    Var c, v, p, b;
+};
+
+// Cross-entropy: per token t, the `largest` logit and `exp_sum` over the
+// `vocab` RDom, giving lse (t) and loss (t).
+struct CrossEntropyForwardStages {
+    Func loss, lse, largest, exp_sum;
+    RDom vocab;
+    Var t;
+};
+
+// An op over rows whose entries are computed independently: `out` (x, row).
+struct RowwiseStages {
+    Func out;
+    Var x, row;
+};
+
+// Causal softmax: per row (q, h), the `largest` scaled score and `exp_sum`
+// of the `exponential`s over the `keys` k <= q, then probs (k, q, h).
+struct CausalSoftmaxForwardStages {
+    Func probs, largest, exp_sum, exponential;
+    RDom keys;
+    Var k, q, h;
+};
+
+// Causal softmax backward: per row, the `dot` of P and dP over the `keys`,
+// then dscores (k, q, h).
+struct CausalSoftmaxBackwardStages {
+    Func dscores, dot;
+    RDom keys;
+    Var k, q, h;
+};
+
+// Squared norm: `chunk_sum` (chunk) over `in_chunk`, then `total` over the
+// chunks, copied into squared_norm (0).
+struct SquaredNormStages {
+    Func squared_norm, total, chunk_sum;
+    RDom in_chunk;
+    Var chunk, i;
 };
 
 // Sinkhorn (mHC baseline): `logits_t` is the logits token innermost; `scan`

@@ -19,6 +19,10 @@ std::string format_shape(const std::vector<int64_t> &shape);
 
 struct HalideBufferSlice {
     HalideBufferSlice(const TensorView &view, int64_t first_token, int64_t tokens);
+    HalideBufferSlice(const TokenView &view, int64_t first_token, int64_t tokens);
+    // Any dense row-major array of `type` elements.
+    HalideBufferSlice(const void *data, halide_type_t type, const std::vector<int64_t> &shape,
+                      Device device, int64_t first_token, int64_t tokens);
     ~HalideBufferSlice();
     HalideBufferSlice(const HalideBufferSlice &) = delete;
     HalideBufferSlice &operator=(const HalideBufferSlice &) = delete;

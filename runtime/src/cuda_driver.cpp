@@ -237,7 +237,7 @@ void require_cuda(const char *op) {
     }
 }
 
-void wrap_cuda_buffer(halide_buffer_t *buffer, float *device_data) {
+void wrap_cuda_buffer(halide_buffer_t *buffer, const void *device_data) {
 #ifdef GOMHC_HAVE_CUDA
     require_cuda("gomhc::TensorView");
     if (halide_cuda_wrap_device_ptr(nullptr, buffer, reinterpret_cast<uint64_t>(device_data)) !=

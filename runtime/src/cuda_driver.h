@@ -11,7 +11,7 @@ namespace gomhc::detail {
 // Throws gomhc::Error naming `op` and the reason when CUDA cannot be used.
 void require_cuda(const char *op);
 // Point a halide_buffer_t at CUDA memory owned by the caller, and let go of it.
-void wrap_cuda_buffer(halide_buffer_t *buffer, float *device_data);
+void wrap_cuda_buffer(halide_buffer_t *buffer, const void *device_data);
 void detach_cuda_buffer(halide_buffer_t *buffer);
 // Fill `count` floats of device memory with `value` on the current stream.
 void cuda_fill(float *device_data, size_t count, float value);

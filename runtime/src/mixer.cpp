@@ -29,15 +29,6 @@ void copy_rows(Device device, float *dst, size_t dst_pitch, const float *src, si
     }
 }
 
-void fill(const TensorView &view, float value) {
-    float *data = const_cast<float *>(view.data());
-    if (view.device() == Device::cuda) {
-        cuda_fill(data, size_t(view.size()), value);
-    } else {
-        std::fill(data, data + view.size(), value);
-    }
-}
-
 // The permutation table of mhc-lite as an int32 halide_buffer_t [P][d], in
 // host memory and marked host-dirty, so Halide copies it to the GPU the first
 // time a CUDA kernel reads it (and device_free releases that copy). Without

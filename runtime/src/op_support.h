@@ -26,6 +26,11 @@ struct Arg {
 
 // Checks shapes, pointers and devices; returns the device all args share.
 Device check_args(const std::string &op, std::initializer_list<Arg> args);
+// Checks a token-id view's shape, pointer and device (that of the call's
+// tensors) and, in host memory, that every id lies in [0, vocab).
+void check_tokens(const std::string &op, const char *name, const TokenView &tokens,
+                  const std::vector<int64_t> &expected, const char *layout, Device device,
+                  int64_t vocab);
 // The token count of `view`, which must have rank `rank` and >= 1 token.
 int64_t leading_tokens(const std::string &op, const char *name, const TensorView &view,
                        size_t rank);

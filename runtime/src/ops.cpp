@@ -80,6 +80,35 @@ Device check_args(const std::string &op, std::initializer_list<Arg> args) {
     return device;
 }
 
+void check_tokens(const std::string &op, const char *name, const TokenView &tokens,
+                  const std::vector<int64_t> &expected, const char *layout, Device device,
+                  int64_t vocab) {
+    if (tokens.shape() != expected) {
+        throw InvalidArgument(op + ": '" + name + "' has shape " + tokens.shape_string() +
+                              ", expected " + format_shape(expected) + " = " + layout);
+    }
+    if (tokens.data() == nullptr && tokens.size() > 0) {
+        throw InvalidArgument(op + ": '" + name + "' is a null pointer");
+    }
+    if (tokens.device() != device) {
+        throw InvalidArgument(op + ": '" + name + "' is in " +
+                              (tokens.device() == Device::cuda ? "CUDA" : "host") +
+                              " memory but the tensors are not; all arguments of a call must "
+                              "share a device");
+    }
+    if (device == Device::host) {
+        const int32_t *ids = tokens.data();
+        for (int64_t i = 0, size = tokens.size(); i < size; i++) {
+            if (ids[i] < 0 || ids[i] >= vocab) {
+                throw InvalidArgument(op + ": '" + name + "' holds token id " +
+                                      std::to_string(ids[i]) + " at flat index " +
+                                      std::to_string(i) + ", outside the vocabulary [0, " +
+                                      std::to_string(vocab) + ")");
+            }
+        }
+    }
+}
+
 int64_t leading_tokens(const std::string &op, const char *name, const TensorView &view,
                        size_t rank) {
     if (view.shape().size() != rank) {

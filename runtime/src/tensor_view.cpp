@@ -30,6 +30,32 @@ TensorView TensorView::cuda(const float *device_data, std::vector<int64_t> shape
     return TensorView(const_cast<float *>(device_data), std::move(shape), Device::cuda);
 }
 
+TokenView::TokenView(const int32_t *data, std::vector<int64_t> shape, Device device)
+    : data_(data), shape_(std::move(shape)), device_(device) {
+    for (int64_t extent : shape_) {
+        if (extent < 0) {
+            throw InvalidArgument("TokenView: negative extent in shape " + shape_string());
+        }
+    }
+}
+
+TokenView TokenView::host(const int32_t *data, std::vector<int64_t> shape) {
+    return TokenView(data, std::move(shape), Device::host);
+}
+TokenView TokenView::cuda(const int32_t *device_data, std::vector<int64_t> shape) {
+    return TokenView(device_data, std::move(shape), Device::cuda);
+}
+
+int64_t TokenView::size() const {
+    int64_t total = 1;
+    for (int64_t extent : shape_) {
+        total *= extent;
+    }
+    return total;
+}
+
+std::string TokenView::shape_string() const { return format_shape(shape_); }
+
 int64_t TensorView::size() const {
     int64_t total = 1;
     for (int64_t extent : shape_) {
@@ -58,15 +84,24 @@ halide_buffer_t *TensorView::raw() const {
     return &raw_->buffer;
 }
 
-HalideBufferSlice::HalideBufferSlice(const TensorView &view, int64_t first_token, int64_t tokens) {
-    const std::vector<int64_t> &shape = view.shape();
+HalideBufferSlice::HalideBufferSlice(const TensorView &view, int64_t first_token, int64_t tokens)
+    : HalideBufferSlice(view.data(), halide_type_t(halide_type_float, 32), view.shape(),
+                        view.device(), first_token, tokens) {}
+
+HalideBufferSlice::HalideBufferSlice(const TokenView &view, int64_t first_token, int64_t tokens)
+    : HalideBufferSlice(view.data(), halide_type_t(halide_type_int, 32), view.shape(),
+                        view.device(), first_token, tokens) {}
+
+HalideBufferSlice::HalideBufferSlice(const void *data, halide_type_t type,
+                                     const std::vector<int64_t> &shape, Device device,
+                                     int64_t first_token, int64_t tokens) {
     const int rank = int(shape.size());
     int64_t per_token = 1;
     for (int i = 1; i < rank; i++) {
         per_token *= shape[i];
     }
     if (per_token * tokens > std::numeric_limits<int32_t>::max()) {
-        throw InvalidArgument("tensor of shape " + view.shape_string() +
+        throw InvalidArgument("tensor of shape " + format_shape(shape) +
                               " is too large for one Halide buffer (2^31 elements)");
     }
     // Halide's dimension 0 is the innermost (last, row-major) index.
@@ -77,14 +112,14 @@ HalideBufferSlice::HalideBufferSlice(const TensorView &view, int64_t first_token
         dims[i] = halide_dimension_t(0, int32_t(extent), int32_t(stride));
         stride *= extent;
     }
-    buffer.type = halide_type_t(halide_type_float, 32);
+    buffer.type = type;
     buffer.dimensions = rank;
     buffer.dim = dims.data();
-    float *data = const_cast<float *>(view.data()) + first_token * per_token;
-    if (view.device() == Device::host) {
-        buffer.host = reinterpret_cast<uint8_t *>(data);
+    const auto *first = static_cast<const uint8_t *>(data) + first_token * per_token * type.bytes();
+    if (device == Device::host) {
+        buffer.host = const_cast<uint8_t *>(first);
     } else {
-        detail::wrap_cuda_buffer(&buffer, data);
+        detail::wrap_cuda_buffer(&buffer, first);
         on_cuda = true;
     }
 }

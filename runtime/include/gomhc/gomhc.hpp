@@ -76,6 +76,27 @@ private:
     mutable std::shared_ptr<struct HalideBufferSlice> raw_;
 };
 
+// A non-owning view of dense row-major int32 token ids, in host or CUDA
+// memory: the inputs and targets of the trainer's embedding and loss.
+class TokenView {
+public:
+    static TokenView host(const int32_t *data, std::vector<int64_t> shape);
+    static TokenView cuda(const int32_t *device_data, std::vector<int64_t> shape);
+
+    Device device() const { return device_; }
+    const std::vector<int64_t> &shape() const { return shape_; }
+    int64_t size() const;
+    const int32_t *data() const { return data_; }
+    std::string shape_string() const;
+
+private:
+    TokenView(const int32_t *data, std::vector<int64_t> shape, Device device);
+
+    const int32_t *data_ = nullptr;
+    std::vector<int64_t> shape_;
+    Device device_ = Device::host;
+};
+
 // Which compiled variant serves (d, s): "specialised" when the build generated
 // kernels for that exact pair, otherwise "generic" (any d, s with n <= 64).
 std::string kernel_variant(int d, int s);
@@ -124,6 +145,91 @@ void layernorm_backward(const TensorView &dy, const TensorView &x, const TensorV
 // dx = gelu'(x) dy (overwritten). All tensors have x's shape.
 void gelu_forward(const TensorView &x, const TensorView &y);
 void gelu_backward(const TensorView &x, const TensorView &dy, const TensorView &dx);
+
+// Token plus position embedding into d residual streams: tokens [B][T] with
+// ids below V, wte [V][C], wpe [P][C] with P >= T; out [B][T][d][C] holds
+// wte[id] + wpe[position] in every stream. Host token ids at or above V
+// throw gomhc::InvalidArgument naming the position; CUDA ids are clamped
+// into range (validate them before uploading).
+void embedding_forward(const TokenView &tokens, const TensorView &wte, const TensorView &wpe,
+                       const TensorView &out);
+// Adds the gradients of wte [V][C] and wpe [P][C] from dout [B][T][d][C]
+// (summed over the streams) into dwte and dwpe. Tokens with the same id add
+// up in token order, so the result is the same on any number of threads.
+void embedding_backward(const TokenView &tokens, const TensorView &dout, const TensorView &dwte,
+                        const TensorView &dwpe);
+
+// The softmax of causal attention over scores [H][T][T] (one T x T matrix
+// per sequence and head, query rows, key columns): probs[q][k] is the
+// softmax over k <= q of scale * scores[q][k], and 0 for k > q. The backward
+// overwrites dscores [H][T][T] (= scale * dL/d(scaled scores)).
+void causal_softmax_forward(float scale, const TensorView &scores, const TensorView &probs);
+void causal_softmax_backward(float scale, const TensorView &probs, const TensorView &dprobs,
+                             const TensorView &dscores);
+
+// Softmax cross-entropy over logits [T][Vp] of which the first `vocab`
+// entries are the vocabulary (Vp - vocab padding entries are ignored), with
+// targets [T] below vocab: loss[t] = lse[t] - logits[t][target], lse [T].
+void cross_entropy_forward(int64_t vocab, const TensorView &logits, const TokenView &targets,
+                           const TensorView &loss, const TensorView &lse);
+// dlogits [T][Vp] = scale * (softmax - onehot(target)), 0 in the padding,
+// with scale = dL/dloss[t] (1/T for the mean loss). dlogits may be the
+// logits' own memory.
+void cross_entropy_backward(int64_t vocab, float scale, const TensorView &logits,
+                            const TokenView &targets, const TensorView &lse,
+                            const TensorView &dlogits);
+
+// out [1] = sum of x's squared entries (x of any shape, below 2^31 entries),
+// summed in a fixed order: the same on any number of threads.
+void squared_norm(const TensorView &x, const TensorView &out);
+
+// Elementwise helpers for device memory: out = a + b (any one shape, out may
+// be a or b), and x = value.
+void add(const TensorView &a, const TensorView &b, const TensorView &out);
+void fill(const TensorView &x, float value);
+
+// AdamW over one flat parameter block, with its moments. Weight decay applies
+// to the ranges given as decayed (the matrices), not to the rest. Each step
+// clips the gradient by its global norm first (scaling it by
+// max_norm / |grad| when that is below 1; max_norm = 0 turns clipping off),
+// with |grad|^2 given as a one-element tensor from squared_norm, so a CUDA
+// step never reads it on the host.
+struct AdamwSettings {
+    float lr = 1e-3f;
+    float beta1 = 0.9f;
+    float beta2 = 0.95f;
+    float eps = 1e-8f;
+    float weight_decay = 0.0f;
+    float max_norm = 0.0f;
+};
+
+class Adamw {
+public:
+    // `decayed`: (offset, count) ranges of the block, in floats.
+    Adamw(int64_t num_params, const std::vector<std::pair<int64_t, int64_t>> &decayed,
+          Device device = Device::host);
+    ~Adamw();
+    Adamw(Adamw &&) noexcept;
+    Adamw &operator=(Adamw &&) noexcept;
+
+    int64_t num_params() const;
+    Device device() const;
+    int64_t steps() const;  // updates done so far (bias corrections count from it)
+    // Updates params (num_params floats) in place from grads and the
+    // gradient's squared norm [1], all in the optimizer's device memory.
+    void step(const TensorView &params, const TensorView &grads,
+              const TensorView &grad_squared_norm, const AdamwSettings &settings);
+    // The first and second moments, num_params floats each in the device's
+    // memory, for checkpoints: read them, or write them and set the step
+    // count to continue a run.
+    float *first_moment();
+    float *second_moment();
+    void set_steps(int64_t steps);
+
+private:
+    struct State;
+    std::unique_ptr<State> state_;
+};
 
 // ---------------------------------------------------------------------------
 // Residual mixers: the ways of turning per-token logits into H_res [d][d].

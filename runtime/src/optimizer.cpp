@@ -1,0 +1,192 @@
+// The optimizer's ops of the C++ API: the squared gradient norm
+// (generators/squared_norm_generator.cpp), AdamW
+// (generators/adamw_generator.cpp) and the elementwise helpers add and fill.
+#include <cmath>
+#include <limits>
+
+#include "buffer_slice.h"
+#include "device_array.h"
+#include "kernels.h"
+#include "op_support.h"
+
+namespace gomhc {
+
+using detail::check_args;
+using detail::check_kernel;
+using detail::require_variant;
+
+namespace {
+
+// A flat view of `view`'s elements, within one Halide buffer.
+TensorView flat_within_halide(const std::string &op, const char *name, const TensorView &view) {
+    if (view.size() > std::numeric_limits<int32_t>::max()) {
+        throw InvalidArgument(op + ": '" + name + "' has shape " + view.shape_string() +
+                              ", above 2^31 - 1 entries");
+    }
+    return detail::view_on(view.device(), const_cast<float *>(view.data()), {view.size()});
+}
+
+}  // namespace
+
+void squared_norm(const TensorView &x, const TensorView &out) {
+    const std::string op = "gomhc::squared_norm";
+    if (x.size() < 1) {
+        throw InvalidArgument(op + ": 'x' has shape " + x.shape_string() + ", expected entries");
+    }
+    const TensorView flat = flat_within_halide(op, "x", x);
+    const Device device = check_args(
+        op, {{"x", flat, {x.size()}, "x's entries", true}, {"out", out, {1}, "[1]", false}});
+    int count = 0;
+    const auto *table = kernels::squared_norm_variants(&count);
+    auto fn = require_variant(op, kernels::choose(table, count, 0, 0, device), device);
+    HalideBufferSlice xs(flat, 0, flat.size()), os(out, 0, 1);
+    check_kernel(op, fn(&xs.buffer, &os.buffer));
+}
+
+void add(const TensorView &a, const TensorView &b, const TensorView &out) {
+    const std::string op = "gomhc::add";
+    const Device device = check_args(op, {{"a", a, a.shape(), "a's shape", true},
+                                          {"b", b, a.shape(), "a's shape", true},
+                                          {"out", out, a.shape(), "a's shape", false}});
+    int count = 0;
+    const auto *table = kernels::accumulate_variants(&count);
+    auto fn = require_variant(op, kernels::choose(table, count, 0, 0, device), device);
+    const TensorView fa = detail::view_on(device, const_cast<float *>(a.data()), {a.size()}),
+                     fb = detail::view_on(device, const_cast<float *>(b.data()), {a.size()}),
+                     fo = detail::view_on(device, const_cast<float *>(out.data()), {a.size()});
+    detail::for_token_slices(a.size(), 1, [&](int64_t first, int64_t size) {
+        HalideBufferSlice sa(fa, first, size), sb(fb, first, size), so(fo, first, size);
+        check_kernel(op, fn(&sa.buffer, &sb.buffer, &so.buffer));
+    });
+}
+
+void fill(const TensorView &x, float value) {
+    const std::string op = "gomhc::fill";
+    const Device device = check_args(op, {{"x", x, x.shape(), "x's shape", false}});
+    float *data = const_cast<float *>(x.data());
+    if (x.size() == 0) {
+        return;
+    }
+    if (device == Device::cuda) {
+        detail::cuda_fill(data, size_t(x.size()), value);
+    } else {
+        std::fill(data, data + x.size(), value);
+    }
+}
+
+struct Adamw::State {
+    int64_t num_params = 0;
+    Device device = Device::host;
+    int64_t steps = 0;
+    detail::DeviceArray m, v;
+    // One byte per parameter, 1 where weight decay applies, in floats' worth
+    // of device memory (DeviceArray holds floats).
+    detail::DeviceArray decay;
+};
+
+Adamw::Adamw(int64_t num_params, const std::vector<std::pair<int64_t, int64_t>> &decayed,
+             Device device)
+    : state_(std::make_unique<State>()) {
+    const std::string op = "gomhc::Adamw";
+    if (num_params < 1 || num_params > std::numeric_limits<int32_t>::max()) {
+        throw InvalidArgument(op + ": num_params = " + std::to_string(num_params) +
+                              ", expected 1 to 2^31 - 1");
+    }
+    std::vector<uint8_t> mask(size_t(num_params + 3) / 4 * 4, 0);
+    for (const auto &[offset, count] : decayed) {
+        if (offset < 0 || count < 0 || offset + count > num_params) {
+            throw InvalidArgument(op + ": decayed range (offset " + std::to_string(offset) +
+                                  ", count " + std::to_string(count) + ") lies outside the " +
+                                  std::to_string(num_params) + " parameters");
+        }
+        std::fill_n(mask.begin() + offset, count, uint8_t(1));
+    }
+    if (device == Device::cuda) {
+        detail::require_cuda(op.c_str());
+    }
+    State &st = *state_;
+    st.num_params = num_params;
+    st.device = device;
+    st.m.reset(device, size_t(num_params));
+    st.v.reset(device, size_t(num_params));
+    st.m.fill(0.0f);
+    st.v.fill(0.0f);
+    st.decay.reset(device, mask.size() / 4);
+    st.decay.upload(reinterpret_cast<const float *>(mask.data()));
+}
+
+Adamw::~Adamw() = default;
+Adamw::Adamw(Adamw &&) noexcept = default;
+Adamw &Adamw::operator=(Adamw &&) noexcept = default;
+
+int64_t Adamw::num_params() const { return state_->num_params; }
+Device Adamw::device() const { return state_->device; }
+int64_t Adamw::steps() const { return state_->steps; }
+float *Adamw::first_moment() { return state_->m.data(); }
+float *Adamw::second_moment() { return state_->v.data(); }
+
+void Adamw::set_steps(int64_t steps) {
+    if (steps < 0) {
+        throw InvalidArgument("gomhc::Adamw::set_steps: steps = " + std::to_string(steps) +
+                              ", expected >= 0");
+    }
+    state_->steps = steps;
+}
+
+void Adamw::step(const TensorView &params, const TensorView &grads,
+                 const TensorView &grad_squared_norm, const AdamwSettings &settings) {
+    const std::string op = "gomhc::Adamw::step";
+    State &st = *state_;
+    const int64_t n = st.num_params;
+    const Device device =
+        check_args(op, {{"params", params, {n}, "[num_params]", false},
+                        {"grads", grads, {n}, "[num_params]", true},
+                        {"grad_squared_norm", grad_squared_norm, {1}, "[1]", true}});
+    if (device != st.device) {
+        throw InvalidArgument(op + ": the tensors are in " +
+                              (device == Device::cuda ? "CUDA" : "host") +
+                              " memory but the optimizer's moments are not");
+    }
+    const auto positive = [&](const char *name, float value) {
+        if (!(value > 0.0f) || !std::isfinite(value)) {
+            throw InvalidArgument(op + ": " + name + " = " + std::to_string(value) +
+                                  ", expected a finite value > 0");
+        }
+    };
+    const auto in_unit = [&](const char *name, float value) {
+        if (!(value >= 0.0f && value < 1.0f)) {
+            throw InvalidArgument(op + ": " + name + " = " + std::to_string(value) +
+                                  ", expected 0 <= " + name + " < 1");
+        }
+    };
+    const auto non_negative = [&](const char *name, float value) {
+        if (!(value >= 0.0f) || !std::isfinite(value)) {
+            throw InvalidArgument(op + ": " + name + " = " + std::to_string(value) +
+                                  ", expected a finite value >= 0");
+        }
+    };
+    non_negative("lr", settings.lr);
+    in_unit("beta1", settings.beta1);
+    in_unit("beta2", settings.beta2);
+    positive("eps", settings.eps);
+    non_negative("weight_decay", settings.weight_decay);
+    non_negative("max_norm", settings.max_norm);
+
+    int count = 0;
+    const auto *table = kernels::adamw_variants(&count);
+    auto fn = require_variant(op, kernels::choose(table, count, 0, 0, device), device);
+    const double t = double(st.steps + 1);
+    const float c1 = float(1.0 - std::pow(double(settings.beta1), t));
+    const float c2 = float(1.0 - std::pow(double(settings.beta2), t));
+    const TensorView m = st.m.view({n}), v = st.v.view({n});
+    HalideBufferSlice p_in(params, 0, n), g(grads, 0, n), m_in(m, 0, n), v_in(v, 0, n),
+        decay(st.decay.data(), halide_type_t(halide_type_uint, 8), {n}, device, 0, n),
+        norm(grad_squared_norm, 0, 1), p_out(params, 0, n), m_out(m, 0, n), v_out(v, 0, n);
+    check_kernel(
+        op, fn(&p_in.buffer, &g.buffer, &m_in.buffer, &v_in.buffer, &decay.buffer, &norm.buffer,
+               settings.lr, settings.beta1, settings.beta2, settings.eps, settings.weight_decay,
+               settings.max_norm, c1, c2, &p_out.buffer, &m_out.buffer, &v_out.buffer));
+    st.steps++;
+}
+
+}  // namespace gomhc

@@ -1,0 +1,75 @@
+// The GPT of the trainer (docs/trainer.md): GPT-2 style, pre-norm, every
+// attention and MLP sub-layer wrapped by a gomhc hyper-connection of one
+// residual method with d streams. All of its parameters live in one flat
+// block (and its gradients in another of the same layout), so one AdamW pass
+// updates them and one file stores them.
+#pragma once
+
+#include <cstdint>
+#include <gomhc/gomhc.hpp>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace gomhc::trainer {
+
+struct GptConfig {
+    int64_t vocab = 256;         // real vocabulary
+    int64_t padded_vocab = 256;  // rows of wte: vocab rounded up to a multiple of 128 above 256
+    int64_t layers = 2;
+    int64_t width = 64;  // C
+    int64_t heads = 2;
+    int64_t context = 64;  // T_max, rows of wpe
+    Method method = Method::residual;
+    int d = 1;
+    int s = 1;
+    uint64_t seed = 1;
+};
+
+// vocab rounded up as llm.c pads it (a multiple of 128; 256 stays 256).
+int64_t padded_vocab_for(int64_t vocab);
+// Throws gomhc::InvalidArgument naming the field when the config cannot
+// make a model (width not divisible by heads, method refusing (d, s), ...).
+void check_config(const GptConfig &config);
+
+// One named tensor of the flat parameter block.
+struct ParamTensor {
+    std::string name;  // e.g. "h.0.attn.c_attn.weight"
+    int64_t offset;    // in floats
+    std::vector<int64_t> shape;
+    bool decayed;  // weight decay applies (matrices)
+};
+
+class Gpt {
+public:
+    // Activations are sized for up to `max_batch` sequences of config.context
+    // tokens, in `device` memory.
+    Gpt(const GptConfig &config, int64_t max_batch, Device device = Device::host);
+    ~Gpt();
+    Gpt(Gpt &&) noexcept;
+    Gpt &operator=(Gpt &&) noexcept;
+
+    const GptConfig &config() const;
+    Device device() const;
+    const std::vector<ParamTensor> &layout() const;
+    int64_t num_params() const;
+    float *params();  // device memory
+    float *grads();
+    void zero_grads();
+
+    // Forward over tokens [batch][t] (host ids, t <= context). With targets
+    // [batch][t] it returns the mean cross-entropy and keeps what backward
+    // needs; without (null) it only computes the logits.
+    float forward(const int32_t *tokens, const int32_t *targets, int64_t batch, int64_t t);
+    // Adds the gradients of loss_scale * (mean loss of the last forward)
+    // into grads() (loss_scale = 1 / gradient-accumulation steps).
+    void backward(float loss_scale);
+    // The logits [batch][t][padded_vocab] of the last forward, downloaded.
+    std::vector<float> logits_at(int64_t sequence, int64_t position);
+
+private:
+    struct State;
+    std::unique_ptr<State> state_;
+};
+
+}  // namespace gomhc::trainer
