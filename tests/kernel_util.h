@@ -5,6 +5,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -197,6 +198,15 @@ inline ref::StreamWriteGrads kernel_stream_write_backward(Backend &b, int64_t to
 // Random float32-representable test data.
 inline Vec normal_f32(ref::Rng &rng, int64_t count, double sigma) {
     return ref::round_to_float(rng.normal_vec(size_t(count), sigma));
+}
+
+// count token ids drawn uniformly from [0, vocab).
+inline std::vector<int32_t> random_token_ids(ref::Rng &rng, int64_t count, int64_t vocab) {
+    std::vector<int32_t> ids(static_cast<size_t>(count));
+    for (auto &id : ids) {
+        id = std::min(int32_t(rng.uniform(0.0, double(vocab))), int32_t(vocab - 1));
+    }
+    return ids;
 }
 
 // Buffers for the shape-error tests: oversized, so that a missing shape check

@@ -18,18 +18,6 @@ using gomhc_test::HostBackend;
 using gomhc_test::throws_error_naming;
 using ref::Vec;
 
-namespace {
-
-ref::Ids random_targets(ref::Rng &rng, int64_t tokens, int64_t vocab) {
-    ref::Ids ids(static_cast<size_t>(tokens));
-    for (auto &id : ids) {
-        id = std::min(int32_t(rng.uniform(0.0, double(vocab))), int32_t(vocab - 1));
-    }
-    return ids;
-}
-
-}  // namespace
-
 TEST_CASE("cross_entropy: forward and backward match the float64 reference") {
     const int64_t tokens = 19, vocab = 257, padded = 264;
     ref::Rng rng(2);
@@ -41,7 +29,7 @@ TEST_CASE("cross_entropy: forward and backward match the float64 reference") {
         }
     }
     logits[3] = 80.0;  // a large logit: the max is subtracted before exp
-    const ref::Ids targets = random_targets(rng, tokens, vocab);
+    const ref::Ids targets = gomhc_test::random_token_ids(rng, tokens, vocab);
     const float scale = 1.0f / float(tokens);
     HostBackend b;
     const auto lv = b.input(logits, {tokens, padded});
@@ -86,7 +74,7 @@ TEST_CASE("cross_entropy: the reference backward matches finite differences") {
     const int64_t tokens = 3, vocab = 7, padded = 8;
     ref::Rng rng(6);
     const Vec logits = rng.normal_vec(size_t(tokens * padded), 2.0);
-    const ref::Ids targets = random_targets(rng, tokens, vocab);
+    const ref::Ids targets = gomhc_test::random_token_ids(rng, tokens, vocab);
     const double scale = 0.5, h = 1e-6;
     const auto objective = [&](const Vec &l) {
         const Vec loss = ref::cross_entropy_forward(tokens, padded, vocab, l, targets).loss;
@@ -109,7 +97,7 @@ TEST_CASE("cross_entropy: 1 and 2 threads give bitwise the same results") {
     const int64_t tokens = 300, vocab = 256;
     ref::Rng rng(8);
     const Vec logits = gomhc_test::normal_f32(rng, tokens * vocab, 2.0);
-    const ref::Ids targets = random_targets(rng, tokens, vocab);
+    const ref::Ids targets = gomhc_test::random_token_ids(rng, tokens, vocab);
     HostBackend b;
     const auto lv = b.input(logits, {tokens, vocab});
     const TokenView tv = TokenView::host(targets.data(), {tokens});

@@ -20,15 +20,6 @@ namespace {
 
 constexpr double kTol = 1e-6;
 
-ref::Ids random_ids(ref::Rng &rng, int64_t count, int64_t vocab) {
-    ref::Ids ids(static_cast<size_t>(count));
-    for (auto &id : ids) {
-        // Few distinct ids, so many repeat within a batch.
-        id = std::min(int32_t(rng.uniform(0.0, double(vocab))), int32_t(vocab - 1));
-    }
-    return ids;
-}
-
 }  // namespace
 
 TEST_CASE("embedding: forward and backward match the float64 reference, for d = 1 and 4") {
@@ -36,7 +27,7 @@ TEST_CASE("embedding: forward and backward match the float64 reference, for d = 
     for (int64_t d : {1, 4}) {
         INFO("d = " << d);
         ref::Rng rng(11 + uint64_t(d));
-        const ref::Ids ids = random_ids(rng, batch * t, vocab);
+        const ref::Ids ids = gomhc_test::random_token_ids(rng, batch * t, vocab);
         const Vec wte = gomhc_test::normal_f32(rng, vocab * c, 1.0);
         const Vec wpe = gomhc_test::normal_f32(rng, positions * c, 1.0);
         const Vec dout = gomhc_test::normal_f32(rng, batch * t * d * c, 1.0);
@@ -71,7 +62,7 @@ TEST_CASE("embedding: the backward is the adjoint of the forward") {
     // <dout, forward(wte, wpe)> is linear in (wte, wpe), with gradient backward(dout).
     const int64_t batch = 2, t = 4, vocab = 3, positions = 4, c = 5, d = 2;
     ref::Rng rng(5);
-    const ref::Ids ids = random_ids(rng, batch * t, vocab);
+    const ref::Ids ids = gomhc_test::random_token_ids(rng, batch * t, vocab);
     const Vec wte = rng.normal_vec(size_t(vocab * c), 1.0);
     const Vec wpe = rng.normal_vec(size_t(positions * c), 1.0);
     const Vec dout = rng.normal_vec(size_t(batch * t * d * c), 1.0);
@@ -94,7 +85,7 @@ TEST_CASE("embedding: the backward is the adjoint of the forward") {
 TEST_CASE("embedding: 1 and 2 threads give bitwise the same gradients") {
     const int64_t batch = 8, t = 64, vocab = 7, c = 96, d = 2;
     ref::Rng rng(9);
-    const ref::Ids ids = random_ids(rng, batch * t, vocab);
+    const ref::Ids ids = gomhc_test::random_token_ids(rng, batch * t, vocab);
     const Vec dout = gomhc_test::normal_f32(rng, batch * t * d * c, 1.0);
     HostBackend b;
     const auto doutv = b.input(dout, {batch, t, d, c});

@@ -147,16 +147,22 @@ Gpt::Gpt(const GptConfig &config, int64_t max_batch, Device device)
         b.ln2_b = st.add_tensor(p + "ln_2.bias", {C}, false);
         b.fc_w = st.add_tensor(p + "mlp.c_fc.weight", {4 * C, C}, true);
         b.fc_proj_w = st.add_tensor(p + "mlp.c_proj.weight", {C, 4 * C}, true);
-        for (const char *which : {"hc_attn", "hc_mlp"}) {
-            HyperConnection hc(config.method, d, s, C,
-                               config.seed * 1000 + uint64_t(2 * l) + (which[3] == 'm' ? 1 : 0),
+        struct SubLayer {
+            const char *name;
+            int64_t *offset;
+            std::vector<HyperConnection> *layers;
+        };
+        const SubLayer sub_layers[] = {{"hc_attn", &b.hc_attn, &st.hc_attn},
+                                       {"hc_mlp", &b.hc_mlp, &st.hc_mlp}};
+        for (size_t k = 0; k < 2; k++) {
+            const SubLayer &sub = sub_layers[k];
+            HyperConnection hc(config.method, d, s, C, config.seed * 1000 + uint64_t(2 * l + k),
                                device);
-            const int64_t base = st.num_params;
+            *sub.offset = st.num_params;
             for (const auto &slice : hc.param_layout()) {
-                st.add_tensor(p + which + "." + slice.name, slice.shape, slice.name == "W");
+                st.add_tensor(p + sub.name + "." + slice.name, slice.shape, slice.name == "W");
             }
-            (which[3] == 'm' ? b.hc_mlp : b.hc_attn) = base;
-            (which[3] == 'm' ? st.hc_mlp : st.hc_attn).push_back(std::move(hc));
+            sub.layers->push_back(std::move(hc));
         }
         st.blocks.push_back(b);
     }

@@ -12,14 +12,10 @@ namespace gomhc {
 
 using detail::check_args;
 using detail::check_kernel;
+using detail::flat;
 using detail::require_variant;
 
 namespace {
-
-// The view as one flat dimension, so HalideBufferSlice takes chunks of it.
-TensorView flat(const TensorView &view) {
-    return detail::view_on(view.device(), const_cast<float *>(view.data()), {view.size()});
-}
 
 constexpr int64_t kChunk = int64_t(1) << 30;
 

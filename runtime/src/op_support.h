@@ -45,6 +45,12 @@ TensorView view_on(Device device, T *data, std::vector<int64_t> shape) {
                                   : TensorView::host(data, std::move(shape));
 }
 
+// The view's elements as one flat dimension, so HalideBufferSlice takes
+// chunks of it.
+inline TensorView flat(const TensorView &view) {
+    return view_on(view.device(), const_cast<float *>(view.data()), {view.size()});
+}
+
 // The threads of Halide's pool as last set (the cores online before any
 // set_num_threads call); cheap and lock-free, for the allocator.
 int pool_threads();

@@ -23,7 +23,7 @@ TensorView flat_within_halide(const std::string &op, const char *name, const Ten
         throw InvalidArgument(op + ": '" + name + "' has shape " + view.shape_string() +
                               ", above 2^31 - 1 entries");
     }
-    return detail::view_on(view.device(), const_cast<float *>(view.data()), {view.size()});
+    return detail::flat(view);
 }
 
 }  // namespace
@@ -51,9 +51,7 @@ void add(const TensorView &a, const TensorView &b, const TensorView &out) {
     int count = 0;
     const auto *table = kernels::accumulate_variants(&count);
     auto fn = require_variant(op, kernels::choose(table, count, 0, 0, device), device);
-    const TensorView fa = detail::view_on(device, const_cast<float *>(a.data()), {a.size()}),
-                     fb = detail::view_on(device, const_cast<float *>(b.data()), {a.size()}),
-                     fo = detail::view_on(device, const_cast<float *>(out.data()), {a.size()});
+    const TensorView fa = detail::flat(a), fb = detail::flat(b), fo = detail::flat(out);
     detail::for_token_slices(a.size(), 1, [&](int64_t first, int64_t size) {
         HalideBufferSlice sa(fa, first, size), sb(fb, first, size), so(fo, first, size);
         check_kernel(op, fn(&sa.buffer, &sb.buffer, &so.buffer));
