@@ -38,11 +38,6 @@
 
 namespace gomhc_bench {
 
-// bench/fma_peak_avx2.cpp, compiled with -mavx2 -mfma when the compiler can.
-// bench/fma_peak_avx2.cpp, compiled with -mavx2 -mfma when the compiler can.
-bool fma_avx2_compiled();
-float fma_avx2_loop(int64_t iterations);
-
 namespace ref = gomhc::reference;
 
 using Clock = std::chrono::steady_clock;
@@ -170,10 +165,7 @@ void bm_triad(benchmark::State &state);
 // the probe out.
 double triad_bandwidth();
 
-constexpr int kScalarChains = 12;
-
-float fma_scalar_loop(int64_t iterations);
-
+// Whether the AVX2 + FMA loops (the FMA probe and the stream yardsticks) run.
 bool use_avx2_fma();
 
 // One call of the loop: its flop count, and the loop itself.

@@ -45,6 +45,7 @@
 // This file: Threads, aligned arrays, and the machine probes (memory copy and triad, FMA peak)
 // that give every row its roofs.
 #include "bench.h"
+#include "fma_peak.h"
 
 namespace gomhc_bench {
 
@@ -191,53 +192,20 @@ double triad_bandwidth() {
 }
 
 // ---------------------------------------------------------------------------
-// FMA peak: a register-only loop of independent fused multiply-adds. The AVX2
-// loop lives in fma_peak_avx2.cpp (compiled with -mavx2 -mfma) and runs only
-// where cpuid says the CPU has AVX2 and FMA; elsewhere a scalar loop stands in
-// (then the "peak" is the scalar rate, a low bound on what vector code gets).
-
-float fma_scalar_loop(int64_t iterations) {
-    float acc[kScalarChains];
-    for (int i = 0; i < kScalarChains; ++i) {
-        acc[i] = 0.5f + 0.01f * float(i);
-    }
-    for (int64_t it = 0; it < iterations; ++it) {
-        for (int i = 0; i < kScalarChains; ++i) {
-            acc[i] = acc[i] * 0.999999f + 1e-6f;
-        }
-    }
-    float total = 0;
-    for (float v : acc) {
-        total += v;
-    }
-    return total;
-}
+// FMA peak: the register-only loop of tools/machine/fma_peak.h (AVX2 + FMA
+// where cpuid says the CPU has them, else a scalar loop).
 
 bool use_avx2_fma() {
-#if defined(GOMHC_BENCH_HAVE_AVX2_FMA_FILE) && (defined(__GNUC__) || defined(__clang__)) && \
-    (defined(__x86_64__) || defined(__i386__))
-    static const bool ok = gomhc_bench::fma_avx2_compiled() && __builtin_cpu_supports("avx2") &&
-                           __builtin_cpu_supports("fma");
-    return ok;
+#if defined(GOMHC_BENCH_HAVE_AVX2_FMA_FILE)
+    return gomhc::machine::avx2_fma_usable();
 #else
     return false;
 #endif
 }
 
-double fma_flops_per_call() {
-    // AVX2: 12 chains x 8 lanes x 2 flops; scalar: 12 chains x 2 flops.
-    return use_avx2_fma() ? double(kFmaIterations) * 12 * 8 * 2
-                          : double(kFmaIterations) * kScalarChains * 2;
-}
+double fma_flops_per_call() { return gomhc::machine::fma_loop_flops(kFmaIterations); }
 
-float fma_call() {
-#if defined(GOMHC_BENCH_HAVE_AVX2_FMA_FILE)
-    if (use_avx2_fma()) {
-        return gomhc_bench::fma_avx2_loop(kFmaIterations);
-    }
-#endif
-    return fma_scalar_loop(kFmaIterations);
-}
+float fma_call() { return gomhc::machine::fma_loop(kFmaIterations); }
 
 float fma_on_threads(int threads) {
     std::vector<float> out(size_t(threads), 0.0f);

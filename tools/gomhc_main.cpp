@@ -6,6 +6,7 @@
 #include "prepare/prepare.h"
 #include "spectrum/spectrum.h"
 #include "synth/synth.h"
+#include "train/train.h"
 
 namespace {
 
@@ -17,6 +18,8 @@ const char *kUsage =
     "--help)\n"
     "  synth      fit every method to the paper's synthetic stream-mixing task (gomhc synth "
     "--help)\n"
+    "  train      train the GPT on token shards with any residual method (gomhc train --help)\n"
+    "  sample     text from a trained GPT's checkpoint (gomhc sample --help)\n"
     "  spectrum   eigenvalues of sampled mixers against the Karpelevic region (gomhc spectrum "
     "--help)\n";
 
@@ -33,6 +36,12 @@ int main(int argc, char **argv) {
     }
     if (command == "prepare") {
         return gomhc::tools::prepare::prepare_main(argc - 1, argv + 1);
+    }
+    if (command == "train") {
+        return gomhc::tools::train::train_main(argc - 1, argv + 1);
+    }
+    if (command == "sample") {
+        return gomhc::tools::train::sample_main(argc - 1, argv + 1);
     }
     if (command == "synth") {
         return gomhc::tools::synth::synth_main(argc - 1, argv + 1);

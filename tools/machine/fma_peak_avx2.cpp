@@ -1,17 +1,17 @@
-// The AVX2 + FMA half of the gomhc_bench FMA-peak probe.
+// The AVX2 + FMA half of the FMA-peak probe (fma_peak.h).
 //
 // This file alone is compiled with -mavx2 -mfma (when the compiler accepts
-// them, see bench/CMakeLists.txt), so nothing else in the benchmark can pick up
-// AVX2 instructions by accident. machine.cpp calls it only after a
-// run-time cpuid check (__builtin_cpu_supports), so the binary still runs on
-// a CPU without AVX2; there it falls back to the scalar loop.
+// them, see tools/machine/CMakeLists.txt), so nothing else can pick up AVX2
+// instructions by accident. fma_peak.cpp calls it only after a run-time
+// cpuid check (__builtin_cpu_supports), so a binary still runs on a CPU
+// without AVX2; there it falls back to the scalar loop.
 #include <cstdint>
 
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
 #endif
 
-namespace gomhc_bench {
+namespace gomhc::machine {
 
 // Number of independent accumulators of the loop below: FMA latency (4-5
 // cycles) times FMA ports (2) is at most 10 on current x86 cores, so 12
@@ -70,4 +70,4 @@ float fma_avx2_loop(int64_t iterations) {
 #endif
 }
 
-}  // namespace gomhc_bench
+}  // namespace gomhc::machine

@@ -1,0 +1,240 @@
+// The training loop (trainer/training.h) on a tiny GPT and tiny shards:
+// two runs are bitwise identical, an interrupted and resumed run is bitwise
+// the uninterrupted one, the loss falls, the schedule's ends, and every bad
+// input is refused with a message naming it, writing nothing.
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "checkpoint.h"
+#include "dataset.h"
+#include "model_files.h"
+#include "token_shards.h"
+#include "training.h"
+
+namespace fs = std::filesystem;
+using gomhc::Method;
+using gomhc::trainer::TrainError;
+using gomhc::trainer::TrainResult;
+using gomhc::trainer::TrainSettings;
+
+namespace {
+
+// A fresh scratch folder per test case.
+fs::path scratch(const std::string &name) {
+    const fs::path dir = fs::temp_directory_path() / ("gomhc_test_train_" + name);
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    return dir;
+}
+
+// Shards of a text with structure to learn (a repeated verse with counters).
+fs::path write_shards(const fs::path &dir, size_t train_tokens = 20000, size_t val_tokens = 2000) {
+    std::string text;
+    for (int i = 0; text.size() < train_tokens + val_tokens; i++) {
+        text += "In the beginning " + std::to_string(i % 97) + " was the word.\n";
+    }
+    const auto tokens = gomhc::trainer::byte_tokens(text);
+    const fs::path data = dir / "data";
+    fs::create_directories(data);
+    gomhc::trainer::write_shard(data / "tiny_train.bin",
+                                {tokens.begin(), tokens.begin() + long(train_tokens)});
+    gomhc::trainer::write_shard(
+        data / "tiny_val.bin",
+        {tokens.begin() + long(train_tokens), tokens.begin() + long(train_tokens + val_tokens)});
+    return data;
+}
+
+TrainSettings tiny_settings(const fs::path &data, const fs::path &out) {
+    TrainSettings s;
+    s.model.layers = 2;
+    s.model.width = 32;
+    s.model.heads = 2;
+    s.model.context = 16;
+    s.model.method = Method::go;
+    s.model.d = 4;
+    s.model.s = 2;
+    s.data = data;
+    s.out = out;
+    s.batch = 4;
+    s.grad_accum = 2;
+    s.steps = 8;
+    s.lr = 3e-3;
+    s.warmup = 2;
+    s.eval_every = 4;
+    s.eval_batches = 2;
+    s.threads = 1;
+    s.log_every = 0;
+    s.plot = false;
+    return s;
+}
+
+TrainResult run(const TrainSettings &s, const std::atomic<bool> *stop = nullptr) {
+    std::ostringstream log;
+    return gomhc::trainer::train(s, log, stop);
+}
+
+std::string file_bytes(const fs::path &path) { return gomhc::trainer::read_file(path); }
+
+// Runs f, which must throw; returns the message.
+template<typename F>
+std::string error_of(F &&f) {
+    try {
+        f();
+    } catch (const std::exception &e) {
+        return e.what();
+    }
+    FAIL("no error was thrown");
+    return {};
+}
+
+bool contains(const std::string &text, const std::string &part) {
+    return text.find(part) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_CASE("train: the learning rate warms up linearly, then follows a cosine to min_lr") {
+    TrainSettings s;
+    s.steps = 110;
+    s.warmup = 10;
+    s.lr = 1e-3;
+    s.min_lr = 1e-4;
+    CHECK(gomhc::trainer::learning_rate(s, 0) == doctest::Approx(1e-4));
+    CHECK(gomhc::trainer::learning_rate(s, 9) == doctest::Approx(1e-3));
+    CHECK(gomhc::trainer::learning_rate(s, 10) == doctest::Approx(1e-3));
+    CHECK(gomhc::trainer::learning_rate(s, 109) == doctest::Approx(1e-4));
+    CHECK(gomhc::trainer::learning_rate(s, 60) < 6e-4);
+}
+
+TEST_CASE("train: two runs are bitwise identical and the loss falls") {
+    const fs::path dir = scratch("twice");
+    const fs::path data = write_shards(dir);
+    TrainSettings a = tiny_settings(data, dir / "a");
+    a.steps = 30;
+    TrainSettings b = a;
+    b.out = dir / "b";
+    const TrainResult ra = run(a), rb = run(b);
+    REQUIRE(ra.losses.size() == 30);
+    CHECK(ra.losses == rb.losses);
+    CHECK(file_bytes(a.out / "model.safetensors") == file_bytes(b.out / "model.safetensors"));
+    CHECK(ra.losses.back() < ra.losses.front() - 1.0f);
+    REQUIRE(ra.val_losses.size() >= 2);
+    CHECK(ra.val_losses.back().second < ra.val_losses.front().second - 1.0f);
+    CHECK(fs::exists(a.out / "metrics.jsonl"));
+    CHECK(fs::exists(a.out / "optimizer.safetensors"));
+}
+
+TEST_CASE("train: a run stopped by the flag and resumed is bitwise the uninterrupted run") {
+    const fs::path dir = scratch("resume");
+    const fs::path data = write_shards(dir);
+    const TrainSettings whole = tiny_settings(data, dir / "whole");
+    const TrainResult full = run(whole);
+
+    TrainSettings part = whole;
+    part.out = dir / "part";
+    const std::atomic<bool> stop{true};  // stops after the first step
+    const TrainResult first = run(part, &stop);
+    CHECK(first.interrupted);
+    REQUIRE(first.steps_done == 1);
+    part.resume = true;
+    const TrainResult rest = run(part);
+    CHECK(rest.first_step == 1);
+    std::vector<float> joined = first.losses;
+    joined.insert(joined.end(), rest.losses.begin(), rest.losses.end());
+    CHECK(joined == full.losses);
+    CHECK(file_bytes(part.out / "model.safetensors") ==
+          file_bytes(whole.out / "model.safetensors"));
+    CHECK(file_bytes(part.out / "optimizer.safetensors") ==
+          file_bytes(whole.out / "optimizer.safetensors"));
+    // metrics.jsonl holds each step once.
+    std::ifstream metrics(part.out / "metrics.jsonl");
+    int lines = 0;
+    for (std::string line; std::getline(metrics, line);) {
+        lines++;
+    }
+    CHECK(lines == 8 + 3);  // 8 steps, evaluations at 0, 4 and 8
+}
+
+TEST_CASE("train: bad inputs are refused with a message naming them, writing nothing") {
+    const fs::path dir = scratch("bad");
+    const fs::path data = write_shards(dir);
+    TrainSettings s = tiny_settings(data, dir / "out");
+
+    SUBCASE("missing and empty data folders") {
+        TrainSettings t = s;
+        t.data = dir / "nowhere";
+        CHECK(contains(error_of([&] { run(t); }), "no such folder"));
+        fs::create_directories(dir / "empty");
+        t.data = dir / "empty";
+        CHECK(contains(error_of([&] { run(t); }), "expected token shards"));
+        CHECK_FALSE(fs::exists(s.out));
+    }
+    SUBCASE("a context longer than the validation data") {
+        const fs::path small = write_shards(dir / "small", 20000, 40);
+        TrainSettings t = s;
+        t.data = small;
+        CHECK(contains(error_of([&] { run(t); }), "validation data holds 40 tokens"));
+        CHECK_FALSE(fs::exists(s.out));
+    }
+    SUBCASE("a d the method refuses, and a bad flag value") {
+        TrainSettings t = s;
+        t.model.method = Method::kromhc;
+        t.model.d = 3;
+        CHECK(contains(error_of([&] { run(t); }), "kromhc"));
+        t = s;
+        t.grad_accum = 0;
+        CHECK(contains(error_of([&] { run(t); }), "--grad-accum"));
+        CHECK_FALSE(fs::exists(s.out));
+    }
+    SUBCASE("an unwritable output folder") {
+        std::ofstream(dir / "a_file") << "x";
+        TrainSettings t = s;
+        t.out = dir / "a_file" / "run";
+        CHECK(contains(error_of([&] { run(t); }), "--out"));
+    }
+    SUBCASE("existing runs: refused without --resume, another configuration, a corrupted file") {
+        run(s);
+        const std::string state = file_bytes(s.out / "state.json");
+        const std::string model = file_bytes(s.out / "model.safetensors");
+        CHECK(contains(error_of([&] { run(s); }), "already holds a run"));
+
+        TrainSettings other = s;
+        other.resume = true;
+        other.steps = 12;
+        other.model.width = 48;
+        CHECK(contains(error_of([&] { run(other); }), "another configuration"));
+
+        TrainSettings more = s;
+        more.resume = true;
+        more.steps = 12;
+        std::string corrupted = model;
+        corrupted[corrupted.size() / 2] ^= 0x40;
+        std::ofstream(s.out / "model.safetensors", std::ios::binary) << corrupted;
+        CHECK(contains(error_of([&] { run(more); }), "CRC-32"));
+        CHECK(file_bytes(s.out / "state.json") == state);
+
+        TrainSettings none = s;
+        none.resume = true;
+        none.out = dir / "fresh";
+        CHECK(contains(error_of([&] { run(none); }), "no checkpoint"));
+    }
+    SUBCASE("a non-finite loss stops the run naming the step, writing no checkpoint") {
+        // Weights with a NaN, given as --init.
+        gomhc::trainer::Gpt gpt(s.model, 1);
+        gpt.params()[3] = NAN;
+        gomhc::trainer::write_file_atomically(dir / "nan.safetensors",
+                                              gomhc::trainer::model_bytes(gpt));
+        TrainSettings t = s;
+        t.init = dir / "nan.safetensors";
+        t.eval_every = 0;
+        const std::string message = error_of([&] { run(t); });
+        CHECK(contains(message, "step"));
+        CHECK_FALSE(fs::exists(t.out / "state.json"));
+    }
+}

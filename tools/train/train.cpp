@@ -1,0 +1,312 @@
+#include "train/train.h"
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <cstdlib>
+#include <functional>
+#include <iostream>
+#include <map>
+
+#include "checkpoint.h"
+#include "dataset.h"
+#include "matmul.h"
+#include "model_files.h"
+#include "prepare/prepare.h"
+#include "sampling.h"
+#include "token_shards.h"
+#include "training.h"
+
+namespace gomhc::tools::train {
+
+namespace fs = std::filesystem;
+using trainer::GptConfig;
+using trainer::TrainSettings;
+
+namespace {
+
+// The presets (docs/trainer.md, "Presets"). Flags given on the command line
+// override a preset's values.
+TrainSettings preset(const std::string &name) {
+    TrainSettings s;
+    GptConfig &m = s.model;
+    m.method = Method::go;
+    m.d = 4;
+    m.s = 2;
+    s.lr = 1e-3;
+    s.min_lr = 1e-4;
+    s.weight_decay = 0.1;
+    s.clip = 1.0;
+    if (name == "demo") {  // the README's main job: a visible loss drop in minutes on 2 cores
+        m.layers = 4;
+        m.width = 128;
+        m.heads = 4;
+        m.context = 64;
+        s.batch = 8;
+        s.steps = 1500;
+        s.lr = 3e-3;
+        s.min_lr = 3e-4;
+        s.warmup = 30;
+        s.eval_every = 250;
+        s.eval_batches = 4;
+        s.log_every = 50;
+    } else if (name == "small") {
+        m.layers = 4;
+        m.width = 128;
+        m.heads = 4;
+        m.context = 128;
+        s.batch = 16;
+        s.steps = 2000;
+        s.warmup = 100;
+        s.eval_every = 200;
+        s.eval_batches = 8;
+        s.log_every = 20;
+    } else if (name == "medium") {
+        m.layers = 6;
+        m.width = 384;
+        m.heads = 6;
+        m.context = 256;
+        s.batch = 8;
+        s.steps = 2000;
+        s.warmup = 100;
+        s.eval_every = 200;
+        s.eval_batches = 8;
+        s.log_every = 10;
+    } else if (name == "gpt-30m") {  // the paper's language-model scale, for a GPU
+        m.layers = 6;
+        m.width = 384;
+        m.heads = 6;
+        m.context = 512;
+        m.vocab = 50257;
+        s.batch = 32;
+        s.grad_accum = 4;
+        s.steps = 20000;
+        s.warmup = 500;
+        s.eval_every = 500;
+        s.eval_batches = 20;
+        s.log_every = 10;
+        s.checkpoint_every = 1000;
+    } else {
+        throw CLI::ValidationError(
+            "--preset", "unknown preset '" + name + "' (expected demo, small, medium or gpt-30m)");
+    }
+    m.padded_vocab = trainer::padded_vocab_for(m.vocab);
+    return s;
+}
+
+// Where the default corpus lives: $XDG_CACHE_HOME/gomhc/kjv, else
+// ~/.cache/gomhc/kjv, prepared there on first use.
+fs::path default_data(std::ostream &log) {
+    fs::path base;
+    if (const char *xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg) {
+        base = xdg;
+    } else if (const char *home = std::getenv("HOME"); home && *home) {
+        base = fs::path(home) / ".cache";
+    } else {
+        base = fs::temp_directory_path();
+    }
+    const fs::path dir = base / "gomhc" / "kjv";
+    if (!fs::exists(dir / "kjv_train.bin") || !fs::exists(dir / "kjv_val.bin")) {
+        log << "gomhc train: no --data; preparing the King James Bible in " << dir.string() << "\n";
+        prepare::prepare_shards({{}, true, dir.string(), "kjv", 0.05}, log);
+    } else {
+        log << "gomhc train: no --data; using the King James Bible in " << dir.string() << "\n";
+    }
+    return dir;
+}
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void on_stop_signal(int) { g_stop.store(true); }
+
+void install_stop_handler() {
+    struct sigaction action = {};
+    action.sa_handler = on_stop_signal;
+    // A second signal takes the default action: the user can still force it.
+    action.sa_flags = SA_RESETHAND;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, nullptr);
+    sigaction(SIGTERM, &action, nullptr);
+}
+
+}  // namespace
+
+int train_main(int argc, char **argv) {
+    CLI::App app{
+        "Train the GPT on token shards (default: the King James Bible), with any "
+        "residual method. Flags override the preset's values.",
+        "gomhc train"};
+    std::string preset_name = "demo", method = "go", device = "cpu", data, out, init;
+    GptConfig m;
+    TrainSettings v;  // the values of the flags given
+    bool resume = false, no_plot = false;
+    app.add_option("--preset", preset_name, "demo, small, medium or gpt-30m")
+        ->capture_default_str();
+    auto *o_method = app.add_option("--method", method,
+                                    "residual, hc, mhc, mhc-lite, kromhc, go or go-kron (preset: "
+                                    "go)");
+    auto *o_d = app.add_option("--d", m.d, "streams (preset: 4; residual: 1)");
+    auto *o_s = app.add_option("--s", m.s, "go block size (preset: 2)");
+    app.add_option("--data", data, "folder of token shards (default: the KJV, prepared once)");
+    auto *o_vocab =
+        app.add_option("--vocab", m.vocab, "vocabulary size (256 bytes; 50257 for GPT-2 shards)");
+    auto *o_layers = app.add_option("--layers", m.layers, "blocks");
+    auto *o_width = app.add_option("--width", m.width, "channels C");
+    auto *o_heads = app.add_option("--heads", m.heads, "attention heads");
+    auto *o_ctx = app.add_option("--ctx", m.context, "context length T");
+    auto *o_seed = app.add_option("--seed", m.seed, "initialisation seed");
+    auto *o_batch = app.add_option("--batch", v.batch, "sequences per micro-batch");
+    auto *o_accum = app.add_option("--grad-accum", v.grad_accum, "micro-batches per step");
+    auto *o_steps = app.add_option("--steps", v.steps, "optimizer steps");
+    auto *o_lr = app.add_option("--lr", v.lr, "peak learning rate");
+    auto *o_min_lr = app.add_option("--min-lr", v.min_lr, "learning rate at the end of the cosine");
+    auto *o_warmup = app.add_option("--warmup", v.warmup, "steps of linear warmup");
+    auto *o_wd = app.add_option("--weight-decay", v.weight_decay, "AdamW decay, matrices only");
+    auto *o_clip = app.add_option("--clip", v.clip, "global gradient-norm clip (0: off)");
+    auto *o_threads = app.add_option("--threads", v.threads, "CPU threads (0: every core)");
+    app.add_option("--device", device, "cpu or cuda")
+        ->check(CLI::IsMember({"cpu", "cuda"}))
+        ->capture_default_str();
+    app.add_option("--out", out, "the run's folder (default: runs/PRESET)");
+    app.add_flag("--resume", resume, "continue the checkpoint in --out");
+    app.add_option("--init", init, "start from these weights (.safetensors)")
+        ->check(CLI::ExistingFile);
+    auto *o_eval = app.add_option("--eval-every", v.eval_every, "steps between evaluations");
+    auto *o_eval_b = app.add_option("--eval-batches", v.eval_batches, "validation batches");
+    auto *o_sample = app.add_option("--sample-every", v.sample_every,
+                                    "steps between printed samples (0: never)");
+    auto *o_ckpt = app.add_option("--checkpoint-every", v.checkpoint_every,
+                                  "steps between checkpoints (0: at the end only)");
+    auto *o_log = app.add_option("--log-every", v.log_every, "steps between progress lines");
+    app.add_flag("--no-plot", no_plot, "do not draw loss.png");
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError &e) {
+        return app.exit(e) == 0 ? 0 : 2;
+    }
+
+    TrainSettings s;
+    try {
+        s = preset(preset_name);
+        GptConfig &c = s.model;
+        if (*o_method) {
+            c.method = parse_method(method);
+            if (!*o_d) {
+                c.d = c.method == Method::residual ? 1 : c.d;
+            }
+        }
+        const std::vector<std::pair<CLI::Option *, std::function<void()>>> overrides = {
+            {o_d, [&] { c.d = m.d; }},
+            {o_s, [&] { c.s = m.s; }},
+            {o_vocab, [&] { c.vocab = m.vocab; }},
+            {o_layers, [&] { c.layers = m.layers; }},
+            {o_width, [&] { c.width = m.width; }},
+            {o_heads, [&] { c.heads = m.heads; }},
+            {o_ctx, [&] { c.context = m.context; }},
+            {o_seed, [&] { c.seed = m.seed; }},
+            {o_batch, [&] { s.batch = v.batch; }},
+            {o_accum, [&] { s.grad_accum = v.grad_accum; }},
+            {o_steps, [&] { s.steps = v.steps; }},
+            {o_lr, [&] { s.lr = v.lr; }},
+            {o_min_lr, [&] { s.min_lr = v.min_lr; }},
+            {o_warmup, [&] { s.warmup = v.warmup; }},
+            {o_wd, [&] { s.weight_decay = v.weight_decay; }},
+            {o_clip, [&] { s.clip = v.clip; }},
+            {o_threads, [&] { s.threads = v.threads; }},
+            {o_eval, [&] { s.eval_every = v.eval_every; }},
+            {o_eval_b, [&] { s.eval_batches = v.eval_batches; }},
+            {o_sample, [&] { s.sample_every = v.sample_every; }},
+            {o_ckpt, [&] { s.checkpoint_every = v.checkpoint_every; }},
+            {o_log, [&] { s.log_every = v.log_every; }},
+        };
+        for (const auto &[option, apply] : overrides) {
+            if (*option) {
+                apply();
+            }
+        }
+        c.padded_vocab = trainer::padded_vocab_for(c.vocab);
+        trainer::check_config(c);
+    } catch (const CLI::ParseError &e) {
+        return app.exit(e) == 0 ? 0 : 2;
+    } catch (const std::exception &e) {
+        std::cerr << "gomhc train: " << e.what() << "\n";
+        return 2;
+    }
+    s.device = device == "cuda" ? Device::cuda : Device::host;
+    s.out = out.empty() ? fs::path("runs") / preset_name : fs::path(out);
+    s.resume = resume;
+    s.init = init;
+    s.plot = !no_plot;
+
+    try {
+        s.data = data.empty() ? default_data(std::cout) : fs::path(data);
+        install_stop_handler();
+        trainer::train(s, std::cout, &g_stop);
+        return 0;
+    } catch (const std::exception &e) {
+        std::cerr << "gomhc train: " << e.what() << "\n";
+        return 1;
+    }
+}
+
+int sample_main(int argc, char **argv) {
+    CLI::App app{"Print text generated by a trained GPT from its checkpoint.", "gomhc sample"};
+    std::string checkpoint, prompt = "\n";
+    trainer::SampleSettings ss;
+    ss.temperature = 0.8;
+    ss.top_k = 40;
+    int threads = 0;
+    app.add_option("--checkpoint", checkpoint, "a run's folder (gomhc train --out)")->required();
+    app.add_option("--prompt", prompt, "text to continue")->capture_default_str();
+    app.add_option("--tokens", ss.tokens, "tokens to generate")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    app.add_option("--temperature", ss.temperature, "0: always the most likely token")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
+    app.add_option("--top-k", ss.top_k, "sample among the k most likely (0: all)")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str();
+    app.add_option("--seed", ss.seed, "sampling seed")->capture_default_str();
+    app.add_option("--threads", threads, "CPU threads (0: every core)");
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError &e) {
+        return app.exit(e) == 0 ? 0 : 2;
+    }
+    try {
+        if (threads > 0) {
+            set_num_threads(threads);
+            trainer::set_blas_threads(threads);
+        }
+        const fs::path dir = checkpoint;
+        const trainer::CheckpointFiles files = trainer::read_checkpoint(dir);
+        const GptConfig config =
+            trainer::config_from_json(files.state.at("config"), (dir / "state.json").string());
+        trainer::Gpt gpt(config, 1);
+        trainer::load_model_weights(gpt, files.model, (dir / "model.safetensors").string());
+        if (prompt.empty()) {
+            throw std::runtime_error("--prompt is empty");
+        }
+        std::vector<int32_t> ids;
+        for (uint16_t b : trainer::byte_tokens(prompt)) {
+            ids.push_back(b);
+        }
+        const std::vector<int32_t> out = trainer::generate(gpt, ids, ss);
+        if (config.vocab == 256) {
+            std::cout << prompt << trainer::decode_bytes(out) << "\n";
+        } else {
+            std::cerr << "gomhc sample: vocabulary " << config.vocab
+                      << " is not bytes; printing token ids\n";
+            for (int32_t id : out) {
+                std::cout << id << " ";
+            }
+            std::cout << "\n";
+        }
+        return 0;
+    } catch (const std::exception &e) {
+        std::cerr << "gomhc sample: " << e.what() << "\n";
+        return 1;
+    }
+}
+
+}  // namespace gomhc::tools::train

@@ -1,0 +1,448 @@
+#include "training.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iomanip>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <thread>
+
+#include "checkpoint.h"
+#include "dataset.h"
+#include "device_buffer.h"
+#include "fma_peak.h"
+#include "matmul.h"
+#include "model_files.h"
+#include "plot/gnuplot.h"
+#include "sampling.h"
+
+namespace gomhc::trainer {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+double learning_rate(const TrainSettings &s, int64_t step) {
+    if (step < s.warmup) {
+        return s.lr * double(step + 1) / double(s.warmup);
+    }
+    const int64_t decay_steps = s.steps - s.warmup;
+    if (decay_steps <= 1) {
+        return s.lr;
+    }
+    const double ratio = double(step - s.warmup) / double(decay_steps - 1);
+    return s.min_lr + 0.5 * (1.0 + std::cos(M_PI * ratio)) * (s.lr - s.min_lr);
+}
+
+double flops_per_token(const GptConfig &c, int64_t num_params, int64_t t) {
+    const double multiplying = double(num_params - c.context * c.width);
+    return 6.0 * multiplying + 12.0 * double(c.layers) * double(t) * double(c.width);
+}
+
+namespace {
+
+void check_settings(const TrainSettings &s) {
+    const auto at_least = [](const char *flag, double value, double low) {
+        if (!(value >= low)) {
+            std::ostringstream msg;
+            msg << flag << " = " << value << ", expected >= " << low;
+            throw TrainError(msg.str());
+        }
+    };
+    at_least("--batch", double(s.batch), 1);
+    at_least("--grad-accum", double(s.grad_accum), 1);
+    at_least("--steps", double(s.steps), 1);
+    at_least("--lr", s.lr, 0);
+    at_least("--min-lr", s.min_lr, 0);
+    at_least("--warmup", double(s.warmup), 0);
+    at_least("--weight-decay", s.weight_decay, 0);
+    at_least("--clip", s.clip, 0);
+    at_least("--threads", s.threads, 0);
+    at_least("--eval-every", double(s.eval_every), 0);
+    at_least("--eval-batches", double(s.eval_batches), 1);
+    at_least("--sample-every", double(s.sample_every), 0);
+    at_least("--checkpoint-every", double(s.checkpoint_every), 0);
+    if (s.min_lr > s.lr) {
+        throw TrainError("--min-lr is above --lr");
+    }
+    if (s.out.empty()) {
+        throw TrainError("--out: no output folder given");
+    }
+    if (s.device == Device::cuda && !(cuda_available() && cuda_blas_built())) {
+        throw TrainError(std::string("--device cuda: ") +
+                         (cuda_blas_built() ? "no usable GPU here"
+                                            : "this build has no cuBLAS (no CUDA toolkit)"));
+    }
+    try {
+        check_config(s.model);
+    } catch (const Error &e) {
+        throw TrainError(e.what());
+    }
+}
+
+// A folder holding a run: refuse to start over it unless resuming.
+void check_out_folder(const TrainSettings &s) {
+    const bool has_state = fs::exists(s.out / "state.json");
+    const bool has_metrics = fs::exists(s.out / "metrics.jsonl");
+    if (s.resume && !has_state) {
+        throw TrainError("--resume: " + s.out.string() + " holds no checkpoint (no state.json)");
+    }
+    if (!s.resume && (has_state || has_metrics)) {
+        throw TrainError("--out " + s.out.string() +
+                         " already holds a run; pass --resume to continue it, or choose another "
+                         "--out (nothing was written)");
+    }
+}
+
+// Creates the folder and proves it writable before anything else is written.
+void make_writable(const fs::path &out) {
+    std::error_code ec;
+    fs::create_directories(out, ec);
+    if (ec) {
+        throw TrainError("--out " + out.string() + ": cannot create the folder (" + ec.message() +
+                         ")");
+    }
+    const fs::path probe = out / ".gomhc-write-probe";
+    {
+        std::ofstream f(probe);
+        if (!(f << "probe\n") || !(f.flush())) {
+            throw TrainError("--out " + out.string() + ": the folder is not writable");
+        }
+    }
+    fs::remove(probe, ec);
+}
+
+std::vector<std::pair<int64_t, int64_t>> decayed_ranges(const Gpt &gpt) {
+    std::vector<std::pair<int64_t, int64_t>> ranges;
+    for (const ParamTensor &t : gpt.layout()) {
+        if (t.decayed) {
+            int64_t count = 1;
+            for (int64_t e : t.shape) {
+                count *= e;
+            }
+            ranges.emplace_back(t.offset, count);
+        }
+    }
+    return ranges;
+}
+
+std::string format_duration(double seconds) {
+    const int64_t s = int64_t(seconds + 0.5);
+    std::ostringstream out;
+    if (s >= 3600) {
+        out << s / 3600 << "h" << std::setw(2) << std::setfill('0') << (s / 60) % 60 << "m";
+    } else if (s >= 60) {
+        out << s / 60 << "m" << std::setw(2) << std::setfill('0') << s % 60 << "s";
+    } else {
+        out << s << "s";
+    }
+    return out.str();
+}
+
+// The run's history from metrics.jsonl: lines of steps up to `keep_through`
+// are kept (the rest were written after the checkpoint being resumed).
+struct History {
+    std::vector<std::pair<int64_t, double>> train, val;
+    std::string kept_lines;
+};
+
+History read_history(const fs::path &path, int64_t keep_through) {
+    History h;
+    std::ifstream in(path);
+    for (std::string line; std::getline(in, line);) {
+        json j;
+        try {
+            j = json::parse(line);
+        } catch (const json::exception &) {
+            continue;  // a line cut short by a crash
+        }
+        const int64_t step = j.value("step", int64_t(-1));
+        if (step < 0 || step > keep_through) {
+            continue;
+        }
+        if (j.contains("val_loss")) {
+            h.val.emplace_back(step, j["val_loss"].get<double>());
+        } else if (j.contains("loss")) {
+            h.train.emplace_back(step, j["loss"].get<double>());
+        }
+        h.kept_lines += line + "\n";
+    }
+    return h;
+}
+
+void draw_loss_curves(const fs::path &out, const History &h, std::ostream &log) {
+    std::ofstream train(out / "loss_train.csv"), val(out / "loss_val.csv");
+    train << "step,loss\n";
+    for (const auto &[step, loss] : h.train) {
+        train << step << "," << loss << "\n";
+    }
+    val << "step,val_loss\n";
+    for (const auto &[step, loss] : h.val) {
+        val << step << "," << loss << "\n";
+    }
+    train.close();
+    val.close();
+    const fs::path png = fs::absolute(out / "loss.png");
+    std::ostringstream gp;
+    gp << "set terminal pngcairo size 900,540\nset output " << tools::gnuplot_string(png.string())
+       << "\nset datafile separator ','\nset key top right\nset grid\n"
+       << "set xlabel 'step'\nset ylabel 'cross-entropy (nats per token)'\n"
+       << "set title 'gomhc train: " << out.filename().string() << "'\n"
+       << "plot " << tools::gnuplot_string(fs::absolute(out / "loss_train.csv").string())
+       << " using 1:2 skip 1 with lines lw 1 title 'train', "
+       << tools::gnuplot_string(fs::absolute(out / "loss_val.csv").string())
+       << " using 1:2 skip 1 with linespoints lw 2 pt 7 title 'validation'\n";
+    const tools::PlotResult plot = tools::draw_figure(out / "loss.gp", gp.str(), png);
+    log << plot.message << "\n";
+}
+
+// The settings a resumed run must repeat to continue bitwise.
+json run_settings(const TrainSettings &s) {
+    return {{"batch", s.batch}, {"grad_accum", s.grad_accum}, {"steps", s.steps},
+            {"lr", s.lr},       {"min_lr", s.min_lr},         {"warmup", s.warmup},
+            {"beta1", s.beta1}, {"beta2", s.beta2},           {"weight_decay", s.weight_decay},
+            {"clip", s.clip},   {"threads", s.threads}};
+}
+
+}  // namespace
+
+TrainResult train(const TrainSettings &settings, std::ostream &log, const std::atomic<bool> *stop) {
+    const TrainSettings &s = settings;
+    check_settings(s);
+    const GptConfig &cfg = s.model;
+    const Dataset data = load_dataset(s.data, cfg.vocab);
+    const Batches train_batches(data.train, s.batch, cfg.context, "training");
+    const Batches val_batches(data.val, s.batch, cfg.context, "validation");
+    check_out_folder(s);
+
+    const int threads =
+        s.threads > 0 ? s.threads : std::max(1, int(std::thread::hardware_concurrency()));
+    set_num_threads(threads);
+    set_blas_threads(threads);
+
+    Gpt gpt(cfg, s.batch, s.device);
+    const int64_t n = gpt.num_params();
+    Adamw opt(n, decayed_ranges(gpt), s.device);
+    int64_t first_step = 0;
+    if (s.resume) {
+        const CheckpointFiles files = read_checkpoint(s.out);
+        const GptConfig saved =
+            config_from_json(files.state.at("config"), (s.out / "state.json").string());
+        if (config_json(saved) != config_json(cfg)) {
+            throw TrainError(
+                "--resume: " + s.out.string() + " holds a checkpoint of another configuration (" +
+                config_json(saved).dump() + "); this run asks for " + config_json(cfg).dump());
+        }
+        load_model_weights(gpt, files.model, (s.out / "model.safetensors").string());
+        load_optimizer(opt, n, files.optimizer, (s.out / "optimizer.safetensors").string());
+        first_step = files.state.at("step").get<int64_t>();
+        const json saved_run = files.state.value("run", json::object());
+        const json this_run = run_settings(s);
+        for (const auto &[key, value] : this_run.items()) {
+            if (saved_run.contains(key) && saved_run[key] != value) {
+                log << "gomhc train: note: " << key << " is " << value.dump()
+                    << ", the checkpoint's run had " << saved_run[key].dump()
+                    << "; the run goes on but is not the one it would have been\n";
+            }
+        }
+        opt.set_steps(first_step);
+        if (first_step >= s.steps) {
+            throw TrainError("--resume: the checkpoint in " + s.out.string() + " is at step " +
+                             std::to_string(first_step) + ", already --steps = " +
+                             std::to_string(s.steps) + "; raise --steps to go on");
+        }
+    } else if (!s.init.empty()) {
+        load_model_weights(gpt, read_file(s.init), "--init " + s.init.string());
+    }
+    make_writable(s.out);
+
+    const fs::path metrics_path = s.out / "metrics.jsonl";
+    History history = read_history(metrics_path, s.resume ? first_step : -1);
+    write_file_atomically(metrics_path, history.kept_lines);
+    std::ofstream metrics(metrics_path, std::ios::app);
+
+    const double peak = machine::measure_fma_peak(threads);
+    const int64_t tokens_per_step = s.batch * s.grad_accum * cfg.context;
+    const double step_flops = flops_per_token(cfg, n, cfg.context) * double(tokens_per_step);
+    log << "gomhc train: " << method_name(cfg.method) << " d=" << cfg.d << " s=" << cfg.s << ", "
+        << cfg.layers << " layers x " << cfg.width << " wide, " << cfg.heads << " heads, ctx "
+        << cfg.context << ", vocab " << cfg.vocab << "; " << n << " parameters\n"
+        << "             " << data.train.size() << " training and " << data.val.size()
+        << " validation tokens from " << s.data.string() << "\n"
+        << "             batch " << s.batch << " x " << s.grad_accum << " accumulation x ctx "
+        << cfg.context << " = " << tokens_per_step << " tokens per step, " << s.steps
+        << " steps on " << (s.device == Device::cuda ? "cuda" : "cpu") << " (" << threads
+        << " threads, FMA peak " << std::fixed << std::setprecision(1) << peak * 1e-9
+        << " GFLOP/s)\n";
+    if (s.resume) {
+        log << "             resuming from step " << first_step << " in " << s.out.string() << "\n";
+    }
+    log.unsetf(std::ios::floatfield);
+
+    std::vector<int32_t> inputs, targets;
+    DeviceBuffer grad_sq(s.device, 1);
+    TrainResult result;
+    result.first_step = first_step;
+    result.steps_done = first_step;
+
+    const auto evaluate = [&](int64_t step) {
+        double total = 0;
+        for (int64_t i = 0; i < s.eval_batches; i++) {
+            val_batches.fill(i, inputs, targets);
+            total += gpt.forward(inputs.data(), targets.data(), s.batch, cfg.context);
+        }
+        const double val = total / double(s.eval_batches);
+        if (!std::isfinite(val)) {
+            throw TrainError("step " + std::to_string(step) + ": the validation loss is " +
+                             std::to_string(val) + "; the last checkpoint in " + s.out.string() +
+                             " is kept as it was");
+        }
+        result.val_losses.emplace_back(step, float(val));
+        history.val.emplace_back(step, val);
+        metrics << json{{"step", step}, {"val_loss", val}}.dump() << "\n" << std::flush;
+        log << "step " << step << "/" << s.steps << "  val loss " << std::fixed
+            << std::setprecision(4) << val << "\n";
+        log.unsetf(std::ios::floatfield);
+    };
+    const auto save = [&](int64_t step) {
+        json state = {{"step", step},
+                      {"config", config_json(cfg)},
+                      {"data",
+                       {{"folder", s.data.string()},
+                        {"next_batch", step * s.grad_accum},
+                        {"batch", s.batch},
+                        {"grad_accum", s.grad_accum}}},
+                      {"rng",
+                       "none consumed by training steps (batches are a function of "
+                       "the step; samples seed from --seed and the step)"},
+                      {"run", run_settings(s)},
+                      {"optimizer_steps", opt.steps()}};
+        write_checkpoint(s.out, gpt, opt, state);
+    };
+
+    if (first_step == 0) {
+        evaluate(0);
+    }
+    const auto run_start = std::chrono::steady_clock::now();
+    double timed_seconds = 0;
+    int64_t timed_steps = 0;
+    for (int64_t step = first_step; step < s.steps; step++) {
+        const auto t0 = std::chrono::steady_clock::now();
+        gpt.zero_grads();
+        double loss = 0;
+        for (int64_t micro = 0; micro < s.grad_accum; micro++) {
+            train_batches.fill(step * s.grad_accum + micro, inputs, targets);
+            loss += gpt.forward(inputs.data(), targets.data(), s.batch, cfg.context);
+            gpt.backward(1.0f / float(s.grad_accum));
+        }
+        loss /= double(s.grad_accum);
+        squared_norm(s.device == Device::cuda ? TensorView::cuda(gpt.grads(), {n})
+                                              : TensorView::host(gpt.grads(), {n}),
+                     grad_sq.view({1}));
+        float norm_sq = 0;
+        grad_sq.download(&norm_sq, 1);
+        const double norm = std::sqrt(double(norm_sq));
+        const int64_t done = step + 1;
+        if (!std::isfinite(loss) || !std::isfinite(norm)) {
+            throw TrainError("step " + std::to_string(done) + ": the " +
+                             (std::isfinite(loss) ? "gradient norm" : "training loss") + " is " +
+                             std::to_string(std::isfinite(loss) ? norm : loss) +
+                             "; stopped, the last checkpoint in " + s.out.string() +
+                             " is kept as it was");
+        }
+        AdamwSettings as;
+        as.lr = float(learning_rate(s, step));
+        as.beta1 = float(s.beta1);
+        as.beta2 = float(s.beta2);
+        as.weight_decay = float(s.weight_decay);
+        as.max_norm = float(s.clip);
+        const TensorView pv = s.device == Device::cuda ? TensorView::cuda(gpt.params(), {n})
+                                                       : TensorView::host(gpt.params(), {n});
+        const TensorView gv = s.device == Device::cuda ? TensorView::cuda(gpt.grads(), {n})
+                                                       : TensorView::host(gpt.grads(), {n});
+        opt.step(pv, gv, grad_sq.view({1}), as);
+        const double seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        if (step > first_step || s.steps - first_step == 1) {  // the first step warms up
+            timed_seconds += seconds;
+            timed_steps++;
+        }
+        const double tokens_per_s = double(tokens_per_step) / seconds;
+        result.losses.push_back(float(loss));
+        result.steps_done = done;
+        history.train.emplace_back(done, loss);
+        metrics << json{{"step", done},      {"loss", loss},        {"lr", as.lr},
+                        {"grad_norm", norm}, {"ms", seconds * 1e3}, {"tokens_per_s", tokens_per_s}}
+                       .dump()
+                << "\n"
+                << std::flush;
+        const bool last = done == s.steps;
+        const bool stopping = stop && stop->load();
+        if (s.log_every > 0 && (done % s.log_every == 0 || done == first_step + 1 || last)) {
+            const double mean = timed_steps > 0 ? timed_seconds / double(timed_steps) : seconds;
+            char line[256];
+            std::snprintf(line, sizeof(line),
+                          "step %lld/%lld  loss %.4f  lr %.2e  norm %.3f  %.1f ms  %.0f tok/s  "
+                          "MFU %.1f%%  ETA %s",
+                          static_cast<long long>(done), static_cast<long long>(s.steps), loss,
+                          double(as.lr), norm, seconds * 1e3, tokens_per_s,
+                          100.0 * step_flops / seconds / peak,
+                          format_duration(mean * double(s.steps - done)).c_str());
+            log << line << "\n" << std::flush;
+        }
+        if (last || (s.eval_every > 0 && done % s.eval_every == 0)) {
+            evaluate(done);
+        }
+        if (s.sample_every > 0 && (done % s.sample_every == 0 || last) && cfg.vocab == 256) {
+            SampleSettings ss;
+            ss.tokens = s.sample_tokens;
+            ss.temperature = 0.8;
+            ss.top_k = 40;
+            ss.seed = cfg.seed + uint64_t(done);
+            const std::vector<int32_t> text = generate(gpt, {'\n'}, ss);
+            log << "---- sample at step " << done << " ----\n"
+                << decode_bytes(text) << "\n-----------------------------\n";
+        }
+        if (last || stopping || (s.checkpoint_every > 0 && done % s.checkpoint_every == 0)) {
+            save(done);
+        }
+        if (stopping && !last) {
+            result.interrupted = true;
+            log << "gomhc train: interrupted after step " << done << "; checkpoint saved in "
+                << s.out.string() << " (continue with the same flags and --resume)\n";
+            break;
+        }
+    }
+    metrics.close();
+    const double wall =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count();
+    result.tokens_per_second =
+        timed_steps > 0 ? double(tokens_per_step) * double(timed_steps) / timed_seconds : 0;
+    if (s.plot) {
+        draw_loss_curves(s.out, history, log);
+    }
+    char summary[512];
+    std::snprintf(
+        summary, sizeof(summary),
+        "summary: %lld steps in %s, %.0f tokens/s (MFU %.1f%%), final training loss "
+        "%.4f, validation loss %.4f (best %.4f)\n         files: %s/{model,optimizer}"
+        ".safetensors, state.json, metrics.jsonl, loss.png",
+        static_cast<long long>(result.steps_done - first_step), format_duration(wall).c_str(),
+        result.tokens_per_second,
+        100.0 * result.tokens_per_second * flops_per_token(cfg, n, cfg.context) / peak,
+        result.losses.empty() ? 0.0 : double(result.losses.back()),
+        history.val.empty() ? 0.0 : history.val.back().second,
+        [&] {
+            double best = INFINITY;
+            for (const auto &v : history.val) {
+                best = std::min(best, v.second);
+            }
+            return history.val.empty() ? 0.0 : best;
+        }(),
+        s.out.string().c_str());
+    log << summary << "\n";
+    return result;
+}
+
+}  // namespace gomhc::trainer

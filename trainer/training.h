@@ -1,0 +1,80 @@
+// The training loop (docs/trainer.md, "Training"): AdamW with linear warmup
+// and cosine decay, gradient accumulation, evaluation on fixed validation
+// batches, progress lines, DIR/metrics.jsonl, DIR/loss.png, checkpoints and
+// resume. `gomhc train` is a command line over train(); tests call it
+// in-process.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <filesystem>
+#include <gomhc/gomhc.hpp>
+#include <ostream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "gpt.h"
+
+namespace gomhc::trainer {
+
+// A run that cannot start or cannot go on; the message names the flag, file
+// or step and the problem.
+class TrainError : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+struct TrainSettings {
+    GptConfig model;
+    std::filesystem::path data;  // a folder of token shards
+    std::filesystem::path out;   // the run's folder
+    int64_t batch = 8;           // sequences per micro-batch
+    int64_t grad_accum = 1;      // micro-batches per step
+    int64_t steps = 100;
+    double lr = 1e-3;
+    double min_lr = 1e-4;  // the cosine's end
+    int64_t warmup = 0;    // steps of linear warmup
+    double beta1 = 0.9, beta2 = 0.95;
+    double weight_decay = 0.1;  // on matrices only
+    double clip = 1.0;          // global gradient norm; 0: off
+    int threads = 0;            // CPU threads; 0: every core
+    Device device = Device::host;
+    bool resume = false;         // continue from the checkpoint in out
+    std::filesystem::path init;  // start from these weights (.safetensors)
+    int64_t eval_every = 100;    // and at the first and last step; 0: only at the last
+    int64_t eval_batches = 8;
+    int64_t sample_every = 0;  // print a sample; 0: never
+    int64_t sample_tokens = 128;
+    int64_t checkpoint_every = 0;  // and at the last step; 0: only at the last
+    int64_t log_every = 10;        // progress lines; 0: none
+    bool plot = true;              // DIR/loss.png (when gnuplot is installed)
+};
+
+// The learning rate before step `step` (0-based) of `s.steps`: linear warmup
+// over s.warmup steps to s.lr, then a cosine from s.lr to s.min_lr.
+double learning_rate(const TrainSettings &s, int64_t step);
+
+// Model flops per token: 6 per parameter that multiplies (every parameter
+// but the position embedding) plus 12 L T C for attention's two products.
+double flops_per_token(const GptConfig &config, int64_t num_params, int64_t t);
+
+struct TrainResult {
+    int64_t first_step = 0;     // steps done before this call (0, or the resumed step)
+    int64_t steps_done = 0;     // after this call
+    std::vector<float> losses;  // the training loss of every step of this call
+    std::vector<std::pair<int64_t, float>> val_losses;  // (step, loss)
+    bool interrupted = false;                           // stopped by the flag, checkpoint saved
+    double tokens_per_second = 0;
+};
+
+// Runs (or resumes) a training run. Everything the run reads is checked
+// before out is created or written. When *stop becomes true (a signal
+// handler sets it) the current step finishes, a checkpoint is written and
+// train returns with interrupted set. Throws TrainError (or the error of the
+// file or config that is wrong) naming the problem; a non-finite loss or
+// gradient norm names the step and leaves the last checkpoint as it was.
+TrainResult train(const TrainSettings &settings, std::ostream &log,
+                  const std::atomic<bool> *stop = nullptr);
+
+}  // namespace gomhc::trainer
