@@ -1,0 +1,162 @@
+// gomhc_bench_train: one whole training step of the trainer's GPT (forward,
+// backward, gradient norm, AdamW) per residual method at the small and
+// medium presets, with the FMA peak measured in the same binary.
+//
+// Counters: tokens (tokens per second, rate), ms (per step), MFU (model flops
+// per second over the FMA peak, flops as trainer::flops_per_token counts
+// them), x_residual (this step's time over the residual step's at the same
+// preset, measured earlier in the same run). The blas_threads rows time the
+// same step with OpenBLAS on fewer threads than Halide, the measurement behind
+// the trainer's thread setting.
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+#include <map>
+#include <random>
+#include <thread>
+#include <vector>
+
+#include "fma_peak.h"
+#include "gpt.h"
+#include "matmul.h"
+#include "training.h"
+
+namespace {
+
+using gomhc::Method;
+using gomhc::TensorView;
+using gomhc::trainer::Gpt;
+using gomhc::trainer::GptConfig;
+
+struct Preset {
+    const char *name;
+    int64_t layers, width, heads, context, batch;
+};
+constexpr Preset kSmall{"small", 4, 128, 4, 128, 16};
+constexpr Preset kMedium{"medium", 6, 384, 6, 256, 8};
+
+struct MethodCase {
+    Method method;
+    int d, s;
+};
+
+int threads() { return std::max(1, int(std::thread::hardware_concurrency())); }
+
+double peak() {
+    static const double p = gomhc::machine::measure_fma_peak(threads(), 5);
+    return p;
+}
+
+std::map<std::string, double> &residual_seconds() {
+    static std::map<std::string, double> m;
+    return m;
+}
+
+void bm_train_step(benchmark::State &state, Preset preset, MethodCase mc, int blas_threads) {
+    GptConfig c;
+    c.layers = preset.layers;
+    c.width = preset.width;
+    c.heads = preset.heads;
+    c.context = preset.context;
+    c.method = mc.method;
+    c.d = mc.d;
+    c.s = mc.s;
+    gomhc::set_num_threads(threads());
+    gomhc::trainer::set_blas_threads(blas_threads);
+    Gpt gpt(c, preset.batch);
+    const int64_t n = gpt.num_params(), tokens = preset.batch * preset.context;
+    std::vector<std::pair<int64_t, int64_t>> decayed;
+    for (const auto &t : gpt.layout()) {
+        if (t.decayed) {
+            int64_t size = 1;
+            for (int64_t e : t.shape) {
+                size *= e;
+            }
+            decayed.emplace_back(t.offset, size);
+        }
+    }
+    gomhc::Adamw opt(n, decayed);
+    std::mt19937_64 rng(1);
+    std::vector<int32_t> ids(size_t(tokens + 1));
+    for (auto &id : ids) {
+        id = int32_t(rng() % 256);
+    }
+    float norm_sq = 0;
+    gomhc::AdamwSettings settings;
+    settings.weight_decay = 0.1f;
+    settings.max_norm = 1.0f;
+    const auto step = [&] {
+        gpt.zero_grads();
+        benchmark::DoNotOptimize(
+            gpt.forward(ids.data(), ids.data() + 1, preset.batch, preset.context));
+        gpt.backward(1.0f);
+        gomhc::squared_norm(TensorView::host(gpt.grads(), {n}), TensorView::host(&norm_sq, {1}));
+        opt.step(TensorView::host(gpt.params(), {n}), TensorView::host(gpt.grads(), {n}),
+                 TensorView::host(&norm_sq, {1}), settings);
+    };
+    step();  // warm-up: first-call allocations, caches
+    double seconds = 0;
+    for (auto _ : state) {
+        const auto t0 = std::chrono::steady_clock::now();
+        step();
+        seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    }
+    const double per_step = seconds / double(state.iterations());
+    const double flops = gomhc::trainer::flops_per_token(c, n, preset.context) * double(tokens);
+    state.counters["tokens"] = benchmark::Counter(double(tokens) * double(state.iterations()),
+                                                  benchmark::Counter::kIsRate);
+    state.counters["ms"] = per_step * 1e3;
+    state.counters["MFU"] = flops / per_step / peak();
+    const std::string key = std::string(preset.name) + "/" + std::to_string(blas_threads);
+    if (mc.method == Method::residual) {
+        residual_seconds()[key] = per_step;
+    }
+    if (residual_seconds().count(key)) {
+        state.counters["x_residual"] = per_step / residual_seconds()[key];
+    }
+    state.SetLabel(std::to_string(n) + " parameters, " + std::to_string(tokens) +
+                   " tokens/step, peak " + std::to_string(int(peak() * 1e-9)) + " GFLOP/s (" +
+                   gomhc::machine::fma_probe_kind() + ")");
+}
+
+void register_all() {
+    const std::vector<MethodCase> methods = {
+        {Method::residual, 1, 1}, {Method::hc, 4, 1}, {Method::mhc, 4, 1}, {Method::mhc_lite, 4, 1},
+        {Method::kromhc, 4, 1},   {Method::go, 4, 1}, {Method::go, 4, 2},  {Method::go_kron, 4, 2}};
+    for (const Preset &p : {kSmall, kMedium}) {
+        std::vector<int> blas = {threads()};
+        if (threads() > 1) {
+            blas.push_back(1);
+        }
+        for (int b : blas) {
+            for (const MethodCase &m : methods) {
+                if (b != threads() &&
+                    !(m.method == Method::residual || (m.method == Method::go && m.s == 2))) {
+                    continue;
+                }
+                const std::string name = std::string("train_step/") + p.name + "/" +
+                                         gomhc::method_name(m.method) + "/d" + std::to_string(m.d) +
+                                         "s" + std::to_string(m.s) +
+                                         "/blas_threads:" + std::to_string(b);
+                benchmark::RegisterBenchmark(name.c_str(), bm_train_step, p, m, b)
+                    ->Unit(benchmark::kMillisecond)
+                    ->UseRealTime()
+                    ->MinTime(p.width > 128 ? 4.0 : 2.0);
+            }
+        }
+    }
+}
+
+}  // namespace
+
+int main(int argc, char **argv) {
+    register_all();
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv)) {
+        return 1;
+    }
+    benchmark::AddCustomContext("fma_peak_gflops", std::to_string(peak() * 1e-9));
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    return 0;
+}
