@@ -387,17 +387,7 @@ TEST_CASE("Adam minimises a quadratic and reports convergence epochs") {
     CHECK(epochs_to_converge({}) == -1);
 }
 
-TEST_CASE("argument helpers") {
-    const char *argv[] = {"synth", "--d", "3", "--out", "x", "--help"};
-    Arguments args(6, const_cast<char **>(argv), {"--d", "--out", "--seed"});
-    CHECK(args.help());
-    CHECK(args.integer("--d", 4, 2, 16) == 3);
-    CHECK(args.integer("--seed", 9, 0, 100) == 9);
-    CHECK_THROWS_AS(args.integer("--d", 4, 4, 16), UsageError);
-    const char *bad[] = {"synth", "--dd", "3"};
-    CHECK_THROWS_AS(Arguments(3, const_cast<char **>(bad), {"--d"}), UsageError);
-    const char *missing[] = {"synth", "--d"};
-    CHECK_THROWS_AS(Arguments(2, const_cast<char **>(missing), {"--d"}), UsageError);
+TEST_CASE("method lists") {
     const auto methods = parse_method_list("go,go:1,mhc", 2);
     REQUIRE(methods.size() == 3);
     CHECK(methods[0].name == "go");

@@ -3,6 +3,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -16,6 +17,7 @@
 #include <sstream>
 
 #include "candidate.h"
+#include "common/cli.h"
 #include "evaluate.h"
 #include "gomhc/gomhc.hpp"
 #include "tuning_case.h"
@@ -26,9 +28,7 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-const char *kUsage =
-    "usage: gomhc autotune --target cpu|cuda [--ops all|NAME,...] [--budget SECONDS]\n"
-    "                      [--out DIR] [--shapes all|VARIANT,...] [--seed N]\n"
+const char *kAbout =
     "Searches each op's schedule parameters on this machine (for cpu also Halide's\n"
     "Adams2019 and Mullapudi2016 autoschedulers), checks every candidate against\n"
     "the float64 reference, and writes DIR/<target>.tuned (default DIR:\n"
@@ -45,70 +45,40 @@ struct Options {
     uint64_t seed = 1;
 };
 
-std::vector<std::string> split_list(const std::string &text) {
-    std::vector<std::string> items;
-    std::stringstream in(text);
-    std::string item;
-    while (std::getline(in, item, ',')) {
-        if (!item.empty()) items.push_back(item);
-    }
-    return items;
-}
-
-Options parse_options(int argc, char **argv) {
-    Options o;
-    bool have_target = false;
-    for (int i = 1; i < argc; i++) {
-        const std::string flag = argv[i];
-        if (flag == "--help" || flag == "-h") {
-            std::cout << kUsage;
-            std::exit(0);
+// Returns false (with *exit_code set) when the program is to exit: --help,
+// or a bad command line (message printed, exit code 2).
+bool parse_options(int argc, char **argv, Options &o, int *exit_code) {
+    CLI::App app{kAbout, "gomhc autotune"};
+    std::string ops = "all", shapes = "all";
+    app.add_option("--target", o.device_name, "cpu or cuda")
+        ->required()
+        ->check(CLI::IsMember({"cpu", "cuda"}));
+    app.add_option("--ops", ops, "all, or tunable ops, comma-separated")->capture_default_str();
+    app.add_option("--shapes", shapes, "all, or variants, comma-separated")->capture_default_str();
+    app.add_option("--budget", o.budget_seconds, "seconds of search in all")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str();
+    app.add_option("--out", o.out, "folder of the tuned file and its log")->capture_default_str();
+    app.add_option("--seed", o.seed, "search seed")->capture_default_str();
+    try {
+        app.parse(argc, argv);
+        o.device = o.device_name == "cuda" ? Device::cuda : Device::cpu;
+        o.ops = ops == "all" ? tunable_ops() : tools::split_list(ops);
+        for (const auto &op : o.ops) {
+            const auto &known = tunable_ops();
+            if (std::find(known.begin(), known.end(), op) == known.end()) {
+                throw CLI::ValidationError("--ops", "unknown op '" + op + "'");
+            }
         }
-        if (i + 1 >= argc) {
-            throw std::invalid_argument(flag + " needs a value");
+        if (shapes != "all") {
+            const auto items = tools::split_list(shapes);
+            o.shapes.insert(items.begin(), items.end());
         }
-        const std::string value = argv[++i];
-        if (flag == "--target") {
-            if (value != "cpu" && value != "cuda") {
-                throw std::invalid_argument("--target must be cpu or cuda, got '" + value + "'");
-            }
-            o.device = value == "cuda" ? Device::cuda : Device::cpu;
-            o.device_name = value;
-            have_target = true;
-        } else if (flag == "--ops") {
-            o.ops = value == "all" ? tunable_ops() : split_list(value);
-            for (const auto &op : o.ops) {
-                const auto &known = tunable_ops();
-                if (std::find(known.begin(), known.end(), op) == known.end()) {
-                    throw std::invalid_argument("unknown op '" + op + "' in --ops");
-                }
-            }
-        } else if (flag == "--shapes") {
-            if (value != "all") {
-                auto items = split_list(value);
-                o.shapes.insert(items.begin(), items.end());
-            }
-        } else if (flag == "--budget") {
-            char *end = nullptr;
-            o.budget_seconds = std::strtod(value.c_str(), &end);
-            if (!end || *end || !(o.budget_seconds > 0)) {
-                throw std::invalid_argument("--budget wants seconds > 0, got '" + value + "'");
-            }
-        } else if (flag == "--out") {
-            o.out = value;
-        } else if (flag == "--seed") {
-            o.seed = std::stoull(value);
-        } else {
-            throw std::invalid_argument("unknown option '" + flag + "'");
-        }
+    } catch (const CLI::ParseError &e) {
+        *exit_code = app.exit(e) == 0 ? 0 : 2;
+        return false;
     }
-    if (!have_target) {
-        throw std::invalid_argument("--target cpu|cuda is required");
-    }
-    if (o.ops.empty()) {
-        o.ops = tunable_ops();
-    }
-    return o;
+    return true;
 }
 
 std::string machine_description() {
@@ -227,11 +197,8 @@ void write_tuned_file(const fs::path &path, const Options &o, const std::vector<
 
 int autotune_main(int argc, char **argv) {
     Options o;
-    try {
-        o = parse_options(argc, argv);
-    } catch (const std::exception &e) {
-        std::cerr << "gomhc autotune: " << e.what() << "\n" << kUsage;
-        return 2;
+    if (int code = 0; !parse_options(argc, argv, o, &code)) {
+        return code;
     }
     Halide::Target target = Halide::get_host_target();
     if (o.device == Device::cuda) {

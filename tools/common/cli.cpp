@@ -12,40 +12,6 @@ namespace gomhc::tools {
 
 namespace fs = std::filesystem;
 
-Arguments::Arguments(int argc, char **argv, const std::set<std::string> &flags) {
-    for (int i = 1; i < argc; i++) {
-        const std::string flag = argv[i];
-        if (flag == "--help" || flag == "-h") {
-            help_ = true;
-            continue;
-        }
-        if (!flags.count(flag)) throw UsageError("unknown option '" + flag + "'");
-        if (i + 1 >= argc) throw UsageError(flag + " needs a value");
-        if (values_.count(flag)) throw UsageError(flag + " given twice");
-        values_[flag] = argv[++i];
-    }
-}
-
-std::string Arguments::text(const std::string &flag, const std::string &fallback) const {
-    auto it = values_.find(flag);
-    return it == values_.end() ? fallback : it->second;
-}
-
-int64_t Arguments::integer(const std::string &flag, int64_t fallback, int64_t lo,
-                           int64_t hi) const {
-    auto it = values_.find(flag);
-    if (it == values_.end()) return fallback;
-    const std::string &value = it->second;
-    errno = 0;
-    char *end = nullptr;
-    const long long parsed = std::strtoll(value.c_str(), &end, 10);
-    if (value.empty() || !end || *end || errno || parsed < lo || parsed > hi) {
-        throw UsageError(flag + " wants an integer in [" + std::to_string(lo) + ", " +
-                         std::to_string(hi) + "], got '" + value + "'");
-    }
-    return parsed;
-}
-
 std::vector<std::string> split_list(const std::string &text, char separator) {
     std::vector<std::string> items;
     std::stringstream in(text);

@@ -1,5 +1,5 @@
-// Small helpers shared by the `gomhc` subcommands: "--flag value" parsing,
-// method lists such as "go,go:1,mhc", and output folders.
+// Small helpers shared by the `gomhc` subcommands (which parse their flags
+// with CLI11): method lists such as "go,go:1,mhc", and output folders.
 #pragma once
 
 #include <cstdint>
@@ -12,30 +12,16 @@
 
 namespace gomhc::tools {
 
-// A bad command line: the subcommand prints the message and its usage and
-// exits with status 2.
+// A bad command line: the subcommand prints the message and exits with
+// status 2.
 class UsageError : public std::invalid_argument {
 public:
     using std::invalid_argument::invalid_argument;
 };
 
-// "--flag value" pairs (argv[0] is the subcommand's name). Every flag takes
-// a value; --help / -h sets help(). Unknown flags, a flag given twice and a
-// flag without its value are UsageErrors.
-class Arguments {
-public:
-    Arguments(int argc, char **argv, const std::set<std::string> &flags);
-
-    bool help() const { return help_; }
-    bool has(const std::string &flag) const { return values_.count(flag) > 0; }
-    std::string text(const std::string &flag, const std::string &fallback) const;
-    // An integer in [lo, hi]; UsageError naming the flag otherwise.
-    int64_t integer(const std::string &flag, int64_t fallback, int64_t lo, int64_t hi) const;
-
-private:
-    bool help_ = false;
-    std::map<std::string, std::string> values_;
-};
+// What a subcommand prints after a usage error of its own (CLI11 prints the
+// same after its parse errors).
+constexpr const char *kSeeHelp = "Run with --help for more information.\n";
 
 // Comma-separated items, empty items dropped.
 std::vector<std::string> split_list(const std::string &text, char separator = ',');

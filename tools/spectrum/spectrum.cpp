@@ -1,5 +1,6 @@
 #include "spectrum/spectrum.h"
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -34,9 +35,7 @@ constexpr int kGridCells = 200;
 constexpr int64_t kPlotSamples = 5000;  // per method, in eigenvalues.csv and the figure
 const char *kDefaultMethods = "go,go:1,kromhc,mhc,mhc-lite";
 
-const char *kUsage =
-    "usage: gomhc spectrum --out DIR [--d 4] [--samples 20000] [--search 100] [--seed 1]\n"
-    "                      [--methods go,go:1,kromhc,mhc,mhc-lite] [--s 2]\n"
+const char *kAbout =
     "Measures how much of the Karpelevic region Theta_d (the eigenvalues of all d x d\n"
     "stochastic matrices, which holds those of every doubly stochastic mixer) each\n"
     "method's mixers H_res can reach. Per method, --samples mixers start from random\n"
@@ -56,16 +55,6 @@ const char *kUsage =
     "block size), DIR/eigenvalues.csv (the first 5000 mixers' eigenvalues per\n"
     "method), DIR/boundary.csv (the boundary of Theta_d) and DIR/spectrum.png (with\n"
     "DIR/spectrum.gp).\n";
-
-// The usage lines of kUsage, for error messages.
-std::string synopsis() {
-    const std::string usage = kUsage;
-    size_t end = usage.find("\n");
-    while (end != std::string::npos && end + 1 < usage.size() && usage[end + 1] == ' ') {
-        end = usage.find("\n", end + 1);
-    }
-    return usage.substr(0, end + 1) + "(gomhc spectrum --help explains every option)\n";
-}
 
 struct Family {
     Method method;
@@ -199,28 +188,41 @@ int spectrum_main(int argc, char **argv) {
     fs::path out;
     std::vector<MethodEntry> entries;
     bool default_methods = false;
+    CLI::App app{kAbout, "gomhc spectrum"};
+    int s = 2;
+    std::string methods = kDefaultMethods;
+    d = 4;
+    samples = kDefaultSamples;
+    search = kDefaultSearch;
+    seed = 1;
+    app.add_option("--out", out, "output folder")->required();
+    app.add_option("--d", d, "streams")->check(CLI::Range(2, 16))->capture_default_str();
+    app.add_option("--s", s, "block size of go and go-kron")
+        ->check(CLI::Range(1, kMaxN))
+        ->capture_default_str();
+    auto *methods_option = app.add_option("--methods", methods, "NAME or NAME:S, comma-separated")
+                               ->capture_default_str();
+    app.add_option("--samples", samples, "mixers per method")
+        ->check(CLI::Range(int64_t(1), int64_t(10000000)))
+        ->capture_default_str();
+    app.add_option("--search", search, "Adam steps per mixer (0: plain sampling)")
+        ->check(CLI::Range(int64_t(0), int64_t(1000000)))
+        ->capture_default_str();
+    app.add_option("--seed", seed, "sampling seed")->capture_default_str();
     try {
-        Arguments args(argc, argv,
-                       {"--out", "--d", "--s", "--samples", "--search", "--seed", "--methods"});
-        if (args.help()) {
-            std::cout << kUsage;
-            return 0;
-        }
-        if (!args.has("--out")) throw UsageError("--out DIR is required");
-        out = args.text("--out", "");
-        d = int(args.integer("--d", 4, 2, 16));
-        const int s = int(args.integer("--s", 2, 1, kMaxN));
-        samples = args.integer("--samples", kDefaultSamples, 1, 10000000);
-        search = args.integer("--search", kDefaultSearch, 0, 1000000);
-        seed = uint64_t(args.integer("--seed", 1, 0, INT64_MAX));
-        default_methods = !args.has("--methods");
-        entries = parse_method_list(args.text("--methods", kDefaultMethods), s);
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError &e) {
+        return app.exit(e) == 0 ? 0 : 2;
+    }
+    try {
+        default_methods = methods_option->count() == 0;
+        entries = parse_method_list(methods, s);
         if (default_methods) {
             entries[0].s = s;
             if (s == 1) entries.erase(entries.begin() + 1);
         }
     } catch (const std::invalid_argument &e) {
-        std::cerr << "gomhc spectrum: " << e.what() << "\n" << synopsis();
+        std::cerr << "gomhc spectrum: " << e.what() << "\n" << kSeeHelp;
         return 2;
     }
 
@@ -243,7 +245,7 @@ int spectrum_main(int argc, char **argv) {
             families.push_back(f);
         }
     } catch (const UsageError &e) {
-        std::cerr << "gomhc spectrum: " << e.what() << "\n" << synopsis();
+        std::cerr << "gomhc spectrum: " << e.what() << "\n" << kSeeHelp;
         return 2;
     }
     try {

@@ -1,5 +1,6 @@
 #include "synth/synth.h"
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -30,9 +31,7 @@ constexpr int64_t kDefaultEpochs = 10000;
 constexpr int64_t kMaxDefaultLogits = int64_t(1) << 20;
 const char *kDefaultMethods = "go,go:1,mhc,mhc-lite,kromhc,hc";
 
-const char *kUsage =
-    "usage: gomhc synth --out DIR [--d 4] [--s 2] [--methods LIST] [--epochs 10000]\n"
-    "                   [--targets mixed|cycle3|cycle] [--seed 1]\n"
+const char *kAbout =
     "The synthetic stream-mixing task of the go-mHC paper: 64 ground-truth doubly\n"
     "stochastic d x d targets T_i, 100 inputs x ~ U[0,1]^d each, y = T_i x + 0.1 u\n"
     "with u ~ U[0,1). Each method fits one mixer per target (logits from\n"
@@ -53,16 +52,6 @@ const char *kUsage =
     "(method,d,s,final_loss,min_loss,epochs_to_converge; min_loss is the minimum\n"
     "0.1^2/3, epochs_to_converge the first epoch within 5% of the final loss; s is 1\n"
     "for methods without a block size) and DIR/loss.png (with DIR/loss.gp).\n";
-
-// The usage lines of kUsage, for error messages.
-std::string synopsis() {
-    const std::string usage = kUsage;
-    size_t end = usage.find("\n");
-    while (end != std::string::npos && end + 1 < usage.size() && usage[end + 1] == ' ') {
-        end = usage.find("\n", end + 1);
-    }
-    return usage.substr(0, end + 1) + "(gomhc synth --help explains every option)\n";
-}
 
 struct Run {
     Method method;
@@ -177,31 +166,42 @@ int synth_main(int argc, char **argv) {
     fs::path out;
     std::vector<MethodEntry> entries;
     bool default_methods = false;
+    CLI::App app{kAbout, "gomhc synth"};
+    int s = 2;
+    std::string methods = kDefaultMethods, targets = "mixed";
+    d = 4;
+    epochs = kDefaultEpochs;
+    seed = 1;
+    app.add_option("--out", out, "output folder")->required();
+    app.add_option("--d", d, "streams")->check(CLI::Range(2, kMaxN))->capture_default_str();
+    app.add_option("--s", s, "block size of go and go-kron")
+        ->check(CLI::Range(1, kMaxN))
+        ->capture_default_str();
+    auto *methods_option = app.add_option("--methods", methods, "NAME or NAME:S, comma-separated")
+                               ->capture_default_str();
+    app.add_option("--epochs", epochs, "Adam steps per method")
+        ->check(CLI::Range(int64_t(0), int64_t(100000000)))
+        ->capture_default_str();
+    app.add_option("--targets", targets, "mixed, cycle3 or cycle")->capture_default_str();
+    app.add_option("--seed", seed, "targets' and data's seed")->capture_default_str();
     try {
-        Arguments args(argc, argv,
-                       {"--out", "--d", "--s", "--methods", "--epochs", "--targets", "--seed"});
-        if (args.help()) {
-            std::cout << kUsage;
-            return 0;
-        }
-        if (!args.has("--out")) throw UsageError("--out DIR is required");
-        out = args.text("--out", "");
-        d = int(args.integer("--d", 4, 2, kMaxN));
-        const int s = int(args.integer("--s", 2, 1, kMaxN));
-        epochs = args.integer("--epochs", kDefaultEpochs, 0, 100000000);
-        seed = uint64_t(args.integer("--seed", 1, 0, INT64_MAX));
-        target_set = parse_target_set(args.text("--targets", "mixed"));
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError &e) {
+        return app.exit(e) == 0 ? 0 : 2;
+    }
+    try {
+        target_set = parse_target_set(targets);
         if (target_set == TargetSet::cycle3 && d < 3) {
             throw UsageError("--targets cycle3 needs --d 3 or more");
         }
-        default_methods = !args.has("--methods");
-        entries = parse_method_list(args.text("--methods", kDefaultMethods), s);
+        default_methods = methods_option->count() == 0;
+        entries = parse_method_list(methods, s);
         if (default_methods) {  // the default list: go with --s, then go with s = 1
             entries[0].s = s;
             if (s == 1) entries.erase(entries.begin() + 1);
         }
     } catch (const std::invalid_argument &e) {
-        std::cerr << "gomhc synth: " << e.what() << "\n" << synopsis();
+        std::cerr << "gomhc synth: " << e.what() << "\n" << kSeeHelp;
         return 2;
     }
 
@@ -225,7 +225,7 @@ int synth_main(int argc, char **argv) {
             runs.push_back(run);
         }
     } catch (const UsageError &e) {
-        std::cerr << "gomhc synth: " << e.what() << "\n" << synopsis();
+        std::cerr << "gomhc synth: " << e.what() << "\n" << kSeeHelp;
         return 2;
     }
     try {
