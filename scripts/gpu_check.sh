@@ -5,12 +5,15 @@
 #   scripts/gpu_check.sh pack [BUILD_DIR] [BUNDLE_DIR] [--with-halide]
 #       on the build machine: copies what the checks need from BUILD_DIR
 #       (default build) into BUNDLE_DIR (default gpu-bundle): libgomhc, the
-#       CUDA test programs, the benchmark and the gomhc program. gomhc
+#       CUDA test programs, the benchmark, the gomhc program and token shards
+#       for a training run (the KJV where `bible` is installed). gomhc
 #       autotune also needs libHalide and LLVM; --with-halide copies them
 #       too (about 200 MB) for a GPU machine that lacks them.
 #   scripts/gpu_check.sh run [BUNDLE_OR_BUILD_DIR] [REPORT]
 #       on the GPU machine: runs the CUDA test suites, the CUDA benchmark
-#       rows and `gomhc autotune --target cuda` with a small budget, and
+#       rows, `gomhc autotune --target cuda` with a small budget, and a
+#       200-step `gomhc train --device cuda` whose first loss must match the
+#       CPU's to 1e-4 (data: the bundle's, or GPU_CHECK_DATA), and
 #       writes everything to REPORT (default gpu_check_report.txt). Exits
 #       1 when a check failed, 77 when no GPU is usable. Works on a bundle
 #       or on a build tree.
@@ -48,7 +51,46 @@ pack() {
             cp -rL "$halide_dir/halide14" "$bundle/lib/"
         fi
     fi
+    # Training data for the CUDA training run: the KJV, or this repository's docs.
+    if command -v bible >/dev/null; then
+        "$build/tools/gomhc" prepare --kjv --out "$bundle/data" >/dev/null
+    else
+        cat README.md docs/*.md >"$bundle/text.txt"
+        "$build/tools/gomhc" prepare --text "$bundle/text.txt" --out "$bundle/data" >/dev/null
+    fi
     echo "gpu_check pack: wrote $bundle ($(du -sh "$bundle" | cut -f1))"
+}
+
+# The first training loss of a run's metrics.jsonl.
+first_loss() { grep -m1 '"step":1,' "$1/metrics.jsonl" | sed 's/.*"loss":\([^,}]*\).*/\1/'; }
+
+# A 200-step demo-preset training run on the GPU, and its first loss against
+# the CPU's for the same weights and batch (to 1e-4).
+train_on_cuda() {
+    local dir="$1" data="$1/data"
+    [ -d "$data" ] || data="${GPU_CHECK_DATA:-}"
+    if [ -z "$data" ] || [ ! -d "$data" ] || ldd "$dir/tools/gomhc" | grep -q "not found"; then
+        section "train_cuda"
+        log "--- train_cuda: skipped: no data folder (pack makes one; or set GPU_CHECK_DATA)" \
+            "or $dir/tools/gomhc lacks libraries here (pack with --with-halide)"
+        return
+    fi
+    local flags=(--preset demo --data "$data" --no-plot --log-every 50)
+    step train_cuda "$dir/tools/gomhc" train "${flags[@]}" --device cuda --steps 200 \
+        --out "$work/train_cuda"
+    step train_cpu_first_step "$dir/tools/gomhc" train "${flags[@]}" --steps 1 \
+        --out "$work/train_cpu"
+    local gpu cpu
+    gpu="$(first_loss "$work/train_cuda" 2>/dev/null)"
+    cpu="$(first_loss "$work/train_cpu" 2>/dev/null)"
+    section "train_first_loss: cuda $gpu, cpu $cpu"
+    if [ -n "$gpu" ] && [ -n "$cpu" ] &&
+        awk -v a="$gpu" -v b="$cpu" 'BEGIN { d = a - b; exit !(d < 1e-4 && d > -1e-4) }'; then
+        log "--- train_first_loss: passed"
+    else
+        log "--- train_first_loss: FAILED (the first losses differ by 1e-4 or more, or a run failed)"
+        failed=1
+    fi
 }
 
 run() {
@@ -114,6 +156,7 @@ run() {
             cat "$work/tuned/cuda.tuned" >>"$report"
         fi
     fi
+    train_on_cuda "$dir"
     rm -rf "$work"
     local summary
     summary="$(grep -E '^--- ' "$report")"

@@ -68,6 +68,8 @@ public:
     virtual gomhc::TensorView input(const Vec &values, Shape shape) = 0;
     virtual gomhc::TensorView output(Shape shape) = 0;
     virtual Vec download(const gomhc::TensorView &view) = 0;
+    // Token ids in the backend's memory (the float buffers' 4-byte slots).
+    virtual gomhc::TokenView tokens(const std::vector<int32_t> &ids, Shape shape) = 0;
     virtual std::string name() const = 0;
 };
 
@@ -98,11 +100,17 @@ public:
     Vec download(const gomhc::TensorView &view) override {
         return Vec(view.data(), view.data() + view.size());
     }
+    gomhc::TokenView tokens(const std::vector<int32_t> &ids, Shape shape) override {
+        REQUIRE(int64_t(ids.size()) == element_count(shape));
+        id_storage_.push_back(ids);
+        return gomhc::TokenView::host(id_storage_.back().data(), std::move(shape));
+    }
     std::string name() const override { return "host"; }
 
 private:
     // A deque never moves its elements, so the views stay valid.
     std::deque<std::vector<float>> storage_;
+    std::deque<std::vector<int32_t>> id_storage_;
 };
 
 // ---------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 #define DOCTEST_CONFIG_IMPLEMENT
 #include <doctest/doctest.h>
 
+#include <array>
 #include <cstdio>
 #include <limits>
 #include <tuple>
@@ -44,6 +45,12 @@ public:
         std::vector<float> host(size_t(view.size()));
         gomhc::cuda_download(host.data(), view.data(), host.size());
         return ref::to_double(host);
+    }
+    gomhc::TokenView tokens(const std::vector<int32_t> &ids, Shape shape) override {
+        REQUIRE(int64_t(ids.size()) == element_count(shape));
+        float *dev = allocate(ids.size());
+        gomhc::cuda_upload(dev, reinterpret_cast<const float *>(ids.data()), ids.size());
+        return gomhc::TokenView::cuda(reinterpret_cast<const int32_t *>(dev), std::move(shape));
     }
     std::string name() const override { return "cuda"; }
 
@@ -308,6 +315,122 @@ TEST_CASE("cuda: gelu forward and backward match the host kernels") {
         CAPTURE(k);
         CHECK(ref::normwise_error(results[1][k], results[0][k]) <= 1e-5);
     }
+}
+
+// Runs `run` on the host and on the GPU and checks that every result agrees.
+template<size_t K, typename F>
+void compare_backends(const F &run, double tolerance) {
+    HostBackend hb;
+    CudaBackend cb;
+    std::array<Vec, K> results[2];
+    Backend *backends[2] = {&hb, &cb};
+    for (int which = 0; which < 2; which++) {
+        results[which] = run(*backends[which]);
+    }
+    for (size_t k = 0; k < K; k++) {
+        CAPTURE(k);
+        CHECK(ref::normwise_error(results[1][k], results[0][k]) <= tolerance);
+    }
+}
+
+TEST_CASE("cuda: embedding forward and backward match the host kernels") {
+    if (!cuda_ready()) {
+        return;
+    }
+    const int64_t batch = 3, t = 37, vocab = 300, c = 96, d = 4;
+    ref::Rng rng(5800);
+    const std::vector<int32_t> ids = random_token_ids(rng, batch * t, vocab);
+    const Vec wte = ref::to_double(ref::to_float(rng.normal_vec(size_t(vocab * c), 1.0)));
+    const Vec wpe = ref::to_double(ref::to_float(rng.normal_vec(size_t(t * c), 1.0)));
+    const Vec dout = ref::to_double(ref::to_float(rng.normal_vec(size_t(batch * t * d * c), 1.0)));
+    compare_backends<3>(
+        [&](Backend &b) {
+            const auto tokens = b.tokens(ids, {batch, t});
+            const auto out = b.output({batch, t, d, c});
+            gomhc::embedding_forward(tokens, b.input(wte, {vocab, c}), b.input(wpe, {t, c}), out);
+            const auto dwte = b.output({vocab, c}), dwpe = b.output({t, c});
+            gomhc::fill(dwte, 0.0f);
+            gomhc::fill(dwpe, 0.0f);
+            gomhc::embedding_backward(tokens, b.input(dout, {batch, t, d, c}), dwte, dwpe);
+            return std::array<Vec, 3>{b.download(out), b.download(dwte), b.download(dwpe)};
+        },
+        1e-6);
+}
+
+TEST_CASE("cuda: causal softmax forward and backward match the host kernels") {
+    if (!cuda_ready()) {
+        return;
+    }
+    const int64_t heads = 6, t = 70;
+    const float scale = 0.125f;
+    ref::Rng rng(5900);
+    const Vec scores = ref::to_double(ref::to_float(rng.normal_vec(size_t(heads * t * t), 3.0)));
+    const Vec dprobs = ref::to_double(ref::to_float(rng.normal_vec(size_t(heads * t * t), 1.0)));
+    compare_backends<2>(
+        [&](Backend &b) {
+            const auto probs = b.output({heads, t, t}), dscores = b.output({heads, t, t});
+            gomhc::causal_softmax_forward(scale, b.input(scores, {heads, t, t}), probs);
+            gomhc::causal_softmax_backward(scale, probs, b.input(dprobs, {heads, t, t}), dscores);
+            return std::array<Vec, 2>{b.download(probs), b.download(dscores)};
+        },
+        1e-5);
+}
+
+TEST_CASE("cuda: cross-entropy forward and backward match the host kernels") {
+    if (!cuda_ready()) {
+        return;
+    }
+    const int64_t t = 45, vocab = 300, padded = 384;
+    ref::Rng rng(6000);
+    const std::vector<int32_t> targets = random_token_ids(rng, t, vocab);
+    const Vec logits = ref::to_double(ref::to_float(rng.normal_vec(size_t(t * padded), 4.0)));
+    compare_backends<3>(
+        [&](Backend &b) {
+            const auto lv = b.input(logits, {t, padded});
+            const auto tv = b.tokens(targets, {t});
+            const auto loss = b.output({t}), lse = b.output({t}), dlogits = b.output({t, padded});
+            gomhc::cross_entropy_forward(vocab, lv, tv, loss, lse);
+            gomhc::cross_entropy_backward(vocab, 1.0f / float(t), lv, tv, lse, dlogits);
+            return std::array<Vec, 3>{b.download(loss), b.download(lse), b.download(dlogits)};
+        },
+        1e-5);
+}
+
+TEST_CASE("cuda: squared norm and three AdamW steps match the host kernels") {
+    if (!cuda_ready()) {
+        return;
+    }
+    const int64_t n = 100003;  // not a multiple of any block size
+    ref::Rng rng(6100);
+    const Vec params = ref::to_double(ref::to_float(rng.normal_vec(size_t(n), 1.0)));
+    const Vec grads = ref::to_double(ref::to_float(rng.normal_vec(size_t(n), 0.1)));
+    gomhc::AdamwSettings settings;
+    settings.weight_decay = 0.1f;
+    settings.max_norm = 1.0f;
+    compare_backends<4>(
+        [&](Backend &b) {
+            const gomhc::Device device =
+                b.name() == "cuda" ? gomhc::Device::cuda : gomhc::Device::host;
+            gomhc::Adamw opt(n, {{0, n / 2}}, device);
+            const auto pv = b.input(params, {n}), gv = b.input(grads, {n});
+            const auto norm = b.output({1});
+            gomhc::squared_norm(gv, norm);
+            const Vec first_norm = b.download(norm);
+            // The parameters are updated in place: a writable copy.
+            const auto live = b.output({n});
+            gomhc::add(pv, b.input(Vec(size_t(n), 0.0), {n}), live);
+            for (int step = 0; step < 3; step++) {
+                opt.step(live, gv, norm, settings);
+            }
+            const gomhc::TensorView m = device == gomhc::Device::cuda
+                                            ? gomhc::TensorView::cuda(opt.first_moment(), {n})
+                                            : gomhc::TensorView::host(opt.first_moment(), {n});
+            const gomhc::TensorView v = device == gomhc::Device::cuda
+                                            ? gomhc::TensorView::cuda(opt.second_moment(), {n})
+                                            : gomhc::TensorView::host(opt.second_moment(), {n});
+            return std::array<Vec, 4>{first_norm, b.download(live), b.download(m), b.download(v)};
+        },
+        1e-5);
 }
 
 TEST_CASE("cuda: the C API on device pointers matches the host C API") {
