@@ -7,7 +7,8 @@
 // them), x_residual (this step's time over the residual step's at the same
 // preset, measured earlier in the same run). The blas_threads rows time the
 // same step with OpenBLAS on fewer threads than Halide, the measurement behind
-// the trainer's thread setting.
+// the trainer's thread setting. Then the trainer's own ops one by one beside
+// their float64 references (trainer_op_rows.cpp).
 #include <benchmark/benchmark.h>
 
 #include <chrono>
@@ -19,6 +20,7 @@
 #include "fma_peak.h"
 #include "gpt.h"
 #include "matmul.h"
+#include "trainer_op_rows.h"
 #include "training.h"
 
 namespace {
@@ -151,6 +153,7 @@ void register_all() {
 
 int main(int argc, char **argv) {
     register_all();
+    gomhc_bench_train::register_trainer_op_rows();
     benchmark::Initialize(&argc, argv);
     if (benchmark::ReportUnrecognizedArguments(argc, argv)) {
         return 1;

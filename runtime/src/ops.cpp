@@ -197,6 +197,17 @@ void set_num_threads(int threads) {
     threads_in_force.store(halide_set_num_threads(threads));
 }
 
+namespace {
+// Halide 14's pool, when it sizes itself on first use, ran our parallel
+// kernels many times slower than one sized by halide_set_num_threads
+// (docs/benchmarks.md, "Halide's thread pool"); so the library sizes it once
+// at load, to the default (HL_NUM_THREADS, else the cores online).
+const bool pool_sized_at_load = [] {
+    set_num_threads(0);
+    return true;
+}();
+}  // namespace
+
 int num_threads() {
     if (threads_in_force.load() == 0) {
         set_num_threads(0);
