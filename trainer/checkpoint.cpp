@@ -59,6 +59,8 @@ void write_file_atomically(const fs::path &path, const std::string &bytes) {
     fsync_path(dir, O_RDONLY | O_DIRECTORY);
 }
 
+void fsync_directory(const fs::path &dir) { fsync_path(dir, O_RDONLY | O_DIRECTORY); }
+
 std::string read_file(const fs::path &path) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {

@@ -28,6 +28,8 @@ struct NamedTensor {
 // write, fsync, rename, fsync the folder. A failure leaves any previous file
 // untouched and throws CheckpointError naming the path.
 void write_file_atomically(const std::filesystem::path &path, const std::string &bytes);
+// Makes the folder's entries (renames) durable.
+void fsync_directory(const std::filesystem::path &dir);
 std::string read_file(const std::filesystem::path &path);
 uint32_t crc32_of(const std::string &bytes);
 

@@ -111,6 +111,15 @@ void load_optimizer(Adamw &opt, int64_t n, const std::string &bytes, const std::
     }
 }
 
+namespace {
+
+constexpr const char *kCheckpointFiles[] = {"model.safetensors", "optimizer.safetensors"};
+
+// A weights or moments file waiting for its rename (write_checkpoint).
+fs::path pending(const fs::path &dir, const std::string &name) { return dir / (name + ".next"); }
+
+}  // namespace
+
 CheckpointFiles read_checkpoint(const fs::path &dir) {
     const fs::path state_path = dir / "state.json";
     CheckpointFiles out;
@@ -119,28 +128,50 @@ CheckpointFiles read_checkpoint(const fs::path &dir) {
     } catch (const nlohmann::json::exception &e) {
         throw CheckpointError(state_path.string() + ": not valid JSON (" + e.what() + ")");
     }
-    for (const char *name : {"model.safetensors", "optimizer.safetensors"}) {
+    for (const std::string name : kCheckpointFiles) {
         const fs::path path = dir / name;
-        std::string bytes = read_file(path);
         const uint32_t want = out.state.at("checksums").value(name, 0u);
+        std::string bytes = fs::exists(path) ? read_file(path) : std::string();
+        if (crc32_of(bytes) != want && fs::exists(pending(dir, name))) {
+            // A save stopped between state.json and the renames: the pending
+            // file is the one state.json names, so finish the rename.
+            std::string next = read_file(pending(dir, name));
+            if (crc32_of(next) == want) {
+                if (std::rename(pending(dir, name).c_str(), path.c_str()) != 0) {
+                    throw CheckpointError("cannot rename " + pending(dir, name).string() +
+                                          " into " + path.string() + ": " +
+                                          std::strerror(errno));
+                }
+                bytes = std::move(next);
+            }
+        }
         if (crc32_of(bytes) != want) {
             throw CheckpointError(path.string() + ": its CRC-32 does not match state.json " +
                                   "(the file is corrupted or truncated)");
         }
-        (std::strcmp(name, "model.safetensors") == 0 ? out.model : out.optimizer) =
-            std::move(bytes);
+        (name == kCheckpointFiles[0] ? out.model : out.optimizer) = std::move(bytes);
     }
     return out;
 }
 
 void write_checkpoint(const fs::path &dir, Gpt &gpt, Adamw &opt, nlohmann::json state) {
-    const std::string model = model_bytes(gpt);
-    const std::string optimizer = optimizer_bytes(opt, gpt.num_params());
-    write_file_atomically(dir / "model.safetensors", model);
-    write_file_atomically(dir / "optimizer.safetensors", optimizer);
-    state["checksums"] = {{"model.safetensors", crc32_of(model)},
-                          {"optimizer.safetensors", crc32_of(optimizer)}};
+    // state.json is the commit: the new files are durable under their
+    // pending names before it names their checksums, and renamed after.
+    // Stopped before the commit, the old set is intact; stopped after it,
+    // read_checkpoint finishes the renames.
+    const std::string files[] = {model_bytes(gpt), optimizer_bytes(opt, gpt.num_params())};
+    for (size_t i = 0; i < 2; i++) {
+        write_file_atomically(pending(dir, kCheckpointFiles[i]), files[i]);
+        state["checksums"][kCheckpointFiles[i]] = crc32_of(files[i]);
+    }
     write_file_atomically(dir / "state.json", state.dump(2) + "\n");
+    for (const std::string name : kCheckpointFiles) {
+        if (std::rename(pending(dir, name).c_str(), (dir / name).c_str()) != 0) {
+            throw CheckpointError("cannot rename " + pending(dir, name).string() + " into " +
+                                  (dir / name).string() + ": " + std::strerror(errno));
+        }
+    }
+    fsync_directory(dir);
 }
 
 }  // namespace gomhc::trainer

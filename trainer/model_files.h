@@ -28,14 +28,17 @@ std::string optimizer_bytes(Adamw &opt, int64_t num_params);
 void load_optimizer(Adamw &opt, int64_t num_params, const std::string &bytes,
                     const std::string &where);
 
-// Reads DIR/state.json and checks both files against its checksums; returns
-// the state. Throws CheckpointError naming the file and the problem.
+// Reads DIR/state.json and checks both files against its checksums, first
+// finishing a save that stopped after its commit; returns the state and the
+// files. Throws CheckpointError naming the file and the problem.
 struct CheckpointFiles {
     nlohmann::json state;
     std::string model, optimizer;  // the files' bytes
 };
 CheckpointFiles read_checkpoint(const std::filesystem::path &dir);
-// Writes model, optimizer, then state.json (with the checksums), each atomically.
+// Writes the set so that a stop at any point leaves either the old or the new
+// checkpoint readable: both files under pending names (NAME.next), then
+// state.json with their checksums (the commit), then the renames.
 void write_checkpoint(const std::filesystem::path &dir, Gpt &gpt, Adamw &opt, nlohmann::json state);
 
 }  // namespace gomhc::trainer

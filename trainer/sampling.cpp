@@ -57,11 +57,19 @@ std::vector<int32_t> generate(Gpt &gpt, std::vector<int32_t> context,
 }
 
 std::string decode_bytes(const std::vector<int32_t> &tokens) {
+    std::string bytes;
+    for (int32_t t : tokens) {
+        bytes += char(uint8_t(t & 0xff));
+    }
+    return valid_utf8(bytes);
+}
+
+std::string valid_utf8(const std::string &bytes) {
     const char *kReplacement = "\xEF\xBF\xBD";
     std::string out;
     size_t i = 0;
-    const auto byte = [&](size_t k) { return uint8_t(tokens[k] & 0xff); };
-    while (i < tokens.size()) {
+    const auto byte = [&](size_t k) { return uint8_t(bytes[k]); };
+    while (i < bytes.size()) {
         const uint8_t b = byte(i);
         size_t extra = 0;
         uint32_t minimum = 0;
@@ -81,7 +89,7 @@ std::string decode_bytes(const std::vector<int32_t> &tokens) {
             continue;
         }
         uint32_t code = b & (0x3F >> extra);
-        bool valid = i + extra < tokens.size();
+        bool valid = i + extra < bytes.size();
         for (size_t k = 1; valid && k <= extra; k++) {
             valid = (byte(i + k) & 0xC0) == 0x80;
             code = (code << 6) | (byte(i + k) & 0x3F);

@@ -23,8 +23,10 @@ struct SampleSettings {
 std::vector<int32_t> generate(Gpt &gpt, std::vector<int32_t> prompt,
                               const SampleSettings &settings);
 
-// Byte tokens as text: valid UTF-8 is kept, every invalid byte becomes
-// U+FFFD (the replacement character).
+// Byte tokens as text, through valid_utf8.
 std::string decode_bytes(const std::vector<int32_t> &tokens);
+// Valid UTF-8 is kept, every invalid byte becomes U+FFFD (the replacement
+// character).
+std::string valid_utf8(const std::string &bytes);
 
 }  // namespace gomhc::trainer

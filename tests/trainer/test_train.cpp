@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "checkpoint.h"
 #include "dataset.h"
@@ -159,6 +160,65 @@ TEST_CASE("train: a run stopped by the flag and resumed is bitwise the uninterru
         lines++;
     }
     CHECK(lines == 8 + 3);  // 8 steps, evaluations at 0, 4 and 8
+}
+
+TEST_CASE("train: a save stopped at any point leaves the old or the new checkpoint readable") {
+    const fs::path dir = scratch("commit");
+    const fs::path data = write_shards(dir);
+    TrainSettings s = tiny_settings(data, dir / "old");
+    s.steps = 4;
+    run(s);
+    TrainSettings t = tiny_settings(data, dir / "new");
+    run(t);
+    CHECK_FALSE(fs::exists(t.out / "model.safetensors.next"));
+    CHECK_FALSE(fs::exists(t.out / "optimizer.safetensors.next"));
+    const auto file = [](const fs::path &run, const std::string &name) {
+        return file_bytes(run / name);
+    };
+    // Lays out a folder as a save would leave it when stopped: `finals` from
+    // the old or new run under their names, pending files from the new run.
+    const auto stopped = [&](const std::string &name, const fs::path &state,
+                             const fs::path &model, const fs::path &optimizer,
+                             std::vector<std::string> pending) {
+        const fs::path folder = dir / name;
+        fs::create_directories(folder);
+        std::ofstream(folder / "state.json", std::ios::binary) << file(state, "state.json");
+        std::ofstream(folder / "model.safetensors", std::ios::binary)
+            << file(model, "model.safetensors");
+        std::ofstream(folder / "optimizer.safetensors", std::ios::binary)
+            << file(optimizer, "optimizer.safetensors");
+        for (const std::string &p : pending) {
+            std::ofstream(folder / (p + ".next"), std::ios::binary) << file(t.out, p);
+        }
+        return folder;
+    };
+    SUBCASE("before the commit: the old set") {
+        const fs::path f = stopped("before", s.out, s.out, s.out,
+                                   {"model.safetensors", "optimizer.safetensors"});
+        const auto read = gomhc::trainer::read_checkpoint(f);
+        CHECK(read.state.at("step") == 4);
+        CHECK(read.model == file(s.out, "model.safetensors"));
+    }
+    SUBCASE("after the commit, nothing renamed yet: the new set, renames finished") {
+        const fs::path f = stopped("after", t.out, s.out, s.out,
+                                   {"model.safetensors", "optimizer.safetensors"});
+        const auto read = gomhc::trainer::read_checkpoint(f);
+        CHECK(read.state.at("step") == 8);
+        CHECK(read.model == file(t.out, "model.safetensors"));
+        CHECK(read.optimizer == file(t.out, "optimizer.safetensors"));
+        CHECK(file(f, "model.safetensors") == file(t.out, "model.safetensors"));
+        CHECK_FALSE(fs::exists(f / "model.safetensors.next"));
+    }
+    SUBCASE("after the commit, the model renamed: the new set") {
+        const fs::path f = stopped("half", t.out, t.out, s.out, {"optimizer.safetensors"});
+        const auto read = gomhc::trainer::read_checkpoint(f);
+        CHECK(read.optimizer == file(t.out, "optimizer.safetensors"));
+        TrainSettings more = t;
+        more.out = f;
+        more.resume = true;
+        more.steps = 9;
+        CHECK(run(more).steps_done == 9);
+    }
 }
 
 TEST_CASE("train: bad inputs are refused with a message naming them, writing nothing") {

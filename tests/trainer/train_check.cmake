@@ -46,6 +46,12 @@ run_gomhc(1 out train ${tiny} --method residual --resume --steps 30 --out "${WOR
 expect_in("${out}" "another configuration")
 run_gomhc(0 out sample --checkpoint "${WORK}/run" --prompt "In the" --tokens 40)
 expect_in("${out}" "In the")
+run_gomhc(0 out sample --checkpoint "${WORK}/run" --prompt-tokens 73,110 --tokens 5)
+expect_in("${out}" "In")
+run_gomhc(2 out sample --checkpoint "${WORK}/run" --prompt x --prompt-tokens 73)
+expect_in("${out}" "excludes")
+run_gomhc(2 out sample --checkpoint "${WORK}/run" --tokenizer "${WORK}/no_tokenizer.bin")
+expect_in("${out}" "--tokenizer")
 run_gomhc(1 out sample --checkpoint "${WORK}/nowhere")
 expect_in("${out}" "nowhere")
 

@@ -6,6 +6,7 @@
 #include <functional>
 #include <iostream>
 #include <map>
+#include <optional>
 
 #include "checkpoint.h"
 #include "dataset.h"
@@ -14,6 +15,7 @@
 #include "prepare/prepare.h"
 #include "sampling.h"
 #include "token_shards.h"
+#include "tokenizer.h"
 #include "training.h"
 
 namespace gomhc::tools::train {
@@ -256,7 +258,17 @@ int sample_main(int argc, char **argv) {
     ss.top_k = 40;
     int threads = 0;
     app.add_option("--checkpoint", checkpoint, "a run's folder (gomhc train --out)")->required();
-    app.add_option("--prompt", prompt, "text to continue")->capture_default_str();
+    std::string tokenizer_file;
+    std::vector<int32_t> prompt_tokens;
+    auto *o_prompt = app.add_option("--prompt", prompt, "text to continue (byte vocabularies)")
+                         ->capture_default_str();
+    app.add_option("--prompt-tokens", prompt_tokens,
+                   "token ids to continue, e.g. 50256 (any vocabulary)")
+        ->delimiter(',')
+        ->excludes(o_prompt);
+    app.add_option("--tokenizer", tokenizer_file,
+                   "llm.c's tokenizer file (gpt2_tokenizer.bin) to decode a GPT-2 vocabulary")
+        ->check(CLI::ExistingFile);
     app.add_option("--tokens", ss.tokens, "tokens to generate")
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
@@ -284,19 +296,44 @@ int sample_main(int argc, char **argv) {
             trainer::config_from_json(files.state.at("config"), (dir / "state.json").string());
         trainer::Gpt gpt(config, 1);
         trainer::load_model_weights(gpt, files.model, (dir / "model.safetensors").string());
-        if (prompt.empty()) {
-            throw std::runtime_error("--prompt is empty");
+        std::optional<trainer::Tokenizer> tokenizer;
+        if (!tokenizer_file.empty()) {
+            tokenizer = trainer::Tokenizer::load(tokenizer_file);
+            if (tokenizer->vocab_size() < config.vocab) {
+                throw std::runtime_error("--tokenizer " + tokenizer_file + " has " +
+                                         std::to_string(tokenizer->vocab_size()) +
+                                         " tokens, fewer than the model's " +
+                                         std::to_string(config.vocab));
+            }
         }
-        std::vector<int32_t> ids;
-        for (uint16_t b : trainer::byte_tokens(prompt)) {
-            ids.push_back(b);
+        const bool bytes = config.vocab == 256 && !tokenizer;
+        std::vector<int32_t> ids = prompt_tokens;
+        if (ids.empty() && bytes) {
+            if (prompt.empty()) {
+                throw std::runtime_error("--prompt is empty");
+            }
+            for (uint16_t b : trainer::byte_tokens(prompt)) {
+                ids.push_back(b);
+            }
+        } else if (ids.empty()) {
+            if (o_prompt->count() > 0) {
+                throw std::runtime_error(
+                    "--prompt: the checkpoint's vocabulary has " + std::to_string(config.vocab) +
+                    " tokens, not bytes, and gomhc cannot encode text into it (the tokenizer "
+                    "file has no BPE merges); give token ids with --prompt-tokens");
+            }
+            // Unconditional generation from end-of-text, as llm.c samples.
+            ids.push_back(tokenizer ? tokenizer->end_of_text() : int32_t(config.vocab - 1));
         }
         const std::vector<int32_t> out = trainer::generate(gpt, ids, ss);
-        if (config.vocab == 256) {
-            std::cout << prompt << trainer::decode_bytes(out) << "\n";
+        if (bytes) {
+            std::cout << trainer::decode_bytes(ids) << trainer::decode_bytes(out) << "\n";
+        } else if (tokenizer) {
+            std::cout << tokenizer->decode(ids) << tokenizer->decode(out) << "\n";
         } else {
-            std::cerr << "gomhc sample: vocabulary " << config.vocab
-                      << " is not bytes; printing token ids\n";
+            std::cerr << "gomhc sample: the vocabulary has " << config.vocab
+                      << " tokens, not bytes; printing token ids (give --tokenizer "
+                         "gpt2_tokenizer.bin to decode them)\n";
             for (int32_t id : out) {
                 std::cout << id << " ";
             }
