@@ -67,17 +67,7 @@ void bm_train_step(benchmark::State &state, Preset preset, MethodCase mc, int bl
     gomhc::trainer::set_blas_threads(blas_threads);
     Gpt gpt(c, preset.batch);
     const int64_t n = gpt.num_params(), tokens = preset.batch * preset.context;
-    std::vector<std::pair<int64_t, int64_t>> decayed;
-    for (const auto &t : gpt.layout()) {
-        if (t.decayed) {
-            int64_t size = 1;
-            for (int64_t e : t.shape) {
-                size *= e;
-            }
-            decayed.emplace_back(t.offset, size);
-        }
-    }
-    gomhc::Adamw opt(n, decayed);
+    gomhc::Adamw opt(n, gpt.decayed_ranges());
     std::mt19937_64 rng(1);
     std::vector<int32_t> ids(size_t(tokens + 1));
     for (auto &id : ids) {

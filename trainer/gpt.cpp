@@ -264,6 +264,19 @@ Gpt &Gpt::operator=(Gpt &&) noexcept = default;
 const GptConfig &Gpt::config() const { return state_->config; }
 Device Gpt::device() const { return state_->device; }
 const std::vector<ParamTensor> &Gpt::layout() const { return state_->layout; }
+std::vector<std::pair<int64_t, int64_t>> Gpt::decayed_ranges() const {
+    std::vector<std::pair<int64_t, int64_t>> ranges;
+    for (const ParamTensor &t : state_->layout) {
+        if (t.decayed) {
+            int64_t count = 1;
+            for (int64_t e : t.shape) {
+                count *= e;
+            }
+            ranges.emplace_back(t.offset, count);
+        }
+    }
+    return ranges;
+}
 int64_t Gpt::num_params() const { return state_->num_params; }
 float *Gpt::params() { return state_->params.data(); }
 float *Gpt::grads() { return state_->grads.data(); }

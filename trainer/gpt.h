@@ -9,6 +9,7 @@
 #include <gomhc/gomhc.hpp>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace gomhc::trainer {
@@ -52,6 +53,8 @@ public:
     const GptConfig &config() const;
     Device device() const;
     const std::vector<ParamTensor> &layout() const;
+    // (offset, count) of every tensor weight decay applies to: Adamw's mask.
+    std::vector<std::pair<int64_t, int64_t>> decayed_ranges() const;
     int64_t num_params() const;
     float *params();  // device memory
     float *grads();

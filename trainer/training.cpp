@@ -113,20 +113,6 @@ void make_writable(const fs::path &out) {
     fs::remove(probe, ec);
 }
 
-std::vector<std::pair<int64_t, int64_t>> decayed_ranges(const Gpt &gpt) {
-    std::vector<std::pair<int64_t, int64_t>> ranges;
-    for (const ParamTensor &t : gpt.layout()) {
-        if (t.decayed) {
-            int64_t count = 1;
-            for (int64_t e : t.shape) {
-                count *= e;
-            }
-            ranges.emplace_back(t.offset, count);
-        }
-    }
-    return ranges;
-}
-
 std::string format_duration(double seconds) {
     const int64_t s = int64_t(seconds + 0.5);
     std::ostringstream out;
@@ -223,7 +209,7 @@ TrainResult train(const TrainSettings &settings, std::ostream &log, const std::a
 
     Gpt gpt(cfg, s.batch, s.device);
     const int64_t n = gpt.num_params();
-    Adamw opt(n, decayed_ranges(gpt), s.device);
+    Adamw opt(n, gpt.decayed_ranges(), s.device);
     int64_t first_step = 0;
     if (s.resume) {
         const CheckpointFiles files = read_checkpoint(s.out);
