@@ -139,8 +139,7 @@ CheckpointFiles read_checkpoint(const fs::path &dir) {
             if (crc32_of(next) == want) {
                 if (std::rename(pending(dir, name).c_str(), path.c_str()) != 0) {
                     throw CheckpointError("cannot rename " + pending(dir, name).string() +
-                                          " into " + path.string() + ": " +
-                                          std::strerror(errno));
+                                          " into " + path.string() + ": " + std::strerror(errno));
                 }
                 bytes = std::move(next);
             }

@@ -37,8 +37,8 @@ Tokenizer Tokenizer::load(const std::filesystem::path &path) {
     t.path_ = path;
     const uint32_t count = header[2];
     if (count == 0 || count > 65536) {
-        throw InvalidArgument("tokenizer " + where + ": vocabulary size " +
-                              std::to_string(count) + " (1 to 65536 expected)");
+        throw InvalidArgument("tokenizer " + where + ": vocabulary size " + std::to_string(count) +
+                              " (1 to 65536 expected)");
     }
     if (header[1] == 2) {
         t.end_of_text_ = int32_t(header[3]);

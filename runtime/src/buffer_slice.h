@@ -5,6 +5,7 @@
 // halide_buffer_t over part of the caller's memory, host or CUDA.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -15,20 +16,20 @@
 namespace gomhc {
 
 // "[2, 3, 4]": how every error message writes a shape.
-std::string format_shape(const std::vector<int64_t> &shape);
+std::string format_shape(const Shape &shape);
 
 struct HalideBufferSlice {
     HalideBufferSlice(const TensorView &view, int64_t first_token, int64_t tokens);
     HalideBufferSlice(const TokenView &view, int64_t first_token, int64_t tokens);
     // Any dense row-major array of `type` elements.
-    HalideBufferSlice(const void *data, halide_type_t type, const std::vector<int64_t> &shape,
-                      Device device, int64_t first_token, int64_t tokens);
+    HalideBufferSlice(const void *data, halide_type_t type, const Shape &shape, Device device,
+                      int64_t first_token, int64_t tokens);
     ~HalideBufferSlice();
     HalideBufferSlice(const HalideBufferSlice &) = delete;
     HalideBufferSlice &operator=(const HalideBufferSlice &) = delete;
 
     halide_buffer_t buffer{};
-    std::vector<halide_dimension_t> dims;
+    std::array<halide_dimension_t, Shape::kMaxRank> dims;
     bool on_cuda = false;
 };
 

@@ -79,8 +79,8 @@ int device_code(gomhc::Device device) {
 }
 
 template<typename T>
-TensorView device_view(T *data, std::vector<int64_t> shape) {
-    return gomhc::detail::view_on(thread_device, data, std::move(shape));
+TensorView device_view(T *data, const gomhc::Shape &shape) {
+    return gomhc::detail::view_on(thread_device, data, shape);
 }
 
 }  // namespace
@@ -292,8 +292,8 @@ void require_tokens(const char *function, int64_t tokens) {
 
 // A view of the caller's pointer in the layer's memory (host or CUDA).
 template<typename T>
-TensorView layer_view(const gomhc::HyperConnection &layer, T *data, std::vector<int64_t> shape) {
-    return gomhc::detail::view_on(layer.device(), data, std::move(shape));
+TensorView layer_view(const gomhc::HyperConnection &layer, T *data, const gomhc::Shape &shape) {
+    return gomhc::detail::view_on(layer.device(), data, shape);
 }
 
 }  // namespace

@@ -15,11 +15,12 @@ using detail::require_variant;
 namespace {
 
 // [H][T][T]: returns (H, T).
-std::pair<int64_t, int64_t> matrices_shape(const std::string &op, const char *name,
+std::pair<int64_t, int64_t> matrices_shape(const char *op, const char *name,
                                            const TensorView &view) {
     const auto &s = view.shape();
     if (s.size() != 3 || s[0] < 1 || s[1] < 1 || s[1] != s[2]) {
-        throw InvalidArgument(op + ": '" + name + "' has shape " + view.shape_string() +
+        throw InvalidArgument(std::string(op) + ": '" + name + "' has shape " +
+                              view.shape_string() +
                               ", expected [H][T][T] (one square matrix per sequence and head)");
     }
     return {s[0], s[1]};
@@ -28,7 +29,7 @@ std::pair<int64_t, int64_t> matrices_shape(const std::string &op, const char *na
 }  // namespace
 
 void causal_softmax_forward(float scale, const TensorView &scores, const TensorView &probs) {
-    const std::string op = "gomhc::causal_softmax_forward";
+    const char *op = "gomhc::causal_softmax_forward";
     const auto [heads, t] = matrices_shape(op, "scores", scores);
     const Device device = check_args(op, {{"scores", scores, {heads, t, t}, "[H][T][T]", true},
                                           {"probs", probs, {heads, t, t}, "[H][T][T]", false}});
@@ -43,7 +44,7 @@ void causal_softmax_forward(float scale, const TensorView &scores, const TensorV
 
 void causal_softmax_backward(float scale, const TensorView &probs, const TensorView &dprobs,
                              const TensorView &dscores) {
-    const std::string op = "gomhc::causal_softmax_backward";
+    const char *op = "gomhc::causal_softmax_backward";
     const auto [heads, t] = matrices_shape(op, "probs", probs);
     const Device device = check_args(op, {{"probs", probs, {heads, t, t}, "[H][T][T]", true},
                                           {"dprobs", dprobs, {heads, t, t}, "[H][T][T]", true},

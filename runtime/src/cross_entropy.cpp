@@ -18,12 +18,11 @@ using detail::require_variant;
 namespace {
 
 // logits [T][Vp] with 1 <= vocab <= Vp: returns (T, Vp).
-std::pair<int64_t, int64_t> logits_shape(const std::string &op, const TensorView &logits,
-                                         int64_t vocab) {
+std::pair<int64_t, int64_t> logits_shape(const char *op, const TensorView &logits, int64_t vocab) {
     const int64_t tokens = leading_tokens(op, "logits", logits, 2);
     const int64_t padded = logits.shape()[1];
     if (vocab < 1 || vocab > padded || vocab > std::numeric_limits<int32_t>::max()) {
-        throw InvalidArgument(op + ": vocab = " + std::to_string(vocab) +
+        throw InvalidArgument(std::string(op) + ": vocab = " + std::to_string(vocab) +
                               ", expected 1 <= vocab <= Vp = " + std::to_string(padded) +
                               " (logits of shape " + logits.shape_string() + ")");
     }
@@ -34,7 +33,7 @@ std::pair<int64_t, int64_t> logits_shape(const std::string &op, const TensorView
 
 void cross_entropy_forward(int64_t vocab, const TensorView &logits, const TokenView &targets,
                            const TensorView &loss, const TensorView &lse) {
-    const std::string op = "gomhc::cross_entropy_forward";
+    const char *op = "gomhc::cross_entropy_forward";
     const auto [tokens, padded] = logits_shape(op, logits, vocab);
     const Device device = check_args(op, {{"logits", logits, {tokens, padded}, "[T][Vp]", true},
                                           {"loss", loss, {tokens}, "[T]", false},
@@ -53,7 +52,7 @@ void cross_entropy_forward(int64_t vocab, const TensorView &logits, const TokenV
 void cross_entropy_backward(int64_t vocab, float scale, const TensorView &logits,
                             const TokenView &targets, const TensorView &lse,
                             const TensorView &dlogits) {
-    const std::string op = "gomhc::cross_entropy_backward";
+    const char *op = "gomhc::cross_entropy_backward";
     const auto [tokens, padded] = logits_shape(op, logits, vocab);
     const Device device =
         check_args(op, {{"logits", logits, {tokens, padded}, "[T][Vp]", true},

@@ -106,10 +106,10 @@ public:
     bool borrowed() const { return borrowed_ != nullptr; }
 
     // A view of the first product(shape) floats (offset floats in).
-    TensorView view(std::vector<int64_t> shape, size_t offset = 0) {
+    TensorView view(const Shape &shape, size_t offset = 0) {
         float *base = data() + offset;
-        return device_ == Device::host ? TensorView::host(base, std::move(shape))
-                                       : TensorView::cuda(base, std::move(shape));
+        return device_ == Device::host ? TensorView::host(base, shape)
+                                       : TensorView::cuda(base, shape);
     }
 
 private:
@@ -131,9 +131,9 @@ private:
 };
 
 // A view of the same memory as `view` with another shape (same size).
-inline TensorView reshaped(const TensorView &view, std::vector<int64_t> shape) {
-    return view.device() == Device::host ? TensorView::host(view.data(), std::move(shape))
-                                         : TensorView::cuda(view.data(), std::move(shape));
+inline TensorView reshaped(const TensorView &view, const Shape &shape) {
+    return view.device() == Device::host ? TensorView::host(view.data(), shape)
+                                         : TensorView::cuda(view.data(), shape);
 }
 
 }  // namespace gomhc::detail

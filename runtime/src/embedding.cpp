@@ -17,33 +17,33 @@ struct EmbeddingShape {
 };
 
 // tokens [B][T] and wte [V][C], wpe [P][C] with P >= T.
-EmbeddingShape embedding_shape(const std::string &op, const TokenView &tokens, const char *wte_name,
+EmbeddingShape embedding_shape(const char *op, const TokenView &tokens, const char *wte_name,
                                const TensorView &wte, const char *wpe_name, const TensorView &wpe) {
     if (tokens.shape().size() != 2 || tokens.shape()[0] < 1 || tokens.shape()[1] < 1) {
-        throw InvalidArgument(op + ": 'tokens' has shape " + tokens.shape_string() +
+        throw InvalidArgument(std::string(op) + ": 'tokens' has shape " + tokens.shape_string() +
                               ", expected [B][T] with B, T >= 1");
     }
     if (wte.shape().size() != 2 || wte.shape()[0] < 1 || wte.shape()[1] < 1) {
-        throw InvalidArgument(op + ": '" + wte_name + "' has shape " + wte.shape_string() +
-                              ", expected [V][C] with V, C >= 1");
+        throw InvalidArgument(std::string(op) + ": '" + wte_name + "' has shape " +
+                              wte.shape_string() + ", expected [V][C] with V, C >= 1");
     }
     const EmbeddingShape shape{tokens.shape()[0], tokens.shape()[1], wte.shape()[0],
                                wte.shape()[1]};
     if (wpe.shape().size() != 2 || wpe.shape()[0] < shape.positions || wpe.shape()[1] != shape.c) {
-        throw InvalidArgument(op + ": '" + wpe_name + "' has shape " + wpe.shape_string() +
-                              ", expected [P][" + std::to_string(shape.c) +
+        throw InvalidArgument(std::string(op) + ": '" + wpe_name + "' has shape " +
+                              wpe.shape_string() + ", expected [P][" + std::to_string(shape.c) +
                               "] with P >= T = " + std::to_string(shape.positions));
     }
     return shape;
 }
 
 // out [B][T][d][C]: the stream count d.
-int64_t stream_count(const std::string &op, const char *name, const TensorView &out,
+int64_t stream_count(const char *op, const char *name, const TensorView &out,
                      const EmbeddingShape &shape) {
     const auto &s = out.shape();
     if (s.size() != 4 || s[0] != shape.sequences || s[1] != shape.positions || s[2] < 1 ||
         s[3] != shape.c) {
-        throw InvalidArgument(op + ": '" + name + "' has shape " + out.shape_string() +
+        throw InvalidArgument(std::string(op) + ": '" + name + "' has shape " + out.shape_string() +
                               ", expected [" + std::to_string(shape.sequences) + "][" +
                               std::to_string(shape.positions) + "][d][" + std::to_string(shape.c) +
                               "] = [B][T][d][C] with d >= 1");
@@ -55,7 +55,7 @@ int64_t stream_count(const std::string &op, const char *name, const TensorView &
 
 void embedding_forward(const TokenView &tokens, const TensorView &wte, const TensorView &wpe,
                        const TensorView &out) {
-    const std::string op = "gomhc::embedding_forward";
+    const char *op = "gomhc::embedding_forward";
     const EmbeddingShape shape = embedding_shape(op, tokens, "wte", wte, "wpe", wpe);
     stream_count(op, "out", out, shape);
     const Device device = check_args(op, {{"wte", wte, wte.shape(), "[V][C]", true},
@@ -72,7 +72,7 @@ void embedding_forward(const TokenView &tokens, const TensorView &wte, const Ten
 
 void embedding_backward(const TokenView &tokens, const TensorView &dout, const TensorView &dwte,
                         const TensorView &dwpe) {
-    const std::string op = "gomhc::embedding_backward";
+    const char *op = "gomhc::embedding_backward";
     const EmbeddingShape shape = embedding_shape(op, tokens, "dwte", dwte, "dwpe", dwpe);
     stream_count(op, "dout", dout, shape);
     const Device device = check_args(op, {{"dout", dout, dout.shape(), "[B][T][d][C]", true},

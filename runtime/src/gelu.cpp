@@ -19,9 +19,9 @@ namespace {
 
 constexpr int64_t kChunk = int64_t(1) << 30;
 
-std::vector<int64_t> shape_of(const std::string &op, const TensorView &x) {
+Shape shape_of(const char *op, const TensorView &x) {
     if (x.shape().empty()) {
-        throw InvalidArgument(op + ": 'x' has no dimensions");
+        throw InvalidArgument(std::string(op) + ": 'x' has no dimensions");
     }
     return x.shape();
 }
@@ -29,8 +29,8 @@ std::vector<int64_t> shape_of(const std::string &op, const TensorView &x) {
 }  // namespace
 
 void gelu_forward(const TensorView &x, const TensorView &y) {
-    const std::string op = "gomhc::gelu_forward";
-    const std::vector<int64_t> shape = shape_of(op, x);
+    const char *op = "gomhc::gelu_forward";
+    const Shape shape = shape_of(op, x);
     const Device device =
         check_args(op, {{"x", x, shape, "x's shape", true}, {"y", y, shape, "x's shape", false}});
     int count = 0;
@@ -45,8 +45,8 @@ void gelu_forward(const TensorView &x, const TensorView &y) {
 }
 
 void gelu_backward(const TensorView &x, const TensorView &dy, const TensorView &dx) {
-    const std::string op = "gomhc::gelu_backward";
-    const std::vector<int64_t> shape = shape_of(op, x);
+    const char *op = "gomhc::gelu_backward";
+    const Shape shape = shape_of(op, x);
     const Device device = check_args(op, {{"x", x, shape, "x's shape", true},
                                           {"dy", dy, shape, "x's shape", true},
                                           {"dx", dx, shape, "x's shape", false}});

@@ -3,6 +3,7 @@
 // post writes X_next; the backward calls run the same kernels' backward in
 // reverse and add into the gradients.
 #include <cmath>
+#include <optional>
 
 #include "buffer_slice.h"
 #include "device_array.h"
@@ -52,7 +53,7 @@ struct HyperConnection::State {
 
     Phase phase = Phase::fresh;
     int64_t tokens = 0;
-    std::unique_ptr<TensorView> x, f;  // views of the caller's tensors (pre, post)
+    std::optional<TensorView> x, f;  // views of the caller's tensors (pre, post)
     // Saved activations for `tokens` tokens.
     DeviceArray h_pre, h_post, logits, z, inv_rms, h_res;
     // Backward scratch.
@@ -75,21 +76,21 @@ struct HyperConnection::State {
 
 HyperConnection::HyperConnection(Method method, int d, int s, int64_t c, uint64_t seed,
                                  Device device) {
-    const std::string op = "gomhc::HyperConnection";
+    const char *op = "gomhc::HyperConnection";
     check_method_shape(method, d, s);
     if (c < 1) {
-        throw InvalidArgument(op + ": C = " + std::to_string(c) +
+        throw InvalidArgument(std::string(op) + ": C = " + std::to_string(c) +
                               " features per stream, expected C >= 1");
     }
     if (device == Device::cuda) {
-        require_cuda(op.c_str());
+        require_cuda(op);
     }
     state_ = std::make_unique<State>(method, d, s, c, device);
     State &st = *state_;
     st.k_res = residual_logit_count(method, d, s);
     st.k = method == Method::residual ? 0 : 2 * d + st.k_res;
     if (st.k > 0 && st.w_count() / st.k / d != c) {
-        throw InvalidArgument(op + ": K * d * C overflows");
+        throw InvalidArgument(std::string(op) + ": K * d * C overflows");
     }
     const int64_t count = method == Method::residual ? 0 : st.w_count() + st.k + 3;
 
@@ -149,18 +150,18 @@ std::vector<HyperConnection::ParamSlice> HyperConnection::param_layout() const {
 
 void HyperConnection::bind(float *params, float *grads) {
     State &st = *state_;
-    const std::string op = "gomhc::HyperConnection::bind";
+    const char *op = "gomhc::HyperConnection::bind";
     const size_t count = st.params.count();
     if (count == 0) {
         return;
     }
     if (params == nullptr || grads == nullptr) {
-        throw InvalidArgument(op + ": '" + (params ? "grads" : "params") +
+        throw InvalidArgument(std::string(op) + ": '" + (params ? "grads" : "params") +
                               "' is a null pointer; the layer has " + std::to_string(count) +
                               " parameters");
     }
     if (params < grads + count && grads < params + count) {
-        throw InvalidArgument(op + ": 'params' and 'grads' overlap; each needs " +
+        throw InvalidArgument(std::string(op) + ": 'params' and 'grads' overlap; each needs " +
                               std::to_string(count) + " floats of its own");
     }
     st.params.borrow(st.device, params, count);
@@ -171,17 +172,16 @@ bool HyperConnection::bound() const { return state_->params.borrowed(); }
 
 namespace {
 
-void require_phase(const std::string &op, Phase actual, Phase expected, const char *needs) {
+void require_phase(const char *op, Phase actual, Phase expected, const char *needs) {
     if (actual != expected) {
-        throw InvalidArgument(op + ": called out of order; it must follow " + needs +
+        throw InvalidArgument(std::string(op) + ": called out of order; it must follow " + needs +
                               ", but the last call was " + phase_text(actual));
     }
 }
 
-void require_device(const std::string &op, const TensorView &view, const char *name,
-                    Device device) {
+void require_device(const char *op, const TensorView &view, const char *name, Device device) {
     if (view.device() != device) {
-        throw InvalidArgument(op + ": '" + name + "' is in " +
+        throw InvalidArgument(std::string(op) + ": '" + name + "' is in " +
                               (view.device() == Device::cuda ? "CUDA" : "host") +
                               " memory but the layer lives in " +
                               (device == Device::cuda ? "CUDA" : "host") + " memory");
@@ -197,8 +197,7 @@ void copy_floats(Device device, float *dst, const float *src, int64_t count) {
 }
 
 // dst = a + b (elementwise, any device), in token slices.
-void accumulate(const std::string &op, const TensorView &a, const TensorView &b,
-                const TensorView &dst) {
+void accumulate(const char *op, const TensorView &a, const TensorView &b, const TensorView &dst) {
     int count = 0;
     const auto *table = kernels::accumulate_variants(&count);
     auto fn = require_variant(op, kernels::choose(table, count, 0, 0, a.device()), a.device());
@@ -216,7 +215,7 @@ void accumulate(const std::string &op, const TensorView &a, const TensorView &b,
 
 void HyperConnection::pre(const TensorView &x, const TensorView &y) {
     State &st = *state_;
-    const std::string op = "gomhc::HyperConnection::pre";
+    const char *op = "gomhc::HyperConnection::pre";
     const int64_t tokens = leading_tokens(op, "x", x, 3);
     check_args(op, {{"x", x, {tokens, st.d, st.c}, "[tokens][d][C]", true},
                     {"y", y, {tokens, st.c}, "[tokens][C]", false}});
@@ -251,14 +250,14 @@ void HyperConnection::pre(const TensorView &x, const TensorView &y) {
         st.mixer.forward(st.k_res > 0 ? logits : st.logits.view({tokens, 0}),
                          st.h_res.view({tokens, d, d}));
     }
-    st.x = std::make_unique<TensorView>(x);
+    st.x = x;
     st.tokens = tokens;
     st.phase = Phase::after_pre;
 }
 
 void HyperConnection::post(const TensorView &x, const TensorView &f, const TensorView &x_next) {
     State &st = *state_;
-    const std::string op = "gomhc::HyperConnection::post";
+    const char *op = "gomhc::HyperConnection::post";
     require_phase(op, st.phase, Phase::after_pre, "pre");
     const int64_t tokens = st.tokens;
     check_args(op, {{"x", x, {tokens, st.d, st.c}, "[tokens][d][C] with the tokens of pre", true},
@@ -267,7 +266,7 @@ void HyperConnection::post(const TensorView &x, const TensorView &f, const Tenso
     require_device(op, x, "x", st.device);
     if (x.data() != st.x->data()) {
         throw InvalidArgument(
-            op +
+            std::string(op) +
             ": 'x' is not the tensor given to pre; post mixes the streams with the "
             "coefficients pre computed from that x");
     }
@@ -277,14 +276,14 @@ void HyperConnection::post(const TensorView &x, const TensorView &f, const Tenso
         stream_write_forward(x, st.h_res.view({tokens, st.d, st.d}), st.h_post.view({tokens, st.d}),
                              f, x_next);
     }
-    st.f = std::make_unique<TensorView>(f);
+    st.f = f;
     st.phase = Phase::after_post;
 }
 
 void HyperConnection::post_backward(const TensorView &dx_next, const TensorView &dx,
                                     const TensorView &df) {
     State &st = *state_;
-    const std::string op = "gomhc::HyperConnection::post_backward";
+    const char *op = "gomhc::HyperConnection::post_backward";
     require_phase(op, st.phase, Phase::after_post, "post");
     const int64_t tokens = st.tokens, d = st.d;
     check_args(op, {{"dx_next",
@@ -316,7 +315,7 @@ void HyperConnection::post_backward(const TensorView &dx_next, const TensorView 
 
 void HyperConnection::pre_backward(const TensorView &dy, const TensorView &dx) {
     State &st = *state_;
-    const std::string op = "gomhc::HyperConnection::pre_backward";
+    const char *op = "gomhc::HyperConnection::pre_backward";
     require_phase(op, st.phase, Phase::after_post_backward, "post_backward");
     const int64_t tokens = st.tokens, d = st.d;
     check_args(op, {{"dy", dy, {tokens, st.c}, "[tokens][C] with the tokens of pre/post", true},

@@ -1,6 +1,8 @@
 // gomhc::Mixer: each method's residual mixer, logits -> H_res and back,
 // composed from the generated kernels.
 #include <cstring>
+#include <optional>
+#include <string>
 
 #include "buffer_slice.h"
 #include "device_array.h"
@@ -58,8 +60,7 @@ struct PermutationTable {
 };
 
 template<typename Fn>
-Fn pick(const std::string &op, const kernels::Variant<Fn> *(*table)(int *), int key,
-        Device device) {
+Fn pick(const char *op, const kernels::Variant<Fn> *(*table)(int *), int key, Device device) {
     int count = 0;
     const auto *variants = table(&count);
     return require_variant(op, kernels::choose(variants, count, key, 0, device), device);
@@ -79,9 +80,10 @@ struct Mixer::State {
     bool forward_done = false;
     int64_t tokens = 0;
     Device device = Device::host;
-    std::unique_ptr<TensorView> logits;
-    DeviceArray q, dq;                   // go: [T][n][n]
-    DeviceArray p1, p2, q1, q2, h1, h2;  // go-kron factors
+    std::optional<TensorView> logits;
+    std::string forward_op, backward_op;  // for messages, built once
+    DeviceArray q, dq;                    // go: [T][n][n]
+    DeviceArray p1, p2, q1, q2, h1, h2;   // go-kron factors
     DeviceArray dp1, dp2, dq1, dq2, dh1, dh2;
 };
 
@@ -91,6 +93,8 @@ Mixer::Mixer(Method method, int d, int s) : state_(std::make_unique<State>()) {
     state_->d = d;
     state_->s = s;
     state_->logits_count = residual_logit_count(method, d, s);
+    state_->forward_op = "gomhc::Mixer(" + method_name(method) + ")::forward";
+    state_->backward_op = "gomhc::Mixer(" + method_name(method) + ")::backward";
     if (method == Method::go_kron) {
         state_->factors = kron_factors(d);
     }
@@ -110,7 +114,7 @@ int64_t Mixer::logit_count() const { return state_->logits_count; }
 
 void Mixer::forward(const TensorView &logits, const TensorView &h_res) {
     State &st = *state_;
-    const std::string op = "gomhc::Mixer(" + method_name(st.method) + ")::forward";
+    const char *op = st.forward_op.c_str();
     const int64_t tokens = leading_tokens(op, "logits", logits, 2);
     const int64_t d = st.d, k = st.logits_count;
     const Device device =
@@ -200,7 +204,7 @@ void Mixer::forward(const TensorView &logits, const TensorView &h_res) {
             break;
         }
     }
-    st.logits = std::make_unique<TensorView>(logits);
+    st.logits = logits;
     st.tokens = tokens;
     st.device = device;
     st.forward_done = true;
@@ -208,9 +212,9 @@ void Mixer::forward(const TensorView &logits, const TensorView &h_res) {
 
 void Mixer::backward(const TensorView &dh_res, const TensorView &dlogits) {
     State &st = *state_;
-    const std::string op = "gomhc::Mixer(" + method_name(st.method) + ")::backward";
+    const char *op = st.backward_op.c_str();
     if (!st.forward_done) {
-        throw InvalidArgument(op +
+        throw InvalidArgument(std::string(op) +
                               ": called before forward; backward uses the last forward's logits");
     }
     const int64_t tokens = st.tokens, d = st.d, k = st.logits_count;
@@ -222,7 +226,7 @@ void Mixer::backward(const TensorView &dh_res, const TensorView &dlogits) {
                          true},
                         {"dlogits", dlogits, {tokens, k}, "[tokens][residual logits]", false}});
     if (device != st.device) {
-        throw InvalidArgument(op + ": the tensors are in " +
+        throw InvalidArgument(std::string(op) + ": the tensors are in " +
                               (device == Device::cuda ? "CUDA" : "host") +
                               " memory but the last forward ran on the other device");
     }

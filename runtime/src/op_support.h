@@ -19,30 +19,27 @@ namespace gomhc::detail {
 struct Arg {
     const char *name;
     const TensorView &view;
-    std::vector<int64_t> expected;
+    Shape expected;
     const char *layout;  // the expected shape in words, e.g. "[tokens][n][n]"
     bool input;
 };
 
 // Checks shapes, pointers and devices; returns the device all args share.
-Device check_args(const std::string &op, std::initializer_list<Arg> args);
+Device check_args(const char *op, std::initializer_list<Arg> args);
 // Checks a token-id view's shape, pointer and device (that of the call's
 // tensors) and, in host memory, that every id lies in [0, vocab).
-void check_tokens(const std::string &op, const char *name, const TokenView &tokens,
-                  const std::vector<int64_t> &expected, const char *layout, Device device,
-                  int64_t vocab);
+void check_tokens(const char *op, const char *name, const TokenView &tokens, const Shape &expected,
+                  const char *layout, Device device, int64_t vocab);
 // The token count of `view`, which must have rank `rank` and >= 1 token.
-int64_t leading_tokens(const std::string &op, const char *name, const TensorView &view,
-                       size_t rank);
+int64_t leading_tokens(const char *op, const char *name, const TensorView &view, size_t rank);
 // Checks d >= 1, s >= 1, n = d*s <= kMaxN; returns n.
-int check_ds(const std::string &op, int d, int s);
+int check_ds(const char *op, int d, int s);
 // Throws gomhc::Error with Halide's message when a kernel returned nonzero.
-void check_kernel(const std::string &op, int result);
+void check_kernel(const char *op, int result);
 // A view of the caller's memory on `device` (host or CUDA).
 template<typename T>
-TensorView view_on(Device device, T *data, std::vector<int64_t> shape) {
-    return device == Device::cuda ? TensorView::cuda(data, std::move(shape))
-                                  : TensorView::host(data, std::move(shape));
+TensorView view_on(Device device, T *data, const Shape &shape) {
+    return device == Device::cuda ? TensorView::cuda(data, shape) : TensorView::host(data, shape);
 }
 
 // The view's elements as one flat dimension, so HalideBufferSlice takes
@@ -67,10 +64,10 @@ void for_token_slices(int64_t tokens, int64_t elements_per_token, Call call) {
 }
 
 template<typename Fn>
-Fn require_variant(const std::string &op, kernels::Chosen<Fn> chosen, Device device) {
+Fn require_variant(const char *op, kernels::Chosen<Fn> chosen, Device device) {
     if (!chosen.fn) {
-        throw Error(op + ": this build has no " + (device == Device::cuda ? "CUDA" : "CPU") +
-                    " kernel for it");
+        throw Error(std::string(op) + ": this build has no " +
+                    (device == Device::cuda ? "CUDA" : "CPU") + " kernel for it");
     }
     return chosen.fn;
 }

@@ -43,25 +43,26 @@ std::atomic<bool> finite_checks{[] {
     return env && std::string(env) == "1";
 }()};
 
-Device check_args(const std::string &op, std::initializer_list<Arg> args) {
+Device check_args(const char *op, std::initializer_list<Arg> args) {
     const Device device = args.begin()->view.device();
     for (const Arg &arg : args) {
         if (arg.view.shape() != arg.expected) {
-            throw InvalidArgument(op + ": '" + arg.name + "' has shape " + arg.view.shape_string() +
-                                  ", expected " + format_shape(arg.expected) + " = " + arg.layout);
+            throw InvalidArgument(std::string(op) + ": '" + arg.name + "' has shape " +
+                                  arg.view.shape_string() + ", expected " +
+                                  format_shape(arg.expected) + " = " + arg.layout);
         }
         if (arg.view.data() == nullptr && arg.view.size() > 0) {
-            throw InvalidArgument(op + ": '" + arg.name + "' is a null pointer");
+            throw InvalidArgument(std::string(op) + ": '" + arg.name + "' is a null pointer");
         }
         if (arg.view.device() != device) {
-            throw InvalidArgument(op + ": '" + arg.name + "' is in " +
+            throw InvalidArgument(std::string(op) + ": '" + arg.name + "' is in " +
                                   (arg.view.device() == Device::cuda ? "CUDA" : "host") +
                                   " memory but '" + args.begin()->name +
                                   "' is not; all tensors of a call must share a device");
         }
     }
     if (device == Device::cuda) {
-        detail::require_cuda(op.c_str());
+        detail::require_cuda(op);
     } else if (finite_checks.load(std::memory_order_relaxed)) {
         for (const Arg &arg : args) {
             if (!arg.input) {
@@ -70,9 +71,9 @@ Device check_args(const std::string &op, std::initializer_list<Arg> args) {
             const float *data = arg.view.data();
             for (int64_t i = 0, size = arg.view.size(); i < size; i++) {
                 if (!std::isfinite(data[i])) {
-                    throw InvalidArgument(op + ": '" + arg.name + "' holds a non-finite value (" +
-                                          std::to_string(data[i]) + ") at flat index " +
-                                          std::to_string(i));
+                    throw InvalidArgument(std::string(op) + ": '" + arg.name +
+                                          "' holds a non-finite value (" + std::to_string(data[i]) +
+                                          ") at flat index " + std::to_string(i));
                 }
             }
         }
@@ -80,18 +81,18 @@ Device check_args(const std::string &op, std::initializer_list<Arg> args) {
     return device;
 }
 
-void check_tokens(const std::string &op, const char *name, const TokenView &tokens,
-                  const std::vector<int64_t> &expected, const char *layout, Device device,
-                  int64_t vocab) {
+void check_tokens(const char *op, const char *name, const TokenView &tokens, const Shape &expected,
+                  const char *layout, Device device, int64_t vocab) {
     if (tokens.shape() != expected) {
-        throw InvalidArgument(op + ": '" + name + "' has shape " + tokens.shape_string() +
-                              ", expected " + format_shape(expected) + " = " + layout);
+        throw InvalidArgument(std::string(op) + ": '" + name + "' has shape " +
+                              tokens.shape_string() + ", expected " + format_shape(expected) +
+                              " = " + layout);
     }
     if (tokens.data() == nullptr && tokens.size() > 0) {
-        throw InvalidArgument(op + ": '" + name + "' is a null pointer");
+        throw InvalidArgument(std::string(op) + ": '" + name + "' is a null pointer");
     }
     if (tokens.device() != device) {
-        throw InvalidArgument(op + ": '" + name + "' is in " +
+        throw InvalidArgument(std::string(op) + ": '" + name + "' is in " +
                               (tokens.device() == Device::cuda ? "CUDA" : "host") +
                               " memory but the tensors are not; all arguments of a call must "
                               "share a device");
@@ -100,7 +101,7 @@ void check_tokens(const std::string &op, const char *name, const TokenView &toke
         const int32_t *ids = tokens.data();
         for (int64_t i = 0, size = tokens.size(); i < size; i++) {
             if (ids[i] < 0 || ids[i] >= vocab) {
-                throw InvalidArgument(op + ": '" + name + "' holds token id " +
+                throw InvalidArgument(std::string(op) + ": '" + name + "' holds token id " +
                                       std::to_string(ids[i]) + " at flat index " +
                                       std::to_string(i) + ", outside the vocabulary [0, " +
                                       std::to_string(vocab) + ")");
@@ -109,36 +110,35 @@ void check_tokens(const std::string &op, const char *name, const TokenView &toke
     }
 }
 
-int64_t leading_tokens(const std::string &op, const char *name, const TensorView &view,
-                       size_t rank) {
+int64_t leading_tokens(const char *op, const char *name, const TensorView &view, size_t rank) {
     if (view.shape().size() != rank) {
-        throw InvalidArgument(op + ": '" + name + "' has rank " +
+        throw InvalidArgument(std::string(op) + ": '" + name + "' has rank " +
                               std::to_string(view.shape().size()) + " (shape " +
                               view.shape_string() + "), expected rank " + std::to_string(rank));
     }
     if (view.shape()[0] < 1) {
-        throw InvalidArgument(op + ": '" + name + "' has " + std::to_string(view.shape()[0]) +
-                              " tokens, expected at least 1");
+        throw InvalidArgument(std::string(op) + ": '" + name + "' has " +
+                              std::to_string(view.shape()[0]) + " tokens, expected at least 1");
     }
     return view.shape()[0];
 }
 
-int check_ds(const std::string &op, int d, int s) {
+int check_ds(const char *op, int d, int s) {
     if (d < 1) {
-        throw InvalidArgument(op + ": d = " + std::to_string(d) + ", expected d >= 1");
+        throw InvalidArgument(std::string(op) + ": d = " + std::to_string(d) + ", expected d >= 1");
     }
     if (s < 1) {
-        throw InvalidArgument(op + ": s = " + std::to_string(s) + ", expected s >= 1");
+        throw InvalidArgument(std::string(op) + ": s = " + std::to_string(s) + ", expected s >= 1");
     }
     if (int64_t(d) * s > kMaxN) {
-        throw InvalidArgument(op + ": n = d*s = " + std::to_string(int64_t(d) * s) +
+        throw InvalidArgument(std::string(op) + ": n = d*s = " + std::to_string(int64_t(d) * s) +
                               " (d = " + std::to_string(d) + ", s = " + std::to_string(s) +
                               "), expected n <= " + std::to_string(kMaxN));
     }
     return d * s;
 }
 
-void check_kernel(const std::string &op, int result) {
+void check_kernel(const char *op, int result) {
     if (result != 0) {
         std::string message = take_halide_message();
         if (message.empty()) {
@@ -147,8 +147,8 @@ void check_kernel(const std::string &op, int result) {
         while (!message.empty() && message.back() == '\n') {
             message.pop_back();
         }
-        throw KernelError(op + ": the kernel failed (Halide error " + std::to_string(result) +
-                          "): " + message);
+        throw KernelError(std::string(op) + ": the kernel failed (Halide error " +
+                          std::to_string(result) + "): " + message);
     }
 }
 
@@ -223,7 +223,7 @@ int pool_threads() {
 }  // namespace detail
 
 void cayley_forward(int d, int s, const TensorView &params, const TensorView &q) {
-    const std::string op = "gomhc::cayley_forward";
+    const char *op = "gomhc::cayley_forward";
     const int n = check_ds(op, d, s);
     const int64_t tokens = leading_tokens(op, "params", params, 2);
     const int64_t pairs = int64_t(n) * (n - 1) / 2;
@@ -249,7 +249,7 @@ void cayley_forward(int d, int s, const TensorView &params, const TensorView &q)
 
 void cayley_backward(int d, int s, const TensorView &q, const TensorView &dq,
                      const TensorView &dparams) {
-    const std::string op = "gomhc::cayley_backward";
+    const char *op = "gomhc::cayley_backward";
     const int n = check_ds(op, d, s);
     const int64_t tokens = leading_tokens(op, "q", q, 3);
     const int64_t pairs = int64_t(n) * (n - 1) / 2;
@@ -270,7 +270,7 @@ void cayley_backward(int d, int s, const TensorView &q, const TensorView &dq,
 }
 
 void orthostochastic_forward(int d, int s, const TensorView &q, const TensorView &h) {
-    const std::string op = "gomhc::orthostochastic_forward";
+    const char *op = "gomhc::orthostochastic_forward";
     const int n = check_ds(op, d, s);
     const int64_t tokens = leading_tokens(op, "q", q, 3);
     const Device device =
@@ -287,7 +287,7 @@ void orthostochastic_forward(int d, int s, const TensorView &q, const TensorView
 
 void orthostochastic_backward(int d, int s, const TensorView &q, const TensorView &dh,
                               const TensorView &dq) {
-    const std::string op = "gomhc::orthostochastic_backward";
+    const char *op = "gomhc::orthostochastic_backward";
     const int n = check_ds(op, d, s);
     const int64_t tokens = leading_tokens(op, "q", q, 3);
     const Device device =
@@ -310,16 +310,16 @@ struct StreamShape {
     int64_t tokens, d, c;
 };
 
-StreamShape stream_shape(const std::string &op, const TensorView &x) {
+StreamShape stream_shape(const char *op, const TensorView &x) {
     const int64_t tokens = leading_tokens(op, "x", x, 3);
     const int64_t d = x.shape()[1], c = x.shape()[2];
     if (d < 1 || d > kMaxN) {
-        throw InvalidArgument(op + ": 'x' has shape " + x.shape_string() +
+        throw InvalidArgument(std::string(op) + ": 'x' has shape " + x.shape_string() +
                               " with d = " + std::to_string(d) +
                               " streams, expected 1 <= d <= " + std::to_string(kMaxN));
     }
     if (c < 1) {
-        throw InvalidArgument(op + ": 'x' has shape " + x.shape_string() +
+        throw InvalidArgument(std::string(op) + ": 'x' has shape " + x.shape_string() +
                               " with C = " + std::to_string(c) + " features, expected C >= 1");
     }
     return {tokens, d, c};
@@ -328,7 +328,7 @@ StreamShape stream_shape(const std::string &op, const TensorView &x) {
 }  // namespace
 
 void stream_read_forward(const TensorView &x, const TensorView &h_pre, const TensorView &y) {
-    const std::string op = "gomhc::stream_read_forward";
+    const char *op = "gomhc::stream_read_forward";
     const auto [tokens, d, c] = stream_shape(op, x);
     const Device device = check_args(op, {{"x", x, {tokens, d, c}, "[tokens][d][C]", true},
                                           {"h_pre", h_pre, {tokens, d}, "[tokens][d]", true},
@@ -344,7 +344,7 @@ void stream_read_forward(const TensorView &x, const TensorView &h_pre, const Ten
 
 void stream_read_backward(const TensorView &x, const TensorView &h_pre, const TensorView &dy,
                           const TensorView &dx, const TensorView &dh_pre) {
-    const std::string op = "gomhc::stream_read_backward";
+    const char *op = "gomhc::stream_read_backward";
     const auto [tokens, d, c] = stream_shape(op, x);
     const Device device = check_args(op, {{"x", x, {tokens, d, c}, "[tokens][d][C]", true},
                                           {"h_pre", h_pre, {tokens, d}, "[tokens][d]", true},
@@ -363,7 +363,7 @@ void stream_read_backward(const TensorView &x, const TensorView &h_pre, const Te
 
 void stream_write_forward(const TensorView &x, const TensorView &h_res, const TensorView &h_post,
                           const TensorView &f, const TensorView &x_next) {
-    const std::string op = "gomhc::stream_write_forward";
+    const char *op = "gomhc::stream_write_forward";
     const auto [tokens, d, c] = stream_shape(op, x);
     const Device device =
         check_args(op, {{"x", x, {tokens, d, c}, "[tokens][d][C]", true},
@@ -385,7 +385,7 @@ void stream_write_backward(const TensorView &x, const TensorView &h_res, const T
                            const TensorView &f, const TensorView &dx_next, const TensorView &dx,
                            const TensorView &dh_res, const TensorView &dh_post,
                            const TensorView &df) {
-    const std::string op = "gomhc::stream_write_backward";
+    const char *op = "gomhc::stream_write_backward";
     const auto [tokens, d, c] = stream_shape(op, x);
     const Device device =
         check_args(op, {{"x", x, {tokens, d, c}, "[tokens][d][C]", true},

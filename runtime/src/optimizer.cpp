@@ -18,10 +18,10 @@ using detail::require_variant;
 namespace {
 
 // A flat view of `view`'s elements, within one Halide buffer.
-TensorView flat_within_halide(const std::string &op, const char *name, const TensorView &view) {
+TensorView flat_within_halide(const char *op, const char *name, const TensorView &view) {
     if (view.size() > std::numeric_limits<int32_t>::max()) {
-        throw InvalidArgument(op + ": '" + name + "' has shape " + view.shape_string() +
-                              ", above 2^31 - 1 entries");
+        throw InvalidArgument(std::string(op) + ": '" + name + "' has shape " +
+                              view.shape_string() + ", above 2^31 - 1 entries");
     }
     return detail::flat(view);
 }
@@ -29,9 +29,10 @@ TensorView flat_within_halide(const std::string &op, const char *name, const Ten
 }  // namespace
 
 void squared_norm(const TensorView &x, const TensorView &out) {
-    const std::string op = "gomhc::squared_norm";
+    const char *op = "gomhc::squared_norm";
     if (x.size() < 1) {
-        throw InvalidArgument(op + ": 'x' has shape " + x.shape_string() + ", expected entries");
+        throw InvalidArgument(std::string(op) + ": 'x' has shape " + x.shape_string() +
+                              ", expected entries");
     }
     const TensorView flat = flat_within_halide(op, "x", x);
     const Device device = check_args(
@@ -44,7 +45,7 @@ void squared_norm(const TensorView &x, const TensorView &out) {
 }
 
 void add(const TensorView &a, const TensorView &b, const TensorView &out) {
-    const std::string op = "gomhc::add";
+    const char *op = "gomhc::add";
     const Device device = check_args(op, {{"a", a, a.shape(), "a's shape", true},
                                           {"b", b, a.shape(), "a's shape", true},
                                           {"out", out, a.shape(), "a's shape", false}});
@@ -59,7 +60,7 @@ void add(const TensorView &a, const TensorView &b, const TensorView &out) {
 }
 
 void fill(const TensorView &x, float value) {
-    const std::string op = "gomhc::fill";
+    const char *op = "gomhc::fill";
     const Device device = check_args(op, {{"x", x, x.shape(), "x's shape", false}});
     float *data = const_cast<float *>(x.data());
     if (x.size() == 0) {
@@ -85,22 +86,23 @@ struct Adamw::State {
 Adamw::Adamw(int64_t num_params, const std::vector<std::pair<int64_t, int64_t>> &decayed,
              Device device)
     : state_(std::make_unique<State>()) {
-    const std::string op = "gomhc::Adamw";
+    const char *op = "gomhc::Adamw";
     if (num_params < 1 || num_params > std::numeric_limits<int32_t>::max()) {
-        throw InvalidArgument(op + ": num_params = " + std::to_string(num_params) +
+        throw InvalidArgument(std::string(op) + ": num_params = " + std::to_string(num_params) +
                               ", expected 1 to 2^31 - 1");
     }
     std::vector<uint8_t> mask(size_t(num_params + 3) / 4 * 4, 0);
     for (const auto &[offset, count] : decayed) {
         if (offset < 0 || count < 0 || offset + count > num_params) {
-            throw InvalidArgument(op + ": decayed range (offset " + std::to_string(offset) +
-                                  ", count " + std::to_string(count) + ") lies outside the " +
-                                  std::to_string(num_params) + " parameters");
+            throw InvalidArgument(std::string(op) + ": decayed range (offset " +
+                                  std::to_string(offset) + ", count " + std::to_string(count) +
+                                  ") lies outside the " + std::to_string(num_params) +
+                                  " parameters");
         }
         std::fill_n(mask.begin() + offset, count, uint8_t(1));
     }
     if (device == Device::cuda) {
-        detail::require_cuda(op.c_str());
+        detail::require_cuda(op);
     }
     State &st = *state_;
     st.num_params = num_params;
@@ -133,7 +135,7 @@ void Adamw::set_steps(int64_t steps) {
 
 void Adamw::step(const TensorView &params, const TensorView &grads,
                  const TensorView &grad_squared_norm, const AdamwSettings &settings) {
-    const std::string op = "gomhc::Adamw::step";
+    const char *op = "gomhc::Adamw::step";
     State &st = *state_;
     const int64_t n = st.num_params;
     const Device device =
@@ -141,25 +143,25 @@ void Adamw::step(const TensorView &params, const TensorView &grads,
                         {"grads", grads, {n}, "[num_params]", true},
                         {"grad_squared_norm", grad_squared_norm, {1}, "[1]", true}});
     if (device != st.device) {
-        throw InvalidArgument(op + ": the tensors are in " +
+        throw InvalidArgument(std::string(op) + ": the tensors are in " +
                               (device == Device::cuda ? "CUDA" : "host") +
                               " memory but the optimizer's moments are not");
     }
     const auto positive = [&](const char *name, float value) {
         if (!(value > 0.0f) || !std::isfinite(value)) {
-            throw InvalidArgument(op + ": " + name + " = " + std::to_string(value) +
+            throw InvalidArgument(std::string(op) + ": " + name + " = " + std::to_string(value) +
                                   ", expected a finite value > 0");
         }
     };
     const auto in_unit = [&](const char *name, float value) {
         if (!(value >= 0.0f && value < 1.0f)) {
-            throw InvalidArgument(op + ": " + name + " = " + std::to_string(value) +
+            throw InvalidArgument(std::string(op) + ": " + name + " = " + std::to_string(value) +
                                   ", expected 0 <= " + name + " < 1");
         }
     };
     const auto non_negative = [&](const char *name, float value) {
         if (!(value >= 0.0f) || !std::isfinite(value)) {
-            throw InvalidArgument(op + ": " + name + " = " + std::to_string(value) +
+            throw InvalidArgument(std::string(op) + ": " + name + " = " + std::to_string(value) +
                                   ", expected a finite value >= 0");
         }
     };

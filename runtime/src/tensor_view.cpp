@@ -1,4 +1,5 @@
 // TensorView and the halide_buffer_t slices the kernels run on.
+#include <algorithm>
 #include <limits>
 #include <sstream>
 
@@ -7,8 +8,17 @@
 
 namespace gomhc {
 
-TensorView::TensorView(float *data, std::vector<int64_t> shape, Device device)
-    : data_(data), shape_(std::move(shape)), device_(device) {
+void Shape::assign(const int64_t *extents, size_t rank) {
+    if (rank > kMaxRank) {
+        throw InvalidArgument("a shape of rank " + std::to_string(rank) + ", above the " +
+                              std::to_string(kMaxRank) + " a view can take");
+    }
+    rank_ = rank;
+    std::copy(extents, extents + rank, extents_);
+}
+
+TensorView::TensorView(float *data, const Shape &shape, Device device)
+    : data_(data), shape_(shape), device_(device) {
     for (int64_t extent : shape_) {
         if (extent < 0) {
             throw InvalidArgument("TensorView: negative extent in shape " + shape_string());
@@ -16,22 +26,22 @@ TensorView::TensorView(float *data, std::vector<int64_t> shape, Device device)
     }
 }
 
-TensorView TensorView::host(float *data, std::vector<int64_t> shape) {
-    return TensorView(data, std::move(shape), Device::host);
+TensorView TensorView::host(float *data, const Shape &shape) {
+    return TensorView(data, shape, Device::host);
 }
-TensorView TensorView::host(const float *data, std::vector<int64_t> shape) {
+TensorView TensorView::host(const float *data, const Shape &shape) {
     // Inputs are never written; halide_buffer_t just has no const pointer.
-    return TensorView(const_cast<float *>(data), std::move(shape), Device::host);
+    return TensorView(const_cast<float *>(data), shape, Device::host);
 }
-TensorView TensorView::cuda(float *device_data, std::vector<int64_t> shape) {
-    return TensorView(device_data, std::move(shape), Device::cuda);
+TensorView TensorView::cuda(float *device_data, const Shape &shape) {
+    return TensorView(device_data, shape, Device::cuda);
 }
-TensorView TensorView::cuda(const float *device_data, std::vector<int64_t> shape) {
-    return TensorView(const_cast<float *>(device_data), std::move(shape), Device::cuda);
+TensorView TensorView::cuda(const float *device_data, const Shape &shape) {
+    return TensorView(const_cast<float *>(device_data), shape, Device::cuda);
 }
 
-TokenView::TokenView(const int32_t *data, std::vector<int64_t> shape, Device device)
-    : data_(data), shape_(std::move(shape)), device_(device) {
+TokenView::TokenView(const int32_t *data, const Shape &shape, Device device)
+    : data_(data), shape_(shape), device_(device) {
     for (int64_t extent : shape_) {
         if (extent < 0) {
             throw InvalidArgument("TokenView: negative extent in shape " + shape_string());
@@ -39,11 +49,11 @@ TokenView::TokenView(const int32_t *data, std::vector<int64_t> shape, Device dev
     }
 }
 
-TokenView TokenView::host(const int32_t *data, std::vector<int64_t> shape) {
-    return TokenView(data, std::move(shape), Device::host);
+TokenView TokenView::host(const int32_t *data, const Shape &shape) {
+    return TokenView(data, shape, Device::host);
 }
-TokenView TokenView::cuda(const int32_t *device_data, std::vector<int64_t> shape) {
-    return TokenView(device_data, std::move(shape), Device::cuda);
+TokenView TokenView::cuda(const int32_t *device_data, const Shape &shape) {
+    return TokenView(device_data, shape, Device::cuda);
 }
 
 int64_t TokenView::size() const {
@@ -64,7 +74,7 @@ int64_t TensorView::size() const {
     return total;
 }
 
-std::string format_shape(const std::vector<int64_t> &shape) {
+std::string format_shape(const Shape &shape) {
     std::ostringstream out;
     out << "[";
     for (size_t i = 0; i < shape.size(); i++) {
@@ -92,9 +102,8 @@ HalideBufferSlice::HalideBufferSlice(const TokenView &view, int64_t first_token,
     : HalideBufferSlice(view.data(), halide_type_t(halide_type_int, 32), view.shape(),
                         view.device(), first_token, tokens) {}
 
-HalideBufferSlice::HalideBufferSlice(const void *data, halide_type_t type,
-                                     const std::vector<int64_t> &shape, Device device,
-                                     int64_t first_token, int64_t tokens) {
+HalideBufferSlice::HalideBufferSlice(const void *data, halide_type_t type, const Shape &shape,
+                                     Device device, int64_t first_token, int64_t tokens) {
     const int rank = int(shape.size());
     int64_t per_token = 1;
     for (int i = 1; i < rank; i++) {
@@ -105,7 +114,6 @@ HalideBufferSlice::HalideBufferSlice(const void *data, halide_type_t type,
                               " is too large for one Halide buffer (2^31 elements)");
     }
     // Halide's dimension 0 is the innermost (last, row-major) index.
-    dims.resize(rank);
     int64_t stride = 1;
     for (int i = 0; i < rank; i++) {
         const int64_t extent = i == rank - 1 ? tokens : shape[rank - 1 - i];

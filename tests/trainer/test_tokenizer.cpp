@@ -60,11 +60,9 @@ TEST_CASE("tokenizer: decodes by joining bytes, a character split over two token
     CHECK(t.decode({0, 1, 2, 3}) == "Hello w\xC3\xA9");
     CHECK(t.decode({0, 2}) == "Hello\xEF\xBF\xBD");  // half a character
     CHECK(t.decode({4}) == "<|endoftext|>");
-    CHECK_THROWS_WITH_AS(t.decode({0, 5}), doctest::Contains("token id 5"),
-                         gomhc::InvalidArgument);
+    CHECK_THROWS_WITH_AS(t.decode({0, 5}), doctest::Contains("token id 5"), gomhc::InvalidArgument);
     // Version 1 files carry no end-of-text id: GPT-2's.
-    CHECK(Tokenizer::load(write_tokenizer("v1.bin", kMagic, 1, kPieces, 0)).end_of_text() ==
-          50256);
+    CHECK(Tokenizer::load(write_tokenizer("v1.bin", kMagic, 1, kPieces, 0)).end_of_text() == 50256);
 }
 
 TEST_CASE("tokenizer: malformed files are refused naming the file and the problem") {

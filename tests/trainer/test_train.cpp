@@ -177,9 +177,8 @@ TEST_CASE("train: a save stopped at any point leaves the old or the new checkpoi
     };
     // Lays out a folder as a save would leave it when stopped: `finals` from
     // the old or new run under their names, pending files from the new run.
-    const auto stopped = [&](const std::string &name, const fs::path &state,
-                             const fs::path &model, const fs::path &optimizer,
-                             std::vector<std::string> pending) {
+    const auto stopped = [&](const std::string &name, const fs::path &state, const fs::path &model,
+                             const fs::path &optimizer, std::vector<std::string> pending) {
         const fs::path folder = dir / name;
         fs::create_directories(folder);
         std::ofstream(folder / "state.json", std::ios::binary) << file(state, "state.json");
@@ -193,15 +192,15 @@ TEST_CASE("train: a save stopped at any point leaves the old or the new checkpoi
         return folder;
     };
     SUBCASE("before the commit: the old set") {
-        const fs::path f = stopped("before", s.out, s.out, s.out,
-                                   {"model.safetensors", "optimizer.safetensors"});
+        const fs::path f =
+            stopped("before", s.out, s.out, s.out, {"model.safetensors", "optimizer.safetensors"});
         const auto read = gomhc::trainer::read_checkpoint(f);
         CHECK(read.state.at("step") == 4);
         CHECK(read.model == file(s.out, "model.safetensors"));
     }
     SUBCASE("after the commit, nothing renamed yet: the new set, renames finished") {
-        const fs::path f = stopped("after", t.out, s.out, s.out,
-                                   {"model.safetensors", "optimizer.safetensors"});
+        const fs::path f =
+            stopped("after", t.out, s.out, s.out, {"model.safetensors", "optimizer.safetensors"});
         const auto read = gomhc::trainer::read_checkpoint(f);
         CHECK(read.state.at("step") == 8);
         CHECK(read.model == file(t.out, "model.safetensors"));

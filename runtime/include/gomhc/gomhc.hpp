@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -46,18 +47,57 @@ public:
 
 enum class Device { host, cuda };
 
+// The extents of a tensor, outermost first, up to kMaxRank of them, kept
+// inline so that making a view allocates nothing. Converts from and to
+// std::vector<int64_t>.
+class Shape {
+public:
+    static constexpr size_t kMaxRank = 8;
+
+    Shape() = default;
+    // Throw InvalidArgument for more than kMaxRank extents.
+    Shape(std::initializer_list<int64_t> extents) { assign(extents.begin(), extents.size()); }
+    Shape(const std::vector<int64_t> &extents) { assign(extents.data(), extents.size()); }
+
+    size_t size() const { return rank_; }
+    bool empty() const { return rank_ == 0; }
+    int64_t operator[](size_t i) const { return extents_[i]; }
+    const int64_t *begin() const { return extents_; }
+    const int64_t *end() const { return extents_ + rank_; }
+    operator std::vector<int64_t>() const { return {begin(), end()}; }
+
+    friend bool operator==(const Shape &a, const Shape &b) {
+        if (a.rank_ != b.rank_) {
+            return false;
+        }
+        for (size_t i = 0; i < a.rank_; i++) {
+            if (a.extents_[i] != b.extents_[i]) {
+                return false;
+            }
+        }
+        return true;
+    }
+    friend bool operator!=(const Shape &a, const Shape &b) { return !(a == b); }
+
+private:
+    void assign(const int64_t *extents, size_t rank);
+
+    int64_t extents_[kMaxRank] = {};
+    size_t rank_ = 0;
+};
+
 // A non-owning view of a dense row-major float32 tensor, in host memory or in
 // CUDA device memory (a pointer from cudaMalloc / cuMemAlloc). It wraps a
 // halide_buffer_t so it can be handed to the kernels without a copy.
 class TensorView {
 public:
-    static TensorView host(float *data, std::vector<int64_t> shape);
-    static TensorView host(const float *data, std::vector<int64_t> shape);
-    static TensorView cuda(float *device_data, std::vector<int64_t> shape);
-    static TensorView cuda(const float *device_data, std::vector<int64_t> shape);
+    static TensorView host(float *data, const Shape &shape);
+    static TensorView host(const float *data, const Shape &shape);
+    static TensorView cuda(float *device_data, const Shape &shape);
+    static TensorView cuda(const float *device_data, const Shape &shape);
 
     Device device() const { return device_; }
-    const std::vector<int64_t> &shape() const { return shape_; }
+    const Shape &shape() const { return shape_; }
     int64_t size() const;
     const float *data() const { return data_; }
     std::string shape_string() const;
@@ -68,10 +108,10 @@ public:
     halide_buffer_t *raw() const;
 
 private:
-    TensorView(float *data, std::vector<int64_t> shape, Device device);
+    TensorView(float *data, const Shape &shape, Device device);
 
     float *data_ = nullptr;
-    std::vector<int64_t> shape_;
+    Shape shape_;
     Device device_ = Device::host;
     mutable std::shared_ptr<struct HalideBufferSlice> raw_;
 };
@@ -80,20 +120,20 @@ private:
 // memory: the inputs and targets of the trainer's embedding and loss.
 class TokenView {
 public:
-    static TokenView host(const int32_t *data, std::vector<int64_t> shape);
-    static TokenView cuda(const int32_t *device_data, std::vector<int64_t> shape);
+    static TokenView host(const int32_t *data, const Shape &shape);
+    static TokenView cuda(const int32_t *device_data, const Shape &shape);
 
     Device device() const { return device_; }
-    const std::vector<int64_t> &shape() const { return shape_; }
+    const Shape &shape() const { return shape_; }
     int64_t size() const;
     const int32_t *data() const { return data_; }
     std::string shape_string() const;
 
 private:
-    TokenView(const int32_t *data, std::vector<int64_t> shape, Device device);
+    TokenView(const int32_t *data, const Shape &shape, Device device);
 
     const int32_t *data_ = nullptr;
-    std::vector<int64_t> shape_;
+    Shape shape_;
     Device device_ = Device::host;
 };
 
