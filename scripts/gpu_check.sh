@@ -14,7 +14,9 @@
 #       rows, `gomhc autotune --target cuda` with a small budget, and a
 #       200-step `gomhc train --device cuda` whose first loss must match the
 #       CPU's to 1e-4 (data: the bundle's, or GPU_CHECK_DATA), and
-#       writes everything to REPORT (default gpu_check_report.txt). Exits
+#       writes everything to REPORT (default gpu_check_report.txt); with
+#       mpirun and 2 or more GPUs, a 50-step run on one rank per GPU (NCCL).
+#       Exits
 #       1 when a check failed, 77 when no GPU is usable. Works on a bundle
 #       or on a build tree.
 #
@@ -39,6 +41,11 @@ pack() {
             echo "gpu_check pack: $build/$f is missing (built without it?); continuing" >&2
         fi
     done
+    # MPI's few small libraries, which gomhc links when the build found MPI
+    # (it opens MPI only under mpirun), so that gomhc loads without them.
+    ldd "$build/tools/gomhc" | awk '/=> \// {print $3}' |
+        grep -E '/lib(mpi|open-rte|open-pal|hwloc|event)[^/]*\.so' |
+        while read -r lib; do cp -L "$lib" "$bundle/lib/"; done
     if [ "$with_halide" = "--with-halide" ]; then
         # gomhc's shared libraries other than libc's own and libgomhc.
         ldd "$build/tools/gomhc" | awk '/=> \// {print $3}' |
@@ -91,6 +98,22 @@ train_on_cuda() {
         log "--- train_first_loss: FAILED (the first losses differ by 1e-4 or more, or a run failed)"
         failed=1
     fi
+}
+
+# With several GPUs and mpirun: a short data-parallel run, one rank per GPU,
+# its gradients summed by NCCL.
+train_nccl() {
+    local dir="$1" data="$1/data" gpus
+    [ -d "$data" ] || data="${GPU_CHECK_DATA:-}"
+    gpus="$(nvidia-smi -L 2>/dev/null | grep -c '^GPU')"
+    if ! command -v mpirun >/dev/null || [ "${gpus:-0}" -lt 2 ] || [ -z "$data" ]; then
+        section "train_nccl"
+        log "--- train_nccl: skipped: needs mpirun, 2 or more GPUs (found ${gpus:-0}) and data"
+        return
+    fi
+    step train_nccl mpirun --allow-run-as-root -np "$gpus" "$dir/tools/gomhc" train \
+        --preset demo --data "$data" --no-plot --log-every 10 --device cuda --steps 50 \
+        --out "$work/train_nccl"
 }
 
 run() {
@@ -157,6 +180,7 @@ run() {
         fi
     fi
     train_on_cuda "$dir"
+    train_nccl "$dir"
     rm -rf "$work"
     local summary
     summary="$(grep -E '^--- ' "$report")"

@@ -42,13 +42,13 @@ public:
     size_t count() const { return count_; }
     Device device() const { return device_; }
 
-    TensorView view(std::vector<int64_t> shape, size_t offset = 0) {
-        return device_ == Device::cuda ? TensorView::cuda(data() + offset, std::move(shape))
-                                       : TensorView::host(data() + offset, std::move(shape));
+    TensorView view(const Shape &shape, size_t offset = 0) {
+        return device_ == Device::cuda ? TensorView::cuda(data() + offset, shape)
+                                       : TensorView::host(data() + offset, shape);
     }
-    TokenView id_view(std::vector<int64_t> shape) {
-        return device_ == Device::cuda ? TokenView::cuda(ids(), std::move(shape))
-                                       : TokenView::host(ids(), std::move(shape));
+    TokenView id_view(const Shape &shape) {
+        return device_ == Device::cuda ? TokenView::cuda(ids(), shape)
+                                       : TokenView::host(ids(), shape);
     }
 
     void upload(const float *host, size_t count, size_t offset = 0) {

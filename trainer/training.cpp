@@ -6,12 +6,14 @@
 #include <fstream>
 #include <iomanip>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <sstream>
 #include <thread>
 
 #include "checkpoint.h"
 #include "dataset.h"
 #include "device_buffer.h"
+#include "distributed.h"
 #include "fma_peak.h"
 #include "matmul.h"
 #include "model_files.h"
@@ -183,35 +185,99 @@ void draw_loss_curves(const fs::path &out, const History &h, std::ostream &log) 
     log << plot.message << "\n";
 }
 
-// The settings a resumed run must repeat to continue bitwise.
-json run_settings(const TrainSettings &s) {
-    return {{"batch", s.batch}, {"grad_accum", s.grad_accum}, {"steps", s.steps},
-            {"lr", s.lr},       {"min_lr", s.min_lr},         {"warmup", s.warmup},
-            {"beta1", s.beta1}, {"beta2", s.beta2},           {"weight_decay", s.weight_decay},
-            {"clip", s.clip},   {"threads", s.threads}};
+// CRC-32 of the weights, to compare ranks.
+uint64_t weights_checksum(Gpt &gpt) {
+    std::vector<float> host(static_cast<size_t>(gpt.num_params()));
+    if (gpt.device() == Device::cuda) {
+        cuda_download(host.data(), gpt.params(), host.size());
+    } else {
+        std::copy(gpt.params(), gpt.params() + gpt.num_params(), host.begin());
+    }
+    return crc32_of(
+        std::string(reinterpret_cast<const char *>(host.data()), host.size() * sizeof(float)));
+}
+
+// The settings a resumed run must repeat to continue bitwise. How the
+// micro-batches of a step split into ranks and accumulation ("ranks",
+// "grad_accum") may change: the sequences stay those of
+// "micro_batches_per_step".
+json run_settings(const TrainSettings &s, int ranks) {
+    return {{"batch", s.batch},
+            {"grad_accum", s.grad_accum},
+            {"ranks", ranks},
+            {"micro_batches_per_step", s.grad_accum * ranks},
+            {"steps", s.steps},
+            {"lr", s.lr},
+            {"min_lr", s.min_lr},
+            {"warmup", s.warmup},
+            {"beta1", s.beta1},
+            {"beta2", s.beta2},
+            {"weight_decay", s.weight_decay},
+            {"clip", s.clip},
+            {"threads", s.threads}};
+}
+
+// Notes where a resumed run differs from the checkpoint's.
+void note_run_changes(const json &saved, const json &now, std::ostream &log) {
+    for (const auto &[key, value] : now.items()) {
+        if (key != "grad_accum" && key != "ranks" && saved.contains(key) && saved[key] != value) {
+            log << "gomhc train: note: " << key << " is " << value.dump()
+                << ", the checkpoint's run had " << saved[key].dump()
+                << "; the run goes on but is not the one it would have been\n";
+        }
+    }
+    const json saved_ranks = saved.value("ranks", json(1));
+    if (saved.value("micro_batches_per_step", now["micro_batches_per_step"]) ==
+            now["micro_batches_per_step"] &&
+        (saved.value("grad_accum", now["grad_accum"]) != now["grad_accum"] ||
+         saved_ranks != now["ranks"])) {
+        log << "gomhc train: note: the checkpoint's run split each step into " << saved_ranks.dump()
+            << " ranks x " << saved.value("grad_accum", json(0)).dump()
+            << " micro-batches, this one into " << now["ranks"].dump() << " x "
+            << now["grad_accum"].dump()
+            << ": the same sequences, summed in another order (equal to rounding, not "
+               "bitwise)\n";
+    }
 }
 
 }  // namespace
 
-TrainResult train(const TrainSettings &settings, std::ostream &log, const std::atomic<bool> *stop) {
+TrainResult train(const TrainSettings &settings, std::ostream &root_log,
+                  const std::atomic<bool> *stop, Ranks &ranks) {
     const TrainSettings &s = settings;
-    check_settings(s);
     const GptConfig &cfg = s.model;
-    const Dataset data = load_dataset(s.data, cfg.vocab);
-    const Batches train_batches(data.train, s.batch, cfg.context, "training");
-    const Batches val_batches(data.val, s.batch, cfg.context, "validation");
-    check_out_folder(s);
+    const int world = ranks.size();
+    std::ostream silent(nullptr);  // the other ranks print nothing
+    std::ostream &log = ranks.root() ? root_log : silent;
+    // Every input is checked on every rank before anything is written.
+    std::optional<Dataset> data;
+    std::optional<Batches> train_batches, val_batches;
+    ranks.together([&] {
+        check_settings(s);
+        data.emplace(load_dataset(s.data, cfg.vocab));
+        train_batches.emplace(data->train, s.batch, cfg.context, "training");
+        val_batches.emplace(data->val, s.batch, cfg.context, "validation");
+        check_out_folder(s);
+    });
 
+    // The machine's cores are shared by its ranks.
     const int threads =
-        s.threads > 0 ? s.threads : std::max(1, int(std::thread::hardware_concurrency()));
+        s.threads > 0 ? s.threads
+                      : std::max(1, int(std::thread::hardware_concurrency()) / ranks.local_size());
     set_num_threads(threads);
     set_blas_threads(threads);
 
-    Gpt gpt(cfg, s.batch, s.device);
+    std::optional<Gpt> model;
+    std::optional<Adamw> optimizer;
+    ranks.together([&] {
+        model.emplace(cfg, s.batch, s.device);
+        optimizer.emplace(model->num_params(), model->decayed_ranges(), s.device);
+    });
+    Gpt &gpt = *model;
+    Adamw &opt = *optimizer;
     const int64_t n = gpt.num_params();
-    Adamw opt(n, gpt.decayed_ranges(), s.device);
     int64_t first_step = 0;
-    if (s.resume) {
+    const auto resume = [&] {
         const CheckpointFiles files = read_checkpoint(s.out);
         const GptConfig saved =
             config_from_json(files.state.at("config"), (s.out / "state.json").string());
@@ -223,44 +289,59 @@ TrainResult train(const TrainSettings &settings, std::ostream &log, const std::a
         load_model_weights(gpt, files.model, (s.out / "model.safetensors").string());
         load_optimizer(opt, n, files.optimizer, (s.out / "optimizer.safetensors").string());
         first_step = files.state.at("step").get<int64_t>();
-        const json saved_run = files.state.value("run", json::object());
-        const json this_run = run_settings(s);
-        for (const auto &[key, value] : this_run.items()) {
-            if (saved_run.contains(key) && saved_run[key] != value) {
-                log << "gomhc train: note: " << key << " is " << value.dump()
-                    << ", the checkpoint's run had " << saved_run[key].dump()
-                    << "; the run goes on but is not the one it would have been\n";
-            }
-        }
+        note_run_changes(files.state.value("run", json::object()), run_settings(s, world), log);
         opt.set_steps(first_step);
         if (first_step >= s.steps) {
             throw TrainError("--resume: the checkpoint in " + s.out.string() + " is at step " +
                              std::to_string(first_step) + ", already --steps = " +
                              std::to_string(s.steps) + "; raise --steps to go on");
         }
+    };
+    if (s.resume) {
+        // Rank 0 first: its read may finish the renames of a stopped save.
+        ranks.together([&] {
+            if (ranks.root()) {
+                resume();
+            }
+        });
+        ranks.together([&] {
+            if (!ranks.root()) {
+                resume();
+            }
+        });
     } else if (!s.init.empty()) {
-        load_model_weights(gpt, read_file(s.init), "--init " + s.init.string());
+        ranks.together(
+            [&] { load_model_weights(gpt, read_file(s.init), "--init " + s.init.string()); });
     }
-    make_writable(s.out);
 
+    // Rank 0 alone writes the run's files.
     const fs::path metrics_path = s.out / "metrics.jsonl";
-    History history = read_history(metrics_path, s.resume ? first_step : -1);
-    write_file_atomically(metrics_path, history.kept_lines);
-    std::ofstream metrics(metrics_path, std::ios::app);
+    History history;
+    std::ofstream metrics;
+    ranks.together([&] {
+        if (ranks.root()) {
+            make_writable(s.out);
+            history = read_history(metrics_path, s.resume ? first_step : -1);
+            write_file_atomically(metrics_path, history.kept_lines);
+            metrics.open(metrics_path, std::ios::app);
+        }
+    });
 
     const double peak = machine::measure_fma_peak(threads);
-    const int64_t tokens_per_step = s.batch * s.grad_accum * cfg.context;
+    const int64_t micro_per_step = s.grad_accum * world;  // micro-batches over all ranks
+    const int64_t tokens_per_step = s.batch * micro_per_step * cfg.context;
     const double step_flops = flops_per_token(cfg, n, cfg.context) * double(tokens_per_step);
     log << "gomhc train: " << method_name(cfg.method) << " d=" << cfg.d << " s=" << cfg.s << ", "
         << cfg.layers << " layers x " << cfg.width << " wide, " << cfg.heads << " heads, ctx "
         << cfg.context << ", vocab " << cfg.vocab << "; " << n << " parameters\n"
-        << "             " << data.train.size() << " training and " << data.val.size()
+        << "             " << data->train.size() << " training and " << data->val.size()
         << " validation tokens from " << s.data.string() << "\n"
-        << "             batch " << s.batch << " x " << s.grad_accum << " accumulation x ctx "
+        << "             batch " << s.batch << " x " << s.grad_accum << " accumulation"
+        << (world > 1 ? " x " + std::to_string(world) + " ranks" : std::string()) << " x ctx "
         << cfg.context << " = " << tokens_per_step << " tokens per step, " << s.steps
         << " steps on " << (s.device == Device::cuda ? "cuda" : "cpu") << " (" << threads
-        << " threads, FMA peak " << std::fixed << std::setprecision(1) << peak * 1e-9
-        << " GFLOP/s)\n";
+        << " threads" << (world > 1 ? " per rank" : "") << ", FMA peak " << std::fixed
+        << std::setprecision(1) << peak * 1e-9 << " GFLOP/s)\n";
     if (s.resume) {
         log << "             resuming from step " << first_step << " in " << s.out.string() << "\n";
     }
@@ -272,21 +353,31 @@ TrainResult train(const TrainSettings &settings, std::ostream &log, const std::a
     result.first_step = first_step;
     result.steps_done = first_step;
 
+    // An error every rank meets alike (from summed values).
+    const auto fail = [&](const std::string &message) {
+        if (world > 1) {
+            throw AgreedError(message);
+        }
+        throw TrainError(message);
+    };
     const auto evaluate = [&](int64_t step) {
         double total = 0;
-        for (int64_t i = 0; i < s.eval_batches; i++) {
-            val_batches.fill(i, inputs, targets);
+        for (int64_t i = ranks.rank(); i < s.eval_batches; i += world) {
+            val_batches->fill(i, inputs, targets);
             total += gpt.forward(inputs.data(), targets.data(), s.batch, cfg.context);
         }
+        ranks.sum(&total, 1);
         const double val = total / double(s.eval_batches);
         if (!std::isfinite(val)) {
-            throw TrainError("step " + std::to_string(step) + ": the validation loss is " +
-                             std::to_string(val) + "; the last checkpoint in " + s.out.string() +
-                             " is kept as it was");
+            fail("step " + std::to_string(step) + ": the validation loss is " +
+                 std::to_string(val) + "; the last checkpoint in " + s.out.string() +
+                 " is kept as it was");
         }
         result.val_losses.emplace_back(step, float(val));
         history.val.emplace_back(step, val);
-        metrics << json{{"step", step}, {"val_loss", val}}.dump() << "\n" << std::flush;
+        if (ranks.root()) {
+            metrics << json{{"step", step}, {"val_loss", val}}.dump() << "\n" << std::flush;
+        }
         log << "step " << step << "/" << s.steps << "  val loss " << std::fixed
             << std::setprecision(4) << val << "\n";
         log.unsetf(std::ios::floatfield);
@@ -296,13 +387,13 @@ TrainResult train(const TrainSettings &settings, std::ostream &log, const std::a
                       {"config", config_json(cfg)},
                       {"data",
                        {{"folder", s.data.string()},
-                        {"next_batch", step * s.grad_accum},
+                        {"next_batch", step * micro_per_step},
                         {"batch", s.batch},
                         {"grad_accum", s.grad_accum}}},
                       {"rng",
                        "none consumed by training steps (batches are a function of "
                        "the step; samples seed from --seed and the step)"},
-                      {"run", run_settings(s)},
+                      {"run", run_settings(s, world)},
                       {"optimizer_steps", opt.steps()}};
         write_checkpoint(s.out, gpt, opt, state);
     };
@@ -317,12 +408,22 @@ TrainResult train(const TrainSettings &settings, std::ostream &log, const std::a
         const auto t0 = std::chrono::steady_clock::now();
         gpt.zero_grads();
         double loss = 0;
+        // This rank's micro-batches of the step: those one process with
+        // micro_per_step accumulation steps would train on, in rank order.
         for (int64_t micro = 0; micro < s.grad_accum; micro++) {
-            train_batches.fill(step * s.grad_accum + micro, inputs, targets);
+            train_batches->fill(step * micro_per_step + ranks.rank() * s.grad_accum + micro, inputs,
+                                targets);
             loss += gpt.forward(inputs.data(), targets.data(), s.batch, cfg.context);
-            gpt.backward(1.0f / float(s.grad_accum));
+            gpt.backward(1.0f / float(micro_per_step));
         }
-        loss /= double(s.grad_accum);
+        const auto t_sum = std::chrono::steady_clock::now();
+        double summed[2] = {loss, stop && stop->load() ? 1.0 : 0.0};  // a stop on any rank
+        ranks.sum(gpt.grads(), n, s.device);
+        ranks.sum(summed, 2);
+        const double sum_seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t_sum).count();
+        loss = summed[0] / double(micro_per_step);
+        const bool stopping = summed[1] > 0;
         squared_norm(s.device == Device::cuda ? TensorView::cuda(gpt.grads(), {n})
                                               : TensorView::host(gpt.grads(), {n}),
                      grad_sq.view({1}));
@@ -331,11 +432,10 @@ TrainResult train(const TrainSettings &settings, std::ostream &log, const std::a
         const double norm = std::sqrt(double(norm_sq));
         const int64_t done = step + 1;
         if (!std::isfinite(loss) || !std::isfinite(norm)) {
-            throw TrainError("step " + std::to_string(done) + ": the " +
-                             (std::isfinite(loss) ? "gradient norm" : "training loss") + " is " +
-                             std::to_string(std::isfinite(loss) ? norm : loss) +
-                             "; stopped, the last checkpoint in " + s.out.string() +
-                             " is kept as it was");
+            fail("step " + std::to_string(done) + ": the " +
+                 (std::isfinite(loss) ? "gradient norm" : "training loss") + " is " +
+                 std::to_string(std::isfinite(loss) ? norm : loss) +
+                 "; stopped, the last checkpoint in " + s.out.string() + " is kept as it was");
         }
         AdamwSettings as;
         as.lr = float(learning_rate(s, step));
@@ -358,13 +458,16 @@ TrainResult train(const TrainSettings &settings, std::ostream &log, const std::a
         result.losses.push_back(float(loss));
         result.steps_done = done;
         history.train.emplace_back(done, loss);
-        metrics << json{{"step", done},      {"loss", loss},        {"lr", as.lr},
-                        {"grad_norm", norm}, {"ms", seconds * 1e3}, {"tokens_per_s", tokens_per_s}}
-                       .dump()
-                << "\n"
-                << std::flush;
+        if (ranks.root()) {
+            json line = {{"step", done},        {"loss", loss},
+                         {"lr", as.lr},         {"grad_norm", norm},
+                         {"ms", seconds * 1e3}, {"tokens_per_s", tokens_per_s}};
+            if (world > 1) {
+                line["allreduce_ms"] = sum_seconds * 1e3;
+            }
+            metrics << line.dump() << "\n" << std::flush;
+        }
         const bool last = done == s.steps;
-        const bool stopping = stop && stop->load();
         if (s.log_every > 0 && (done % s.log_every == 0 || done == first_step + 1 || last)) {
             const double mean = timed_steps > 0 ? timed_seconds / double(timed_steps) : seconds;
             char line[256];
@@ -373,14 +476,21 @@ TrainResult train(const TrainSettings &settings, std::ostream &log, const std::a
                           "MFU %.1f%%  ETA %s",
                           static_cast<long long>(done), static_cast<long long>(s.steps), loss,
                           double(as.lr), norm, seconds * 1e3, tokens_per_s,
-                          100.0 * step_flops / seconds / peak,
+                          100.0 * step_flops / seconds / (peak * world),
                           format_duration(mean * double(s.steps - done)).c_str());
-            log << line << "\n" << std::flush;
+            log << line;
+            if (world > 1) {
+                log << "  allreduce " << std::fixed << std::setprecision(1) << sum_seconds * 1e3
+                    << " ms";
+                log.unsetf(std::ios::floatfield);
+            }
+            log << "\n" << std::flush;
         }
         if (last || (s.eval_every > 0 && done % s.eval_every == 0)) {
             evaluate(done);
         }
-        if (s.sample_every > 0 && (done % s.sample_every == 0 || last) && cfg.vocab == 256) {
+        if (ranks.root() && s.sample_every > 0 && (done % s.sample_every == 0 || last) &&
+            cfg.vocab == 256) {
             SampleSettings ss;
             ss.tokens = s.sample_tokens;
             ss.temperature = 0.8;
@@ -391,7 +501,15 @@ TrainResult train(const TrainSettings &settings, std::ostream &log, const std::a
                 << decode_bytes(text) << "\n-----------------------------\n";
         }
         if (last || stopping || (s.checkpoint_every > 0 && done % s.checkpoint_every == 0)) {
-            save(done);
+            // Every rank must hold the weights rank 0 saves.
+            if (world > 1 && !ranks.same(weights_checksum(gpt))) {
+                fail("step " + std::to_string(done) +
+                     ": the ranks hold different weights; the last checkpoint in " +
+                     s.out.string() + " is kept as it was");
+            }
+            if (ranks.root()) {
+                save(done);
+            }
         }
         if (stopping && !last) {
             result.interrupted = true;
@@ -400,12 +518,14 @@ TrainResult train(const TrainSettings &settings, std::ostream &log, const std::a
             break;
         }
     }
-    metrics.close();
+    if (metrics.is_open()) {
+        metrics.close();
+    }
     const double wall =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - run_start).count();
     result.tokens_per_second =
         timed_steps > 0 ? double(tokens_per_step) * double(timed_steps) / timed_seconds : 0;
-    if (s.plot) {
+    if (s.plot && ranks.root()) {
         draw_loss_curves(s.out, history, log);
     }
     char summary[512];
@@ -416,7 +536,7 @@ TrainResult train(const TrainSettings &settings, std::ostream &log, const std::a
         ".safetensors, state.json, metrics.jsonl, loss.png",
         static_cast<long long>(result.steps_done - first_step), format_duration(wall).c_str(),
         result.tokens_per_second,
-        100.0 * result.tokens_per_second * flops_per_token(cfg, n, cfg.context) / peak,
+        100.0 * result.tokens_per_second * flops_per_token(cfg, n, cfg.context) / (peak * world),
         result.losses.empty() ? 0.0 : double(result.losses.back()),
         history.val.empty() ? 0.0 : history.val.back().second,
         [&] {

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "distributed.h"
 #include "gpt.h"
 
 namespace gomhc::trainer {
@@ -74,7 +75,11 @@ struct TrainResult {
 // train returns with interrupted set. Throws TrainError (or the error of the
 // file or config that is wrong) naming the problem; a non-finite loss or
 // gradient norm names the step and leaves the last checkpoint as it was.
+// With several ranks (mpirun), each trains settings.grad_accum micro-batches
+// of every step, the gradients are summed over the ranks, rank 0 alone
+// prints to `log` and writes files, and errors every rank meets are
+// AgreedError (docs/trainer.md, "Several processes").
 TrainResult train(const TrainSettings &settings, std::ostream &log,
-                  const std::atomic<bool> *stop = nullptr);
+                  const std::atomic<bool> *stop = nullptr, Ranks &ranks = Ranks::world());
 
 }  // namespace gomhc::trainer

@@ -132,7 +132,23 @@ void install_stop_handler() {
 
 }  // namespace
 
+// With several ranks, each machine's ranks take its GPUs in turn (before
+// anything opens CUDA); a CUDA_VISIBLE_DEVICES set by the user stands.
+void share_gpus(const trainer::Ranks &ranks) {
+    if (ranks.size() > 1 && !std::getenv("CUDA_VISIBLE_DEVICES")) {
+        setenv("CUDA_VISIBLE_DEVICES", std::to_string(ranks.local_rank()).c_str(), 1);
+    }
+}
+
 int train_main(int argc, char **argv) {
+    trainer::Ranks *world = nullptr;
+    try {
+        world = &trainer::Ranks::world();
+    } catch (const std::exception &e) {
+        std::cerr << "gomhc train: " << e.what() << "\n";
+        return 2;
+    }
+    trainer::Ranks &ranks = *world;
     CLI::App app{
         "Train the GPT on token shards (default: the King James Bible), with any "
         "residual method. Flags override the preset's values.",
@@ -164,7 +180,9 @@ int train_main(int argc, char **argv) {
     auto *o_warmup = app.add_option("--warmup", v.warmup, "steps of linear warmup");
     auto *o_wd = app.add_option("--weight-decay", v.weight_decay, "AdamW decay, matrices only");
     auto *o_clip = app.add_option("--clip", v.clip, "global gradient-norm clip (0: off)");
-    auto *o_threads = app.add_option("--threads", v.threads, "CPU threads (0: every core)");
+    auto *o_threads =
+        app.add_option("--threads", v.threads,
+                       "CPU threads per rank (0: the cores, shared by the machine's ranks)");
     app.add_option("--device", device, "cpu or cuda")
         ->check(CLI::IsMember({"cpu", "cuda"}))
         ->capture_default_str();
@@ -183,6 +201,9 @@ int train_main(int argc, char **argv) {
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError &e) {
+        if (!ranks.root()) {  // rank 0 prints it
+            return e.get_exit_code() == 0 ? 0 : 2;
+        }
         return app.exit(e) == 0 ? 0 : 2;
     }
 
@@ -228,9 +249,14 @@ int train_main(int argc, char **argv) {
         c.padded_vocab = trainer::padded_vocab_for(c.vocab);
         trainer::check_config(c);
     } catch (const CLI::ParseError &e) {
+        if (!ranks.root()) {
+            return 2;
+        }
         return app.exit(e) == 0 ? 0 : 2;
     } catch (const std::exception &e) {
-        std::cerr << "gomhc train: " << e.what() << "\n";
+        if (ranks.root()) {
+            std::cerr << "gomhc train: " << e.what() << "\n";
+        }
         return 2;
     }
     s.device = device == "cuda" ? Device::cuda : Device::host;
@@ -240,12 +266,42 @@ int train_main(int argc, char **argv) {
     s.plot = !no_plot;
 
     try {
-        s.data = data.empty() ? default_data(std::cout) : fs::path(data);
+        if (data.empty()) {
+            // Rank 0 prepares the corpus; the others then find it.
+            std::ostream silent(nullptr);
+            ranks.together([&] {
+                if (ranks.root()) {
+                    s.data = default_data(std::cout);
+                }
+            });
+            ranks.together([&] {
+                if (!ranks.root()) {
+                    s.data = default_data(silent);
+                }
+            });
+        } else {
+            s.data = data;
+        }
+        if (s.device == Device::cuda) {
+            share_gpus(ranks);
+        }
         install_stop_handler();
-        trainer::train(s, std::cout, &g_stop);
+        trainer::train(s, std::cout, &g_stop, ranks);
         return 0;
+    } catch (const trainer::AgreedError &e) {
+        if (ranks.root()) {
+            std::cerr << "gomhc train: " << e.what() << "\n";
+        }
+        return 1;
     } catch (const std::exception &e) {
-        std::cerr << "gomhc train: " << e.what() << "\n";
+        // This rank alone: say which, and end the others (no collective can
+        // complete without it).
+        std::cerr << "gomhc train: "
+                  << (ranks.size() > 1 ? "rank " + std::to_string(ranks.rank()) + " of " +
+                                             std::to_string(ranks.size()) + ": "
+                                       : std::string())
+                  << e.what() << "\n";
+        ranks.abort(1);
         return 1;
     }
 }
