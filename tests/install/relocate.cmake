@@ -39,4 +39,16 @@ foreach (autoscheduler Adams2019 Mullapudi2016)
                             "${tune}\nlog:\n${log}")
     endif ()
 endforeach ()
+# The PyTorch bridge from the moved prefix finds the moved libgomhc.
+if (PYTHON)
+    execute_process(
+        COMMAND "${CMAKE_COMMAND}" -E env --unset=GOMHC_LIBRARY
+                "PYTHONPATH=${WORK}/moved/${PYTHON_DIR}" "${PYTHON}" -c
+                "import torch, gomhc_torch as g; h = g.HyperConnection('go', 4, 2, 8); \
+print(g.lib._name, h(torch.randn(3, 4, 8))[0].shape)"
+        RESULT_VARIABLE result OUTPUT_VARIABLE out ERROR_VARIABLE err)
+    if (NOT result EQUAL 0 OR NOT out MATCHES "^${WORK}/moved/")
+        message(FATAL_ERROR "the moved gomhc_torch did not load the moved libgomhc:\n${out}${err}")
+    endif ()
+endif ()
 message(STATUS "installed, moved to ${WORK}/moved, and ran gomhc synth and autotune from there")
