@@ -3,6 +3,7 @@
 #include <iostream>
 
 #include "autotune/autotune.h"
+#include "compare/compare.h"
 #include "prepare/prepare.h"
 #include "spectrum/spectrum.h"
 #include "synth/synth.h"
@@ -14,6 +15,8 @@ const char *kUsage =
     "usage: gomhc <command> [options]\n"
     "commands:\n"
     "  autotune   search the kernels' schedules for this machine (gomhc autotune --help)\n"
+    "  compare    train every method alike and compare validation losses (gomhc compare "
+    "--help)\n"
     "  prepare    text or the King James Bible to token shards for training (gomhc prepare "
     "--help)\n"
     "  synth      fit every method to the paper's synthetic stream-mixing task (gomhc synth "
@@ -33,6 +36,9 @@ int main(int argc, char **argv) {
     const std::string command = argv[1];
     if (command == "autotune") {
         return gomhc::autotune::autotune_main(argc - 1, argv + 1);
+    }
+    if (command == "compare") {
+        return gomhc::tools::compare::compare_main(argc - 1, argv + 1);
     }
     if (command == "prepare") {
         return gomhc::tools::prepare::prepare_main(argc - 1, argv + 1);

@@ -352,6 +352,7 @@ TrainResult train(const TrainSettings &settings, std::ostream &root_log,
     TrainResult result;
     result.first_step = first_step;
     result.steps_done = first_step;
+    result.num_params = n;
 
     // An error every rank meets alike (from summed values).
     const auto fail = [&](const std::string &message) {

@@ -66,7 +66,8 @@ struct TrainResult {
     std::vector<float> losses;  // the training loss of every step of this call
     std::vector<std::pair<int64_t, float>> val_losses;  // (step, loss)
     bool interrupted = false;                           // stopped by the flag, checkpoint saved
-    double tokens_per_second = 0;
+    double tokens_per_second = 0;  // over the steps of this call but its first
+    int64_t num_params = 0;
 };
 
 // Runs (or resumes) a training run. Everything the run reads is checked

@@ -24,8 +24,6 @@ namespace fs = std::filesystem;
 using trainer::GptConfig;
 using trainer::TrainSettings;
 
-namespace {
-
 // The presets (docs/trainer.md, "Presets"). Flags given on the command line
 // override a preset's values.
 struct Preset {
@@ -99,6 +97,8 @@ fs::path default_data(std::ostream &log) {
     return dir;
 }
 
+namespace {
+
 std::atomic<bool> g_stop{false};
 
 extern "C" void on_stop_signal(int) { g_stop.store(true); }
@@ -113,14 +113,19 @@ void install_stop_handler() {
     sigaction(SIGTERM, &action, nullptr);
 }
 
-}  // namespace
-
 // With several ranks, each machine's ranks take its GPUs in turn (before
 // anything opens CUDA); a CUDA_VISIBLE_DEVICES set by the user stands.
 void share_gpus(const trainer::Ranks &ranks) {
     if (ranks.size() > 1 && !std::getenv("CUDA_VISIBLE_DEVICES")) {
         setenv("CUDA_VISIBLE_DEVICES", std::to_string(ranks.local_rank()).c_str(), 1);
     }
+}
+
+}  // namespace
+
+const std::atomic<bool> *stop_on_signal() {
+    install_stop_handler();
+    return &g_stop;
 }
 
 int train_main(int argc, char **argv) {
@@ -268,8 +273,7 @@ int train_main(int argc, char **argv) {
         if (s.device == Device::cuda) {
             share_gpus(ranks);
         }
-        install_stop_handler();
-        trainer::train(s, std::cout, &g_stop, ranks);
+        trainer::train(s, std::cout, stop_on_signal(), ranks);
         return 0;
     } catch (const trainer::AgreedError &e) {
         if (ranks.root()) {

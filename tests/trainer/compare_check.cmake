@@ -1,0 +1,47 @@
+# `gomhc compare` end to end on a tiny corpus: refusals (exit 2, naming the
+# method), a short two-method run with its summary.csv, plot data and table,
+# and a rerun that reuses the finished runs.
+#   cmake -DGOMHC=<gomhc program> -DWORK=<scratch dir> -P compare_check.cmake
+cmake_minimum_required(VERSION 3.22)
+file(REMOVE_RECURSE "${WORK}")
+file(MAKE_DIRECTORY "${WORK}")
+include("${CMAKE_CURRENT_LIST_DIR}/../../cmake/RunGomhc.cmake")
+
+function(expect_in text part)
+    string(FIND "${text}" "${part}" at)
+    if (at EQUAL -1)
+        message(FATAL_ERROR "expected '${part}' in:\n${text}")
+    endif ()
+endfunction()
+
+run_gomhc(2 out compare --methods residual,nope --out "${WORK}/x")
+expect_in("${out}" "nope")
+run_gomhc(2 out compare --methods kromhc --d 3 --out "${WORK}/x")
+expect_in("${out}" "kromhc")
+run_gomhc(2 out compare --preset huge --out "${WORK}/x")
+expect_in("${out}" "huge")
+
+string(REPEAT "In the beginning was the word, and the word was with God.\n" 400 text)
+file(WRITE "${WORK}/text.txt" "${text}")
+run_gomhc(0 out prepare --text "${WORK}/text.txt" --out "${WORK}/data" --val-fraction 0.1)
+set(short compare --preset demo --steps 6 --eval-every 3 --methods residual,go:2 --seeds 2
+          --threads 1 --data "${WORK}/data" --out "${WORK}/cmp")
+run_gomhc(0 out ${short})
+expect_in("${out}" "[4/4] go s=2, seed 2")
+expect_in("${out}" "x residual")
+file(STRINGS "${WORK}/cmp/summary.csv" rows)
+list(LENGTH rows count)
+if (NOT count EQUAL 3)
+    message(FATAL_ERROR "summary.csv: expected a header and 2 methods:\n${rows}")
+endif ()
+list(GET rows 2 go_row)
+if (NOT go_row MATCHES "^go s=2,4,2,[0-9]+,")
+    message(FATAL_ERROR "summary.csv's go row: ${go_row}")
+endif ()
+foreach (file val_residual.csv val_go_s2.csv val_loss.gp)
+    if (NOT EXISTS "${WORK}/cmp/${file}")
+        message(FATAL_ERROR "gomhc compare wrote no ${file}")
+    endif ()
+endforeach ()
+run_gomhc(0 again ${short})
+expect_in("${again}" "finished before: reusing its results")
