@@ -10,3 +10,11 @@ function(run_gomhc expect_code output_var)
     endif ()
     set(${output_var} "${out}${err}" PARENT_SCOPE)
 endfunction()
+
+# expect_in(<text> <part>): fails the test, showing the text, unless it holds part.
+function(expect_in text part)
+    string(FIND "${text}" "${part}" at)
+    if (at EQUAL -1)
+        message(FATAL_ERROR "expected '${part}' in:\n${text}")
+    endif ()
+endfunction()

@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <fstream>
 #include <iomanip>
+#include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <sstream>
@@ -185,6 +187,17 @@ void draw_loss_curves(const fs::path &out, const History &h, std::ostream &log) 
     log << plot.message << "\n";
 }
 
+double fma_peak(int threads) {
+    static std::map<int, double> measured;
+    static std::mutex lock;
+    std::lock_guard<std::mutex> guard(lock);
+    auto it = measured.find(threads);
+    if (it == measured.end()) {
+        it = measured.emplace(threads, machine::measure_fma_peak(threads)).first;
+    }
+    return it->second;
+}
+
 // CRC-32 of the weights, to compare ranks.
 uint64_t weights_checksum(Gpt &gpt) {
     std::vector<float> host(static_cast<size_t>(gpt.num_params()));
@@ -264,6 +277,10 @@ TrainResult train(const TrainSettings &settings, std::ostream &root_log,
     const int threads =
         s.threads > 0 ? s.threads
                       : std::max(1, int(std::thread::hardware_concurrency()) / ranks.local_size());
+    // The FMA peak for the MFU: measured before the BLAS threads start (they
+    // spin after starting and after each call, and would halve it), once
+    // per process and thread count.
+    const double peak = fma_peak(threads);
     set_num_threads(threads);
     set_blas_threads(threads);
 
@@ -327,7 +344,6 @@ TrainResult train(const TrainSettings &settings, std::ostream &root_log,
         }
     });
 
-    const double peak = machine::measure_fma_peak(threads);
     const int64_t micro_per_step = s.grad_accum * world;  // micro-batches over all ranks
     const int64_t tokens_per_step = s.batch * micro_per_step * cfg.context;
     const double step_flops = flops_per_token(cfg, n, cfg.context) * double(tokens_per_step);

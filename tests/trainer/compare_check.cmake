@@ -7,13 +7,6 @@ file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}")
 include("${CMAKE_CURRENT_LIST_DIR}/../../cmake/RunGomhc.cmake")
 
-function(expect_in text part)
-    string(FIND "${text}" "${part}" at)
-    if (at EQUAL -1)
-        message(FATAL_ERROR "expected '${part}' in:\n${text}")
-    endif ()
-endfunction()
-
 run_gomhc(2 out compare --methods residual,nope --out "${WORK}/x")
 expect_in("${out}" "nope")
 run_gomhc(2 out compare --methods kromhc --d 3 --out "${WORK}/x")

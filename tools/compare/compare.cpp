@@ -175,6 +175,10 @@ int compare_main(int argc, char **argv) {
         ->capture_default_str();
     app.add_option("--data", data, "token shards (default: the King James Bible)");
     app.add_option("--threads", threads, "CPU threads (0: every core)");
+    std::string device = "cpu";
+    app.add_option("--device", device, "cpu or cuda")
+        ->check(CLI::IsMember({"cpu", "cuda"}))
+        ->capture_default_str();
     app.add_option("--out", out, "the comparison's folder (runs in DIR/runs)")->required();
     try {
         app.parse(argc, argv);
@@ -200,6 +204,7 @@ int compare_main(int argc, char **argv) {
         base.steps = steps;
         base.eval_every = eval_every;
         base.threads = threads;
+        base.device = device == "cuda" ? Device::cuda : Device::host;
         base.log_every = std::max<int64_t>(1, steps / 8);
         base.plot = false;
         const std::atomic<bool> *stop = train::stop_on_signal();
