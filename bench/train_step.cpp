@@ -20,6 +20,7 @@
 #include "fma_peak.h"
 #include "gpt.h"
 #include "matmul.h"
+#include "presets.h"
 #include "trainer_op_rows.h"
 #include "training.h"
 
@@ -29,13 +30,6 @@ using gomhc::Method;
 using gomhc::TensorView;
 using gomhc::trainer::Gpt;
 using gomhc::trainer::GptConfig;
-
-struct Preset {
-    const char *name;
-    int64_t layers, width, heads, context, batch;
-};
-constexpr Preset kSmall{"small", 4, 128, 4, 128, 16};
-constexpr Preset kMedium{"medium", 6, 384, 6, 256, 8};
 
 struct MethodCase {
     Method method;
@@ -54,19 +48,18 @@ std::map<std::string, double> &residual_seconds() {
     return m;
 }
 
-void bm_train_step(benchmark::State &state, Preset preset, MethodCase mc, int blas_threads) {
-    GptConfig c;
-    c.layers = preset.layers;
-    c.width = preset.width;
-    c.heads = preset.heads;
-    c.context = preset.context;
+// One step of the trainer's preset `preset_name` (its model and batch).
+void bm_train_step(benchmark::State &state, const std::string &preset_name, MethodCase mc,
+                   int blas_threads) {
+    const gomhc::trainer::TrainSettings preset = gomhc::trainer::preset(preset_name);
+    GptConfig c = preset.model;
     c.method = mc.method;
     c.d = mc.d;
     c.s = mc.s;
     gomhc::set_num_threads(threads());
     gomhc::trainer::set_blas_threads(blas_threads);
     Gpt gpt(c, preset.batch);
-    const int64_t n = gpt.num_params(), tokens = preset.batch * preset.context;
+    const int64_t n = gpt.num_params(), tokens = preset.batch * c.context;
     gomhc::Adamw opt(n, gpt.decayed_ranges());
     std::mt19937_64 rng(1);
     std::vector<int32_t> ids(size_t(tokens + 1));
@@ -79,8 +72,7 @@ void bm_train_step(benchmark::State &state, Preset preset, MethodCase mc, int bl
     settings.max_norm = 1.0f;
     const auto step = [&] {
         gpt.zero_grads();
-        benchmark::DoNotOptimize(
-            gpt.forward(ids.data(), ids.data() + 1, preset.batch, preset.context));
+        benchmark::DoNotOptimize(gpt.forward(ids.data(), ids.data() + 1, preset.batch, c.context));
         gpt.backward(1.0f);
         gomhc::squared_norm(TensorView::host(gpt.grads(), {n}), TensorView::host(&norm_sq, {1}));
         opt.step(TensorView::host(gpt.params(), {n}), TensorView::host(gpt.grads(), {n}),
@@ -94,12 +86,12 @@ void bm_train_step(benchmark::State &state, Preset preset, MethodCase mc, int bl
         seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     }
     const double per_step = seconds / double(state.iterations());
-    const double flops = gomhc::trainer::flops_per_token(c, n, preset.context) * double(tokens);
+    const double flops = gomhc::trainer::flops_per_token(c, n, c.context) * double(tokens);
     state.counters["tokens"] = benchmark::Counter(double(tokens) * double(state.iterations()),
                                                   benchmark::Counter::kIsRate);
     state.counters["ms"] = per_step * 1e3;
     state.counters["MFU"] = flops / per_step / peak();
-    const std::string key = std::string(preset.name) + "/" + std::to_string(blas_threads);
+    const std::string key = preset_name + "/" + std::to_string(blas_threads);
     if (mc.method == Method::residual) {
         residual_seconds()[key] = per_step;
     }
@@ -115,7 +107,7 @@ void register_all() {
     const std::vector<MethodCase> methods = {
         {Method::residual, 1, 1}, {Method::hc, 4, 1}, {Method::mhc, 4, 1}, {Method::mhc_lite, 4, 1},
         {Method::kromhc, 4, 1},   {Method::go, 4, 1}, {Method::go, 4, 2},  {Method::go_kron, 4, 2}};
-    for (const Preset &p : {kSmall, kMedium}) {
+    for (const std::string p : {"small", "medium"}) {
         std::vector<int> blas = {threads()};
         if (threads() > 1) {
             blas.push_back(1);
@@ -126,14 +118,13 @@ void register_all() {
                     !(m.method == Method::residual || (m.method == Method::go && m.s == 2))) {
                     continue;
                 }
-                const std::string name = std::string("train_step/") + p.name + "/" +
-                                         gomhc::method_name(m.method) + "/d" + std::to_string(m.d) +
-                                         "s" + std::to_string(m.s) +
+                const std::string name = "train_step/" + p + "/" + gomhc::method_name(m.method) +
+                                         "/d" + std::to_string(m.d) + "s" + std::to_string(m.s) +
                                          "/blas_threads:" + std::to_string(b);
                 benchmark::RegisterBenchmark(name.c_str(), bm_train_step, p, m, b)
                     ->Unit(benchmark::kMillisecond)
                     ->UseRealTime()
-                    ->MinTime(p.width > 128 ? 4.0 : 2.0);
+                    ->MinTime(p == "medium" ? 4.0 : 2.0);
             }
         }
     }

@@ -42,16 +42,6 @@ GptConfig config_from_json(const nlohmann::json &j, const std::string &where) {
 
 namespace {
 
-std::vector<float> download_all(Device device, const float *data, int64_t count) {
-    std::vector<float> host(static_cast<size_t>(count));
-    if (device == Device::cuda) {
-        cuda_download(host.data(), data, size_t(count));
-    } else {
-        std::memcpy(host.data(), data, size_t(count) * sizeof(float));
-    }
-    return host;
-}
-
 void upload_all(Device device, float *data, const std::vector<float> &host) {
     if (device == Device::cuda) {
         cuda_upload(data, host.data(), host.size());
@@ -63,13 +53,23 @@ void upload_all(Device device, float *data, const std::vector<float> &host) {
 }  // namespace
 
 std::string model_bytes(Gpt &gpt) {
-    const std::vector<float> host = download_all(gpt.device(), gpt.params(), gpt.num_params());
+    const std::vector<float> host = host_copy(gpt.device(), gpt.params(), gpt.num_params());
     std::vector<NamedTensor> tensors;
     for (const ParamTensor &t : gpt.layout()) {
         tensors.push_back({t.name, t.shape, host.data() + t.offset});
     }
     return safetensors_bytes(
         tensors, {{"format", "gomhc-gpt"}, {"config", config_json(gpt.config()).dump()}});
+}
+
+std::vector<float> host_copy(Device device, const float *data, int64_t count) {
+    std::vector<float> host(static_cast<size_t>(count));
+    if (device == Device::cuda) {
+        cuda_download(host.data(), data, size_t(count));
+    } else {
+        std::memcpy(host.data(), data, size_t(count) * sizeof(float));
+    }
+    return host;
 }
 
 void load_model_weights(Gpt &gpt, const std::string &bytes, const std::string &where) {
@@ -91,8 +91,8 @@ void load_model_weights(Gpt &gpt, const std::string &bytes, const std::string &w
 }
 
 std::string optimizer_bytes(Adamw &opt, int64_t n) {
-    const std::vector<float> m = download_all(opt.device(), opt.first_moment(), n);
-    const std::vector<float> v = download_all(opt.device(), opt.second_moment(), n);
+    const std::vector<float> m = host_copy(opt.device(), opt.first_moment(), n);
+    const std::vector<float> v = host_copy(opt.device(), opt.second_moment(), n);
     return safetensors_bytes({{"exp_avg", {n}, m.data()}, {"exp_avg_sq", {n}, v.data()}},
                              {{"format", "gomhc-adamw"}, {"steps", std::to_string(opt.steps())}});
 }

@@ -18,6 +18,8 @@ nlohmann::json config_json(const GptConfig &config);
 // Throws CheckpointError naming `where` and the field when it is missing.
 GptConfig config_from_json(const nlohmann::json &json, const std::string &where);
 
+// `count` floats of host or CUDA memory, copied to the host.
+std::vector<float> host_copy(Device device, const float *data, int64_t count);
 // The weights as safetensors bytes (downloaded from the model's device).
 std::string model_bytes(Gpt &gpt);
 // Loads weights by name into the model; every tensor must be there with its

@@ -200,12 +200,7 @@ double fma_peak(int threads) {
 
 // CRC-32 of the weights, to compare ranks.
 uint64_t weights_checksum(Gpt &gpt) {
-    std::vector<float> host(static_cast<size_t>(gpt.num_params()));
-    if (gpt.device() == Device::cuda) {
-        cuda_download(host.data(), gpt.params(), host.size());
-    } else {
-        std::copy(gpt.params(), gpt.params() + gpt.num_params(), host.begin());
-    }
+    const std::vector<float> host = host_copy(gpt.device(), gpt.params(), gpt.num_params());
     return crc32_of(
         std::string(reinterpret_cast<const char *>(host.data()), host.size() * sizeof(float)));
 }
