@@ -1,5 +1,7 @@
-# `gomhc spectrum` at d = 4: the reach of go s=2 must exceed that of go s=1,
-# which must exceed that of kromhc (real spectra only); the files must be
+# `gomhc spectrum` at d = 4. Region search: the reach of go s=2 must exceed that
+# of go s=1, which must exceed that of kromhc (real spectra only). The paper's
+# protocol, shortened: kromhc's final eigenvalues stay on the real axis (coverage
+# at most the one row of cells there), far below go s=1's. The files must be
 # complete; bad requests must fail clearly.
 #   cmake -DGOMHC=<gomhc program> -DWORK=<scratch dir> -P spectrum_check.cmake
 cmake_minimum_required(VERSION 3.22)
@@ -7,8 +9,8 @@ file(REMOVE_RECURSE "${WORK}")
 
 include("${CMAKE_CURRENT_LIST_DIR}/../../cmake/RunGomhc.cmake")
 
-run_gomhc(0 out spectrum --out "${WORK}/d4" --d 4 --samples 8000 --search 100
-          --methods go,go:1,kromhc --seed 1)
+run_gomhc(0 out spectrum --out "${WORK}/d4" --protocol region-search --d 4 --samples 8000
+          --search 100 --methods go,go:1,kromhc --seed 1)
 message(STATUS "${out}")
 
 file(STRINGS "${WORK}/d4/coverage.csv" rows)
@@ -46,6 +48,34 @@ if (GNUPLOT AND NOT EXISTS "${WORK}/d4/spectrum.png")
     message(FATAL_ERROR "gnuplot is installed but no spectrum.png was drawn:\n${out}")
 endif ()
 
+run_gomhc(0 out spectrum --out "${WORK}/paper" --d 4 --samples 400 --steps 40
+          --methods go:1,kromhc --seed 1)
+message(STATUS "${out}")
+file(STRINGS "${WORK}/paper/coverage.csv" rows)
+list(GET rows 0 header)
+if (NOT header STREQUAL "method,d,s,coverage,reached,mean_distance,steps,lr")
+    message(FATAL_ERROR "paper coverage.csv header: '${header}'")
+endif ()
+foreach (row IN LISTS rows)
+    string(REPLACE "," ";" f "${row}")
+    list(GET f 0 method)
+    list(GET f 3 coverage)
+    set(paper_${method} ${coverage})
+endforeach ()
+if (NOT paper_kromhc LESS 0.05 OR NOT paper_go GREATER 0.1)
+    message(FATAL_ERROR "expected kromhc's coverage below 0.05 (real spectra) and go s=1's above "
+                        "0.1, got ${paper_kromhc} and ${paper_go}")
+endif ()
+foreach (file visits.csv boundary.csv spectrum.gp)
+    if (NOT EXISTS "${WORK}/paper/${file}")
+        message(FATAL_ERROR "paper protocol: no ${file}")
+    endif ()
+endforeach ()
+
+run_gomhc(2 bad spectrum --out "${WORK}/bad" --protocol notebook)
+if (NOT bad MATCHES "--protocol" OR NOT bad MATCHES "notebook")
+    message(FATAL_ERROR "unclear error for an unknown protocol:\n${bad}")
+endif ()
 run_gomhc(2 bad spectrum --out "${WORK}/bad" --d 6 --methods kromhc)
 if (NOT bad MATCHES "kromhc cannot run at d = 6")
     message(FATAL_ERROR "unclear error for kromhc at d = 6:\n${bad}")
@@ -63,7 +93,7 @@ run_gomhc(1 bad spectrum --out "${WORK}/a_file/out" --samples 10)
 if (NOT bad MATCHES "cannot create output folder")
     message(FATAL_ERROR "unclear error for an output folder that cannot be made:\n${bad}")
 endif ()
-run_gomhc(0 skipped spectrum --out "${WORK}/d3" --d 3 --samples 50 --search 2)
+run_gomhc(0 skipped spectrum --out "${WORK}/d3" --d 3 --samples 50 --steps 2)
 if (NOT skipped MATCHES "note: skipping kromhc at d = 3")
     message(FATAL_ERROR "kromhc was not skipped with a note at d = 3:\n${skipped}")
 endif ()

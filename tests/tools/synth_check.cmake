@@ -1,19 +1,24 @@
-# `gomhc synth` on 3-cycle targets (d = 4): go s=2 must end within 10% of the
-# minimum loss 0.1^2/3, kromhc (Kronecker 2 x 2 factors, real spectra: no
-# 3-cycle) must not; the files must be complete; bad requests must fail clearly.
+# `gomhc synth` on 3-cycle targets (d = 4, layer-init protocol): go s=2 must end
+# within 10% of the minimum loss 0.1^2/3, kromhc (Kronecker 2 x 2 factors, real
+# spectra: no 3-cycle) must not. A short paper-protocol sweep over d = 2, 4:
+# go-kron at d = 4 (2 x 2 factors: the same family as kromhc) must end where
+# kromhc ends, far above go s=2. The files must be complete; bad requests must
+# fail clearly.
 #   cmake -DGOMHC=<gomhc program> -DWORK=<scratch dir> -P synth_check.cmake
 cmake_minimum_required(VERSION 3.22)
 file(REMOVE_RECURSE "${WORK}")
 
 include("${CMAKE_CURRENT_LIST_DIR}/../../cmake/RunGomhc.cmake")
 
-run_gomhc(0 out synth --out "${WORK}/cycle3" --d 4 --targets cycle3 --methods go,kromhc
-          --epochs 3000 --seed 1)
+run_gomhc(0 out synth --out "${WORK}/cycle3" --protocol layer-init --d 4 --targets cycle3
+          --methods go,kromhc --epochs 3000 --seed 1)
 message(STATUS "${out}")
 
 file(STRINGS "${WORK}/cycle3/summary.csv" rows)
 list(GET rows 0 header)
-if (NOT header STREQUAL "method,d,s,final_loss,min_loss,epochs_to_converge")
+set(summary_header
+    "method,d,s,final_loss,noise_floor,final_over_floor,epochs_to_converge,last_loss,seconds")
+if (NOT header STREQUAL summary_header)
     message(FATAL_ERROR "summary.csv header: '${header}'")
 endif ()
 set(minimum 0.00333333333)
@@ -29,7 +34,7 @@ foreach (row IN LISTS rows)
     list(GET f 3 final_loss)
     list(GET f 4 min_loss)
     if (NOT min_loss STREQUAL minimum)
-        message(FATAL_ERROR "min_loss is ${min_loss}, expected ${minimum} (0.1^2/3)")
+        message(FATAL_ERROR "noise_floor is ${min_loss}, expected ${minimum} (0.1^2/3)")
     endif ()
     if (method STREQUAL "go" AND s STREQUAL "2")
         if (NOT final_loss LESS within_10_percent)
@@ -66,6 +71,57 @@ if (GNUPLOT AND NOT EXISTS "${WORK}/cycle3/loss.png")
     message(FATAL_ERROR "gnuplot is installed but no loss.png was drawn:\n${out}")
 endif ()
 
+# The paper's protocol, two d in one run: go-kron cannot take d = 2 and is
+# skipped there with a note.
+run_gomhc(0 sweep synth --out "${WORK}/paper" --d 2,4 --methods go:2,kromhc,go-kron
+          --epochs 1500 --seed 1)
+message(STATUS "${sweep}")
+if (NOT sweep MATCHES "note: skipping go-kron s=2 at d = 2")
+    message(FATAL_ERROR "go-kron was not skipped with a note at d = 2:\n${sweep}")
+endif ()
+file(STRINGS "${WORK}/paper/summary.csv" rows)
+list(LENGTH rows row_count)
+if (NOT row_count EQUAL 6)
+    message(FATAL_ERROR "expected 5 runs (go, kromhc at d = 2; go, kromhc, go-kron at d = 4):\n"
+                        "${rows}")
+endif ()
+foreach (row IN LISTS rows)
+    string(REPLACE "," ";" f "${row}")
+    list(GET f 0 method)
+    list(GET f 1 d)
+    list(GET f 5 over)
+    set(over_${method}_${d} ${over})
+endforeach ()
+if (NOT DEFINED over_go-kron_4 OR NOT DEFINED over_kromhc_4 OR NOT DEFINED over_go_4)
+    message(FATAL_ERROR "summary.csv lacks the d = 4 rows:\n${rows}")
+endif ()
+# go-kron and kromhc at d = 4 span the same mixers: equal final losses, to 2%,
+# compared in integer thousandths (CMake's math has no fractions).
+function (thousandths value out)
+    string(REGEX MATCH "^([0-9]+)(\\.([0-9]*))?" _ "${value}")
+    set(fraction "${CMAKE_MATCH_3}000")
+    string(SUBSTRING "${fraction}" 0 3 fraction)
+    math(EXPR result "${CMAKE_MATCH_1} * 1000 + 1${fraction} - 1000")
+    set(${out} ${result} PARENT_SCOPE)
+endfunction ()
+thousandths(${over_go-kron_4} kron)
+thousandths(${over_kromhc_4} krom)
+math(EXPR kron_limit "${krom} * 102 / 100")
+math(EXPR krom_limit "${kron} * 102 / 100")
+if (kron GREATER kron_limit OR krom GREATER krom_limit)
+    message(FATAL_ERROR "go-kron s=2 and kromhc at d = 4 ended at ${over_go-kron_4} and "
+                        "${over_kromhc_4} x the floor: the same family should end together")
+endif ()
+if (NOT over_kromhc_4 GREATER 5 OR NOT over_go_4 LESS 1.5)
+    message(FATAL_ERROR "expected go s=2 near the floor and kromhc far above it at d = 4, got "
+                        "${over_go_4} and ${over_kromhc_4} x the floor")
+endif ()
+foreach (file loss.png converge.png)
+    if (GNUPLOT AND NOT EXISTS "${WORK}/paper/${file}")
+        message(FATAL_ERROR "gnuplot is installed but no ${file} was drawn:\n${sweep}")
+    endif ()
+endforeach ()
+
 # Bad requests: a method that cannot take d, unknown options, methods and
 # target sets, and an output folder that cannot be created.
 run_gomhc(2 bad synth --out "${WORK}/bad" --d 3 --methods kromhc)
@@ -93,5 +149,21 @@ endif ()
 run_gomhc(0 skipped synth --out "${WORK}/d3" --d 3 --epochs 2)
 if (NOT skipped MATCHES "note: skipping kromhc at d = 3")
     message(FATAL_ERROR "kromhc was not skipped with a note at d = 3:\n${skipped}")
+endif ()
+run_gomhc(2 bad synth --out "${WORK}/bad" --protocol notebook)
+if (NOT bad MATCHES "unknown --protocol 'notebook'")
+    message(FATAL_ERROR "unclear error for an unknown protocol:\n${bad}")
+endif ()
+run_gomhc(2 bad synth --out "${WORK}/bad" --d 4,4)
+if (NOT bad MATCHES "--d: 4 is listed twice")
+    message(FATAL_ERROR "unclear error for a repeated d:\n${bad}")
+endif ()
+run_gomhc(2 bad synth --out "${WORK}/bad" --d 4,x)
+if (NOT bad MATCHES "--d: 'x' is not a stream count")
+    message(FATAL_ERROR "unclear error for a bad d:\n${bad}")
+endif ()
+run_gomhc(2 bad synth --out "${WORK}/bad" --d 4,8 --targets birkhoff)
+if (NOT bad MATCHES "birkhoff" OR NOT bad MATCHES "got 8")
+    message(FATAL_ERROR "unclear error for birkhoff targets at d = 8:\n${bad}")
 endif ()
 message(STATUS "synth_check passed")

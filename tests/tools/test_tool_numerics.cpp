@@ -154,7 +154,7 @@ TEST_CASE("eigenvalues of 2 x 2 rotations and of similar block-diagonal matrices
 
 TEST_CASE("eigenvalues converge on clustered and degenerate mixers") {
     // A Kronecker product of two 2 x 2 mixers near the identity: two pairs of
-    // nearly equal eigenvalues, where plain Francis shifts stall.
+    // nearly equal eigenvalues, where QR iterations converge slowly.
     const std::vector<double> near_identity{
         0.999993503,    2.04412941e-12, 6.49992671e-06, 1.32867772e-17,
         2.04412941e-12, 0.999993503,    1.32867772e-17, 6.49992671e-06,
@@ -398,4 +398,118 @@ TEST_CASE("method lists") {
     CHECK_THROWS_AS(parse_method_list("go:x", 2), UsageError);
     CHECK_THROWS_AS(parse_method_list(",", 2), UsageError);
     CHECK(gnuplot_string("it's") == "'it''s'");
+}
+
+TEST_CASE("eigenvalue derivatives from LAPACK's left and right vectors match differences") {
+    std::mt19937_64 rng(5);
+    std::uniform_real_distribution<double> u(0.0, 1.0);
+    for (int n : {2, 3, 4, 6}) {
+        std::vector<double> a(size_t(n) * n);
+        for (double &v : a) v = u(rng);
+        const EigenDecomposition e = eigen_decomposition(n, a.data());
+        for (int k = 0; k < n; k++) {
+            // A v = lambda v and u^H A = lambda u^H.
+            for (int i = 0; i < n; i++) {
+                Complex av = 0, ua = 0;
+                for (int j = 0; j < n; j++) {
+                    av += a[size_t(i) * n + j] * e.right[size_t(j) * n + k];
+                    ua += std::conj(e.left[size_t(j) * n + k]) * a[size_t(j) * n + i];
+                }
+                CHECK(std::abs(av - e.values[size_t(k)] * e.right[size_t(i) * n + k]) < 1e-10);
+                CHECK(std::abs(ua - e.values[size_t(k)] * std::conj(e.left[size_t(i) * n + k])) <
+                      1e-10);
+            }
+            std::vector<Complex> grad(a.size());
+            REQUIRE(eigenvalue_derivative(e, k, grad.data()));
+            const int p = k % n, q = (k + 1) % n;
+            const double h = 1e-6;
+            std::vector<double> up = a, down = a;
+            up[size_t(p) * n + q] += h;
+            down[size_t(p) * n + q] -= h;
+            // The matching eigenvalue of the nudged matrices: the nearest one.
+            const auto nearest = [&](const std::vector<double> &m) {
+                Complex best = 0;
+                for (const Complex &z : eigenvalues(n, m)) {
+                    if (std::abs(z - e.values[size_t(k)]) < std::abs(best - e.values[size_t(k)]) ||
+                        best == Complex(0))
+                        best = z;
+                }
+                return best;
+            };
+            const Complex difference = (nearest(up) - nearest(down)) / (2 * h);
+            CHECK(std::abs(difference - grad[size_t(p) * n + q]) < 1e-5);
+        }
+    }
+    // A Jordan block is defective: no derivative.
+    const std::vector<double> jordan{1, 1, 0, 1};
+    std::vector<Complex> grad(4);
+    CHECK_FALSE(eigenvalue_derivative(eigen_decomposition(2, jordan.data()), 0, grad.data()));
+}
+
+TEST_CASE("the notebook's nearest-eigenvalue loss and its gradient") {
+    // The 3-cycle: eigenvalues 1 and e^{+-2 pi i/3}.
+    const std::vector<float> cycle{0, 0, 1, 1, 0, 0, 0, 1, 0};
+    std::vector<float> grad(9);
+    Complex nearest;
+    const Complex w(-0.4, 0.8);
+    const double loss = nearest_eigenvalue_loss(3, cycle.data(), w, grad.data(), &nearest);
+    CHECK(std::abs(nearest - std::polar(1.0, 2 * kPi / 3)) < 1e-6);
+    CHECK(loss == doctest::Approx(std::norm(nearest - w)).epsilon(1e-9));
+    // Against central differences on a random doubly stochastic-ish matrix.
+    std::mt19937_64 rng(9);
+    std::uniform_real_distribution<float> u(0.0f, 1.0f);
+    std::vector<float> m(16);
+    for (float &v : m) v = u(rng);
+    const Complex target(0.1, 0.3);
+    grad.assign(16, 0.0f);
+    nearest_eigenvalue_loss(4, m.data(), target, grad.data(), &nearest);
+    for (size_t i = 0; i < m.size(); i++) {
+        std::vector<float> up = m, down = m, scratch(16);
+        const float h = 1e-3f;
+        up[i] += h;
+        down[i] -= h;
+        Complex z;
+        const double difference =
+            (nearest_eigenvalue_loss(4, up.data(), target, scratch.data(), &z) -
+             nearest_eigenvalue_loss(4, down.data(), target, scratch.data(), &z)) /
+            (2 * double(h));
+        CHECK(grad[i] == doctest::Approx(difference).epsilon(2e-2).scale(1e-3));
+    }
+}
+
+TEST_CASE("the notebook's targets and inputs") {
+    using namespace gomhc::tools::synth;
+    for (int d : {2, 4, 7}) {
+        for (TargetSet set : {TargetSet::sinkhorn, TargetSet::birkhoff}) {
+            const auto targets = make_targets(d, 16, set, 3);
+            for (const Matrix &m : targets) CHECK(doubly_stochastic_error(m, d) < 1e-6);
+            CHECK(targets[0] != targets[1]);
+        }
+    }
+    CHECK_THROWS(make_targets(8, 4, TargetSet::birkhoff, 1));
+    CHECK(parse_target_set("sinkhorn") == TargetSet::sinkhorn);
+    const int d = 4, samples = 2000;
+    const auto targets = make_targets(d, 2, TargetSet::sinkhorn, 1);
+    // The notebook's inputs: u ~ U[0,1) times the kept count, d without sparsity.
+    const Dataset dense = make_dataset(targets, d, samples, 1, {0.0, true});
+    double mean = 0, largest = 0;
+    for (float v : dense.x) {
+        mean += v;
+        largest = std::max(largest, double(v));
+    }
+    mean /= double(dense.x.size());
+    CHECK(mean == doctest::Approx(d / 2.0).epsilon(0.05));
+    CHECK(largest <= d);
+    const Dataset sparse = make_dataset(targets, d, samples, 1, {0.5, false});
+    size_t zeros = 0;
+    for (float v : sparse.x) zeros += v == 0;
+    CHECK(double(zeros) / double(sparse.x.size()) == doctest::Approx(0.5).epsilon(0.05));
+    CHECK_THROWS(make_dataset(targets, d, samples, 1, {1.0, false}));
+    // The per-target losses average to the loss.
+    std::vector<float> h;
+    for (const Matrix &m : targets)
+        for (double v : m) h.push_back(float(v) * 0.9f);
+    const std::vector<float> pred = mix(dense, h);
+    const std::vector<double> per = per_target_loss(dense, pred);
+    CHECK((per[0] + per[1]) / 2 == doctest::Approx(mse_loss(pred, dense.y, nullptr)).epsilon(1e-9));
 }

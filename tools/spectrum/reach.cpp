@@ -1,7 +1,10 @@
 #include "spectrum/reach.h"
 
+#include <algorithm>
 #include <cmath>
 #include <vector>
+
+#include "spectrum/eigenvalues.h"
 
 namespace gomhc::tools {
 
@@ -51,6 +54,28 @@ bool log_det_gradient(int d, const float *h, std::complex<double> w, float *grad
         }
     }
     return true;
+}
+
+double nearest_eigenvalue_loss(int d, const float *h, std::complex<double> w, float *grad,
+                               std::complex<double> *nearest) {
+    std::vector<double> m(size_t(d) * d);
+    for (size_t i = 0; i < m.size(); i++) m[i] = h[i];
+    const EigenDecomposition e = eigen_decomposition(d, m.data());
+    int k = 0;
+    for (int j = 1; j < d; j++) {
+        if (std::norm(e.values[size_t(j)] - w) < std::norm(e.values[size_t(k)] - w)) k = j;
+    }
+    const std::complex<double> lambda = e.values[size_t(k)];
+    *nearest = lambda;
+    std::vector<std::complex<double>> dlambda(m.size());
+    if (eigenvalue_derivative(e, k, dlambda.data())) {
+        for (size_t i = 0; i < m.size(); i++) {
+            grad[i] = float(2 * (std::conj(lambda - w) * dlambda[i]).real());
+        }
+    } else {
+        std::fill(grad, grad + m.size(), 0.0f);
+    }
+    return std::norm(lambda - w);
 }
 
 std::complex<double> sample_region_point(const KarpelevicRegion &region, std::mt19937_64 &rng) {

@@ -16,6 +16,15 @@ namespace gomhc::tools {
 // working precision.
 bool log_det_gradient(int d, const float *h, std::complex<double> w, float *grad);
 
+// The notebook's spectral loss of one mixer: L = min_k |lambda_k - w|^2 over
+// the eigenvalues of the row-major d x d matrix h, and grad = dL/dH through
+// the nearest eigenvalue (d lambda/dH from its left and right vectors):
+// dL/dH = 2 Re(conj(lambda - w) d lambda/dH). Writes the nearest eigenvalue
+// to *nearest. Where that eigenvalue is (nearly) defective the derivative is
+// undefined and grad is set to zero.
+double nearest_eigenvalue_loss(int d, const float *h, std::complex<double> w, float *grad,
+                               std::complex<double> *nearest);
+
 // A point drawn uniformly from the region (from [-1, 1] where it has no
 // interior).
 std::complex<double> sample_region_point(const KarpelevicRegion &region, std::mt19937_64 &rng);

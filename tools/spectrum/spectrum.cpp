@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -34,11 +35,32 @@ constexpr int64_t kMaxLogits = int64_t(1) << 26;
 constexpr int kGridCells = 200;
 constexpr int64_t kPlotSamples = 5000;  // per method, in eigenvalues.csv and the figure
 const char *kDefaultMethods = "go,go:1,kromhc,mhc,mhc-lite";
+// The paper's protocol (spectra.ipynb).
+constexpr int64_t kPaperTargets = 10000;
+constexpr int kPaperCoverageCells = 50;  // coverage grid over [-1,1]^2
+constexpr int kHistogramBins = 101;      // the notebook's histogram over [-1.05,1.05]^2
+constexpr double kHistogramHalfWidth = 1.05;
+constexpr double kReachedDistance = 0.05;
+const char *kPaperMethods = "go:1,go:2,mhc,mhc-lite,kromhc,go-kron";
 
 const char *kAbout =
-    "Measures how much of the Karpelevic region Theta_d (the eigenvalues of all d x d\n"
-    "stochastic matrices, which holds those of every doubly stochastic mixer) each\n"
-    "method's mixers H_res can reach. Per method, --samples mixers start from random\n"
+    "Spectral reach of each method's mixers H_res against the Karpelevic region\n"
+    "Theta_d (the eigenvalues of all d x d stochastic matrices, which holds those of\n"
+    "every doubly stochastic mixer).\n"
+    "--protocol paper (default), the authors' spectra notebook: --samples target points\n"
+    "w uniform on the square [-1,1]^2 of the complex plane (on [-1,1] for d = 2); one\n"
+    "mixer per target starts at the notebook's random point (go, go-kron: A = R - R^T,\n"
+    "R's entries N(0,1); mhc log-weights 100 U[-1,1]; mhc-lite and hc logits N(0,1);\n"
+    "kromhc the difference of two N(0,1) logits) and Adam moves its nearest eigenvalue\n"
+    "onto w (loss min_k |lambda_k - w|^2; go and go-kron 100 steps at lr 0.1, the others\n"
+    "250 at lr 0.08; --steps overrides). Every eigenvalue of every step goes into the\n"
+    "picture's histogram. Per method: coverage, the fraction of Theta_d's cells of a\n"
+    "50 x 50 grid over [-1,1]^2 holding a final nearest eigenvalue; reached, the\n"
+    "fraction of targets inside Theta_d ended within 0.05; and their mean distance.\n"
+    "Writes DIR/coverage.csv (method,d,s,coverage,reached,mean_distance,steps,lr),\n"
+    "DIR/visits.csv (method,s,re,im,count: the histogram's non-empty cells),\n"
+    "DIR/boundary.csv and DIR/spectrum.png (with DIR/spectrum.gp).\n"
+    "--protocol region-search (ours): per method, --samples mixers start from random\n"
     "logits sigma * z, z ~ N(0, I), one sigma per sample with log10(sigma) ~ U[-1, 1];\n"
     "each then takes --search Adam steps (lr 0.05) on its logits that pull an\n"
     "eigenvalue towards its own target w drawn uniformly from Theta_d (descent on\n"
@@ -51,7 +73,7 @@ const char *kAbout =
     "             default --s); with the default list, methods that cannot take --d,\n"
     "             or whose logits (samples x K) pass 2^26 (mhc-lite, K = d!, at d >= 8),\n"
     "             are skipped with a note.\n"
-    "Writes DIR/coverage.csv (method,d,s,coverage; s is 1 for methods without a\n"
+    "It writes DIR/coverage.csv (method,d,s,coverage; s is 1 for methods without a\n"
     "block size), DIR/eigenvalues.csv (the first 5000 mixers' eigenvalues per\n"
     "method), DIR/boundary.csv (the boundary of Theta_d) and DIR/spectrum.png (with\n"
     "DIR/spectrum.gp).\n";
@@ -66,6 +88,10 @@ struct Family {
     double real_fraction = 0;  // eigenvalues with |Im| <= 1e-6
     double max_modulus = 0;
     std::vector<std::complex<double>> shown;  // for the figure
+    // The paper's protocol.
+    double reached = 0, mean_distance = 0, lr = 0;
+    int64_t steps = 0;
+    std::vector<int64_t> visits;  // kHistogramBins^2, row-major over (im, re)
 };
 
 std::string label(const Family &f) { return method_label({f.method, f.name, f.s}); }
@@ -179,11 +205,211 @@ std::string spectrum_script(const fs::path &dir, const std::vector<Family> &fami
     return gp.str();
 }
 
+// The notebook's optimiser settings and starting point per method, in the
+// library's logits. As in `gomhc synth`, a go or go-kron logit is the
+// difference of two entries of the notebook's R (A = R - R^T) and a kromhc
+// logit the difference of its two softmax logits; Adam on the pair moves the
+// difference twice as far, so those methods take twice the notebook's lr.
+struct PaperSettings {
+    int64_t steps = 250;
+    double lr = 0.08;
+    double lr_scale = 1;
+};
+PaperSettings paper_settings(Method method) {
+    if (method == Method::go || method == Method::go_kron) return {100, 0.1, 2};
+    if (method == Method::kromhc) return {250, 0.08, 2};
+    return {};
+}
+float paper_logit(Method method, std::mt19937_64 &rng) {
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+    switch (method) {
+        case Method::go:
+        case Method::go_kron:
+        case Method::kromhc:
+            return normal(rng) - normal(rng);
+        case Method::mhc:
+            return 100 * uniform(rng);
+        default:
+            return normal(rng);
+    }
+}
+
+void histogram_add(std::vector<int64_t> &visits, std::complex<double> z) {
+    const double cell = 2 * kHistogramHalfWidth / kHistogramBins;
+    const int x = int(std::floor((z.real() + kHistogramHalfWidth) / cell));
+    const int y = int(std::floor((z.imag() + kHistogramHalfWidth) / cell));
+    if (x >= 0 && x < kHistogramBins && y >= 0 && y < kHistogramBins) {
+        visits[size_t(y) * kHistogramBins + x]++;
+    }
+}
+
+void measure_paper(Family &family, int d, const std::vector<std::complex<double>> &targets,
+                   int64_t steps_override, uint64_t seed, const KarpelevicRegion &region) {
+    Mixer mixer(family.method, d, family.s);
+    const int64_t k = mixer.logit_count(), n = int64_t(targets.size());
+    const size_t dd = size_t(d) * d;
+    const PaperSettings settings = paper_settings(family.method);
+    family.steps = steps_override > 0 ? steps_override : settings.steps;
+    family.lr = settings.lr;
+    std::vector<float> logits(size_t(n * k)), h(size_t(n) * dd), dh(h.size()),
+        dlogits(logits.size());
+    std::mt19937_64 rng(seed);
+    for (float &v : logits) v = paper_logit(family.method, rng);
+    const TensorView logits_v = TensorView::host(logits.data(), {n, k});
+    const TensorView h_v = TensorView::host(h.data(), {n, int64_t(d), int64_t(d)});
+    Adam adam(logits.size(), settings.lr * settings.lr_scale);
+    family.visits.assign(size_t(kHistogramBins) * kHistogramBins, 0);
+    std::vector<std::complex<double>> nearest(static_cast<size_t>(n));
+    for (int64_t step = 0;; step++) {
+        mixer.forward(logits_v, h_v);
+        for (int64_t i = 0; i < n; i++) {
+            nearest_eigenvalue_loss(d, &h[size_t(i) * dd], targets[size_t(i)], &dh[size_t(i) * dd],
+                                    &nearest[size_t(i)]);
+            std::vector<double> m(h.begin() + i * dd, h.begin() + (i + 1) * dd);
+            for (const auto &z : eigenvalues(d, m)) histogram_add(family.visits, z);
+        }
+        if (step == family.steps) break;
+        mixer.backward(TensorView::host(dh.data(), {n, int64_t(d), int64_t(d)}),
+                       TensorView::host(dlogits.data(), {n, k}));
+        for (float &g : dlogits) {
+            if (!std::isfinite(g)) g = 0;
+        }
+        adam.step(logits, dlogits);
+    }
+    CoverageGrid grid(region, kPaperCoverageCells);
+    int64_t inside = 0, reached = 0;
+    double distance = 0;
+    for (int64_t i = 0; i < n; i++) {
+        const std::complex<double> w = targets[size_t(i)];
+        grid.add(nearest[size_t(i)]);
+        family.max_modulus = std::max(family.max_modulus, std::abs(nearest[size_t(i)]));
+        if (region.has_interior() ? region.contains(w) : true) {
+            inside++;
+            const double r = std::abs(nearest[size_t(i)] - w);
+            distance += r;
+            if (r <= kReachedDistance) reached++;
+        }
+    }
+    family.coverage = grid.coverage();
+    family.hit_cells = grid.hit_cells();
+    family.reached = inside ? double(reached) / double(inside) : 0;
+    family.mean_distance = inside ? distance / double(inside) : 0;
+}
+
+std::string paper_script(const fs::path &dir, const std::vector<Family> &families, int d,
+                         int64_t targets) {
+    const std::string visits = gnuplot_string(fs::absolute(dir / "visits.csv").string());
+    const std::string boundary = gnuplot_string(fs::absolute(dir / "boundary.csv").string());
+    const int count = int(families.size());
+    const int cols = count <= 3 ? count : 3;
+    const int rows = (count + cols - 1) / cols;
+    const double half_cell = kHistogramHalfWidth / kHistogramBins;
+    std::ostringstream gp;
+    gp << "# gomhc spectrum (the paper's protocol): every eigenvalue of every Adam step\n"
+       << "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
+       << "    set terminal pngcairo size " << 480 * cols << "," << 450 * rows + 40
+       << " noenhanced font ',10'\n"
+       << "} else {\n"
+       << "    set terminal png size " << 480 * cols << "," << 450 * rows + 40 << " noenhanced\n"
+       << "}\n"
+       << "set output " << gnuplot_string(fs::absolute(dir / "spectrum.png").string()) << "\n"
+       << "set datafile separator ','\n"
+       << "set size ratio -1\nset xrange [-1.1:1.1]\nset yrange [-1.1:1.1]\n"
+       << "set xtics 0.5\nset ytics 0.5\nset grid\nunset key\n"
+       << "set logscale cb\nset cbrange [1:*]\nset palette defined (0 '#ffffcc', 1 '#fd8d3c', "
+          "2 '#bd0026', 3 '#49006a')\n"
+       << "set object 1 circle at 0,0 size 1 fs empty border lc rgb 'gray60' dt 2 front\n"
+       << "set multiplot layout " << rows << "," << cols << " title 'gomhc spectrum: d = " << d
+       << ", " << targets
+       << " random targets per method, eigenvalues of every Adam step (counts per cell); "
+          "line: Karpelevic region, dashed: unit circle'\n";
+    for (const Family &f : families) {
+        char title[96];
+        std::snprintf(title, sizeof title, "%s: coverage %.3f, reached %.3f", label(f).c_str(),
+                      f.coverage, f.reached);
+        gp << "set title '" << title << "'\n"
+           << "plot " << visits << " skip 1 using (strcol(1) eq '" << f.name << "' && $2 == " << f.s
+           << " ? $3 : 1/0):4:(" << half_cell << "):(" << half_cell
+           << "):5 with boxxyerror fs solid 1.0 noborder lc palette, \\\n"
+           << "     " << boundary << " skip 1 using 1:2 with lines lw 2 lc rgb 'black'\n";
+    }
+    gp << "unset multiplot\n";
+    return gp.str();
+}
+
+std::string boundary_csv(const KarpelevicRegion &region) {
+    std::ostringstream boundary;
+    boundary << "re,im\n";
+    const auto &upper = region.upper_boundary();
+    for (const auto &z : upper)
+        boundary << csv_number(z.real()) << ',' << csv_number(z.imag()) << '\n';
+    for (size_t i = upper.size(); i-- > 0;) {
+        boundary << csv_number(upper[i].real()) << ',' << csv_number(-upper[i].imag()) << '\n';
+    }
+    return boundary.str();
+}
+
+// The paper's protocol, from the resolved families to the files.
+void run_paper(std::vector<Family> &families, int d, int64_t n, int64_t steps, uint64_t seed,
+               const fs::path &out) {
+    const KarpelevicRegion region(d);
+    std::mt19937_64 rng(seed);
+    std::uniform_real_distribution<double> square(-1.0, 1.0);
+    std::vector<std::complex<double>> targets(static_cast<size_t>(n));
+    for (auto &w : targets) {
+        const double re = square(rng);
+        w = {re, region.has_interior() ? square(rng) : 0.0};
+    }
+    std::printf(
+        "gomhc spectrum (paper protocol): d = %d, %lld targets uniform on %s, one mixer "
+        "per target moving its nearest eigenvalue onto it; seed %llu\n",
+        d, (long long)n, region.has_interior() ? "[-1,1]^2" : "[-1,1]", (unsigned long long)seed);
+    std::printf("%-12s %6s %6s %9s %9s %14s %12s %9s\n", "method", "steps", "lr", "coverage",
+                "reached", "mean_distance", "max_|lambda|", "seconds");
+    std::ostringstream coverage, visits;
+    coverage << "method,d,s,coverage,reached,mean_distance,steps,lr\n";
+    visits << "method,s,re,im,count\n";
+    const double cell = 2 * kHistogramHalfWidth / kHistogramBins;
+    for (size_t i = 0; i < families.size(); i++) {
+        Family &f = families[i];
+        const auto start = std::chrono::steady_clock::now();
+        measure_paper(f, d, targets, steps, seed * 7919u + i, region);
+        const double seconds =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+        coverage << f.name << ',' << d << ',' << f.s << ',' << csv_number(f.coverage) << ','
+                 << csv_number(f.reached) << ',' << csv_number(f.mean_distance) << ',' << f.steps
+                 << ',' << csv_number(f.lr) << '\n';
+        for (int y = 0; y < kHistogramBins; y++) {
+            for (int x = 0; x < kHistogramBins; x++) {
+                const int64_t c = f.visits[size_t(y) * kHistogramBins + x];
+                if (c == 0) continue;
+                visits << f.name << ',' << f.s << ','
+                       << csv_number(-kHistogramHalfWidth + (x + 0.5) * cell) << ','
+                       << csv_number(-kHistogramHalfWidth + (y + 0.5) * cell) << ',' << c << '\n';
+            }
+        }
+        std::printf("%-12s %6lld %6.2f %9.4f %9.4f %14.4f %12.6f %9.1f\n", label(f).c_str(),
+                    (long long)f.steps, f.lr, f.coverage, f.reached, f.mean_distance, f.max_modulus,
+                    seconds);
+        std::fflush(stdout);
+    }
+    write_file(out / "coverage.csv", coverage.str());
+    write_file(out / "visits.csv", visits.str());
+    write_file(out / "boundary.csv", boundary_csv(region));
+    std::cout << "wrote " << (out / "coverage.csv").string() << ", visits.csv, boundary.csv\n";
+    std::cout << draw_figure(out / "spectrum.gp", paper_script(out, families, d, n),
+                             out / "spectrum.png")
+                     .message
+              << "\n";
+}
+
 }  // namespace
 
 int spectrum_main(int argc, char **argv) {
     int d = 0;
-    int64_t samples = 0, search = 0;
+    int64_t samples = 0, search = 0, steps = 0;
+    std::string protocol = "paper";
     uint64_t seed = 0;
     fs::path out;
     std::vector<MethodEntry> entries;
@@ -196,16 +422,27 @@ int spectrum_main(int argc, char **argv) {
     search = kDefaultSearch;
     seed = 1;
     app.add_option("--out", out, "output folder")->required();
+    app.add_option("--protocol", protocol, "paper or region-search")
+        ->check(CLI::IsMember({"paper", "region-search"}))
+        ->capture_default_str();
     app.add_option("--d", d, "streams")->check(CLI::Range(2, 16))->capture_default_str();
     app.add_option("--s", s, "block size of go and go-kron")
         ->check(CLI::Range(1, kMaxN))
         ->capture_default_str();
-    auto *methods_option = app.add_option("--methods", methods, "NAME or NAME:S, comma-separated")
-                               ->capture_default_str();
-    app.add_option("--samples", samples, "mixers per method")
-        ->check(CLI::Range(int64_t(1), int64_t(10000000)))
-        ->capture_default_str();
-    app.add_option("--search", search, "Adam steps per mixer (0: plain sampling)")
+    auto *methods_option = app.add_option(
+        "--methods", methods,
+        "NAME or NAME:S, comma-separated (default: paper go:1,go:2,mhc,mhc-lite,kromhc,go-kron; "
+        "region-search go,go:1,kromhc,mhc,mhc-lite)");
+    auto *samples_option =
+        app.add_option("--samples", samples,
+                       "targets (paper) or mixers (region-search) per method, default "
+                       "10000 or 20000")
+            ->check(CLI::Range(int64_t(1), int64_t(10000000)));
+    app.add_option("--steps", steps,
+                   "paper: Adam steps per mixer (default the notebook's: go and go-kron 100, "
+                   "others 250)")
+        ->check(CLI::Range(int64_t(1), int64_t(1000000)));
+    app.add_option("--search", search, "region-search: Adam steps per mixer (0: plain sampling)")
         ->check(CLI::Range(int64_t(0), int64_t(1000000)))
         ->capture_default_str();
     app.add_option("--seed", seed, "sampling seed")->capture_default_str();
@@ -214,10 +451,13 @@ int spectrum_main(int argc, char **argv) {
     } catch (const CLI::ParseError &e) {
         return app.exit(e) == 0 ? 0 : 2;
     }
+    const bool paper = protocol == "paper";
+    if (samples_option->count() == 0) samples = paper ? kPaperTargets : kDefaultSamples;
     try {
         default_methods = methods_option->count() == 0;
+        if (default_methods && paper) methods = kPaperMethods;
         entries = parse_method_list(methods, s);
-        if (default_methods) {
+        if (default_methods && !paper) {
             entries[0].s = s;
             if (s == 1) entries.erase(entries.begin() + 1);
         }
@@ -255,6 +495,15 @@ int spectrum_main(int argc, char **argv) {
         return 1;
     }
 
+    if (paper) {
+        try {
+            run_paper(families, d, samples, steps, seed, out);
+        } catch (const std::exception &e) {
+            std::cerr << "gomhc spectrum: " << e.what() << "\n";
+            return 1;
+        }
+        return 0;
+    }
     try {
         const KarpelevicRegion region(d);
         const CoverageGrid empty(region, kGridCells);
@@ -272,7 +521,7 @@ int spectrum_main(int argc, char **argv) {
         }
         std::printf("%-12s %9s %10s %9s %14s %12s\n", "method", "coverage", "cells_hit", "sampled",
                     "real_fraction", "max_|lambda|");
-        std::ostringstream coverage, eig, boundary;
+        std::ostringstream coverage, eig;
         coverage << "method,d,s,coverage\n";
         eig << "method,s,re,im\n";
         for (size_t i = 0; i < families.size(); i++) {
@@ -288,16 +537,9 @@ int spectrum_main(int argc, char **argv) {
                         (long long)f.hit_cells, f.sampled_coverage, f.real_fraction, f.max_modulus);
             std::fflush(stdout);
         }
-        boundary << "re,im\n";
-        const auto &upper = region.upper_boundary();
-        for (const auto &z : upper)
-            boundary << csv_number(z.real()) << ',' << csv_number(z.imag()) << '\n';
-        for (size_t i = upper.size(); i-- > 0;) {
-            boundary << csv_number(upper[i].real()) << ',' << csv_number(-upper[i].imag()) << '\n';
-        }
         write_file(out / "coverage.csv", coverage.str());
         write_file(out / "eigenvalues.csv", eig.str());
-        write_file(out / "boundary.csv", boundary.str());
+        write_file(out / "boundary.csv", boundary_csv(region));
         std::cout << "wrote " << (out / "coverage.csv").string()
                   << ", eigenvalues.csv, boundary.csv\n";
         const PlotResult plot =

@@ -9,14 +9,21 @@
 namespace gomhc::tools::synth {
 
 TargetSet parse_target_set(const std::string &name) {
+    if (name == "sinkhorn") return TargetSet::sinkhorn;
+    if (name == "birkhoff") return TargetSet::birkhoff;
     if (name == "mixed") return TargetSet::mixed;
     if (name == "cycle3") return TargetSet::cycle3;
     if (name == "cycle") return TargetSet::cycle;
-    throw std::invalid_argument("unknown target set '" + name + "' (mixed, cycle3, cycle)");
+    throw std::invalid_argument("unknown target set '" + name +
+                                "' (sinkhorn, birkhoff, mixed, cycle3, cycle)");
 }
 
 std::string target_set_name(TargetSet set) {
     switch (set) {
+        case TargetSet::sinkhorn:
+            return "sinkhorn";
+        case TargetSet::birkhoff:
+            return "birkhoff";
         case TargetSet::mixed:
             return "mixed";
         case TargetSet::cycle3:
@@ -46,7 +53,54 @@ std::vector<Matrix> make_targets(int d, int count, TargetSet set, uint64_t seed)
     if (set == TargetSet::cycle3 && d < 3) {
         throw std::invalid_argument("the cycle3 targets need d >= 3, got d = " + std::to_string(d));
     }
+    if (set == TargetSet::birkhoff && d > kMaxBirkhoffD) {
+        throw std::invalid_argument("the birkhoff targets sum all d! permutation matrices: d <= " +
+                                    std::to_string(kMaxBirkhoffD) +
+                                    ", got d = " + std::to_string(d));
+    }
     std::vector<Matrix> targets;
+    std::mt19937_64 rng(seed * 0x9E3779B97F4A7C15ull + 1);
+    std::uniform_real_distribution<double> uniform(0.0, 1.0);
+    std::exponential_distribution<double> exponential(1.0);
+    if (set == TargetSet::sinkhorn) {
+        constexpr int kSweeps = 20;  // the notebook's
+        while (int(targets.size()) < count) {
+            Matrix m(size_t(d) * d);
+            for (double &v : m) v = uniform(rng);
+            for (int sweep = 0; sweep < kSweeps; sweep++) {
+                for (int i = 0; i < d; i++) {
+                    double row = 0;
+                    for (int j = 0; j < d; j++) row += m[size_t(i) * d + j];
+                    for (int j = 0; j < d; j++) m[size_t(i) * d + j] /= row;
+                }
+                for (int j = 0; j < d; j++) {
+                    double col = 0;
+                    for (int i = 0; i < d; i++) col += m[size_t(i) * d + j];
+                    for (int i = 0; i < d; i++) m[size_t(i) * d + j] /= col;
+                }
+            }
+            targets.push_back(m);
+        }
+        return targets;
+    }
+    if (set == TargetSet::birkhoff) {
+        std::vector<std::vector<int>> perms;
+        std::vector<int> perm(d);
+        std::iota(perm.begin(), perm.end(), 0);
+        do perms.push_back(perm);
+        while (std::next_permutation(perm.begin(), perm.end()));
+        std::vector<double> w(perms.size());
+        while (int(targets.size()) < count) {
+            double total = 0;
+            for (double &v : w) total += v = exponential(rng);  // Dirichlet(1, ..., 1)
+            Matrix m(size_t(d) * d, 0.0);
+            for (size_t p = 0; p < perms.size(); p++) {
+                for (int i = 0; i < d; i++) m[size_t(i) * d + perms[p][i]] += w[p] / total;
+            }
+            targets.push_back(m);
+        }
+        return targets;
+    }
     if (set != TargetSet::mixed) {
         const Matrix m = cycle_matrix(d, set == TargetSet::cycle3 ? 3 : d);
         targets.assign(count, m);
@@ -67,8 +121,6 @@ std::vector<Matrix> make_targets(int d, int count, TargetSet set, uint64_t seed)
     for (size_t i = 0; i < fixed.size() && int(targets.size()) < count; i++) {
         targets.push_back(fixed[i]);
     }
-    std::mt19937_64 rng(seed * 0x9E3779B97F4A7C15ull + 1);
-    std::exponential_distribution<double> exponential(1.0);
     std::vector<int> perm(d);
     while (int(targets.size()) < count) {
         const int k = 2 + int(rng() % 3);  // 2..4 permutations
@@ -86,7 +138,12 @@ std::vector<Matrix> make_targets(int d, int count, TargetSet set, uint64_t seed)
     return targets;
 }
 
-Dataset make_dataset(const std::vector<Matrix> &targets, int d, int samples, uint64_t seed) {
+Dataset make_dataset(const std::vector<Matrix> &targets, int d, int samples, uint64_t seed,
+                     const InputOptions &inputs) {
+    if (!(inputs.sparsity >= 0 && inputs.sparsity < 1)) {
+        throw std::invalid_argument("sparsity must be in [0, 1), got " +
+                                    std::to_string(inputs.sparsity));
+    }
     Dataset data;
     data.targets = int(targets.size());
     data.d = d;
@@ -97,6 +154,24 @@ Dataset make_dataset(const std::vector<Matrix> &targets, int d, int samples, uin
     std::mt19937_64 rng(seed * 0xD1B54A32D192ED03ull + 2);
     std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
     for (float &v : data.x) v = uniform(rng);
+    if (inputs.sparsity > 0 || inputs.scale_by_kept) {
+        for (int t = 0; t < data.targets; t++) {
+            float *x = &data.x[size_t(t) * d * samples];
+            for (int c = 0; c < samples; c++) {
+                int kept = 0;
+                for (int j = 0; j < d; j++) {
+                    if (uniform(rng) < inputs.sparsity) {
+                        x[size_t(j) * samples + c] = 0;
+                    } else {
+                        kept++;
+                    }
+                }
+                if (inputs.scale_by_kept) {
+                    for (int j = 0; j < d; j++) x[size_t(j) * samples + c] *= float(kept);
+                }
+            }
+        }
+    }
     for (int t = 0; t < data.targets; t++) {
         const Matrix &m = targets[t];
         const float *x = &data.x[size_t(t) * d * samples];
@@ -147,11 +222,30 @@ std::vector<float> mix(const Dataset &data, const std::vector<float> &h) {
     return pred;
 }
 
+std::vector<double> per_target_loss(const Dataset &data, const std::vector<float> &pred) {
+    const size_t per = size_t(data.d) * data.samples;
+    if (pred.size() != data.y.size() || pred.size() != per * data.targets) {
+        throw std::invalid_argument("per_target_loss: " + std::to_string(pred.size()) +
+                                    " predictions for " + std::to_string(data.y.size()) +
+                                    " outputs");
+    }
+    std::vector<double> loss(size_t(data.targets), 0.0);
+    for (int t = 0; t < data.targets; t++) {
+        double sum = 0;
+        for (size_t i = size_t(t) * per; i < size_t(t + 1) * per; i++) {
+            const double r = double(pred[i]) - double(data.y[i]);
+            sum += r * r;
+        }
+        loss[size_t(t)] = sum / double(per);
+    }
+    return loss;
+}
+
 int64_t epochs_to_converge(const std::vector<double> &losses) {
     if (losses.empty()) return -1;
-    const double final_loss = losses.back();
+    const double cutoff = losses.back() * 1.05;
     for (size_t e = 0; e < losses.size(); e++) {
-        if (std::abs(losses[e] - final_loss) <= 0.05 * std::abs(final_loss)) return int64_t(e);
+        if (losses[e] <= cutoff) return int64_t(e);
     }
     return int64_t(losses.size()) - 1;
 }

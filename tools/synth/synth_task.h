@@ -20,12 +20,18 @@ namespace gomhc::tools::synth {
 constexpr double kNoiseScale = 0.1;
 constexpr double kMinimumLoss = kNoiseScale * kNoiseScale / 3;
 
-// Which ground truths: "mixed" (the default: the d-cycle, its inverse when
-// d >= 3, the 3-cycle on streams 0..2 and its inverse when d >= 4, the rest random
-// convex combinations of 2 to 4 random permutations with Dirichlet(1)
-// weights), "cycle3" (every target the 3-cycle 0->1->2->0 on the first
-// three streams; d >= 3) or "cycle" (every target the d-cycle).
-enum class TargetSet { mixed, cycle3, cycle };
+// Which ground truths:
+//   "sinkhorn" (the paper's notebook): 20 Sinkhorn-Knopp sweeps (rows, then
+//       columns) of a d x d matrix of U[0,1) entries;
+//   "birkhoff" (the notebook's other set): sum_k w_k P_k over all d!
+//       permutation matrices, w ~ Dirichlet(1, ..., 1); d <= kMaxBirkhoffD;
+//   "mixed": the d-cycle, its inverse when d >= 3, the 3-cycle on streams
+//       0..2 and its inverse when d >= 4, the rest random convex combinations
+//       of 2 to 4 random permutations with Dirichlet(1) weights;
+//   "cycle3": every target the 3-cycle 0->1->2->0 on the first three
+//       streams (d >= 3); "cycle": every target the d-cycle.
+enum class TargetSet { sinkhorn, birkhoff, mixed, cycle3, cycle };
+constexpr int kMaxBirkhoffD = 7;                      // 7! = 5040 permutation matrices
 TargetSet parse_target_set(const std::string &name);  // throws std::invalid_argument
 std::string target_set_name(TargetSet set);
 
@@ -38,7 +44,7 @@ Matrix permutation_matrix(const std::vector<int> &perm);
 Matrix cycle_matrix(int d, int k);
 
 // `count` targets for d streams, deterministic for the seed. Throws
-// std::invalid_argument for cycle3 with d < 3.
+// std::invalid_argument for cycle3 with d < 3 and birkhoff with d > 7.
 std::vector<Matrix> make_targets(int d, int count, TargetSet set, uint64_t seed);
 
 struct Dataset {
@@ -46,7 +52,19 @@ struct Dataset {
     std::vector<float> x;  // [targets][d][samples], the layout of stream_write's x [T][d][C]
     std::vector<float> y;  // [targets][d][samples]
 };
-Dataset make_dataset(const std::vector<Matrix> &targets, int d, int samples, uint64_t seed);
+// How the inputs x are drawn: u ~ U[0,1)^d, each entry then kept with
+// probability 1 - sparsity (else 0). With scale_by_kept (the notebook's
+// inputs) x is multiplied by the number of its kept entries, so without
+// sparsity x ~ d U[0,1)^d.
+struct InputOptions {
+    double sparsity = 0;
+    bool scale_by_kept = false;
+};
+Dataset make_dataset(const std::vector<Matrix> &targets, int d, int samples, uint64_t seed,
+                     const InputOptions &inputs = {});
+
+// Per target t, mean over its samples and outputs of (pred - y)^2.
+std::vector<double> per_target_loss(const Dataset &data, const std::vector<float> &pred);
 
 // mean((pred - y)^2), accumulated in double; writes dloss/dpred to *grad when
 // it is not null (resized to pred's size).
@@ -56,8 +74,8 @@ double mse_loss(const std::vector<float> &pred, const std::vector<float> &y,
 // pred = H x per target with a plain loop (h [targets][d][d]).
 std::vector<float> mix(const Dataset &data, const std::vector<float> &h);
 
-// The first epoch whose loss is within 5% of the final (last) loss; -1 for an
-// empty curve.
+// The first epoch whose loss is at most 1.05 x the final (last) loss, as the
+// notebook counts; -1 for an empty curve.
 int64_t epochs_to_converge(const std::vector<double> &losses);
 
 // The largest deviation of M from doubly stochastic: max over |row sum - 1|,
