@@ -111,4 +111,15 @@ PlotResult draw_figure(const fs::path &script, const std::string &text, const fs
     return result;
 }
 
+std::string png_terminal(int width, int height) {
+    const std::string size = std::to_string(width) + "," + std::to_string(height);
+    return "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
+           "    set terminal pngcairo size " +
+           size +
+           " noenhanced font ',10'\n"
+           "} else {\n"
+           "    set terminal png size " +
+           size + " noenhanced\n}\n";
+}
+
 }  // namespace gomhc::tools

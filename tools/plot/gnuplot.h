@@ -15,6 +15,10 @@ std::string gnuplot_string(const std::string &text);
 // none), else "gnuplot" found on PATH; empty when there is none.
 std::string find_gnuplot();
 
+// The script lines that select a width x height PNG terminal: pngcairo where
+// gnuplot has it (the better fonts), else the plain png terminal.
+std::string png_terminal(int width, int height);
+
 struct PlotResult {
     bool drawn = false;
     std::string message;  // one line for the user: what was written, or how to get the picture

@@ -178,13 +178,8 @@ std::string spectrum_script(const fs::path &dir, const std::vector<Family> &fami
     const int rows = (count + cols - 1) / cols;
     std::ostringstream gp;
     gp << "# gomhc spectrum: eigenvalues of sampled mixers against the Karpelevic region\n"
-       << "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
-       << "    set terminal pngcairo size " << 460 * cols << "," << 470 * rows + 40
-       << " noenhanced font ',10'\n"
-       << "} else {\n"
-       << "    set terminal png size " << 460 * cols << "," << 470 * rows + 40 << " noenhanced\n"
-       << "}\n"
-       << "set output " << gnuplot_string(fs::absolute(dir / "spectrum.png").string()) << "\n"
+       << png_terminal(460 * cols, 470 * rows + 40) << "set output "
+       << gnuplot_string(fs::absolute(dir / "spectrum.png").string()) << "\n"
        << "set datafile separator ','\n"
        << "set size ratio -1\nset xrange [-1.1:1.1]\nset yrange [-1.1:1.1]\n"
        << "set xtics 0.5\nset ytics 0.5\nset grid\nunset key\n"
@@ -307,13 +302,8 @@ std::string paper_script(const fs::path &dir, const std::vector<Family> &familie
     const double half_cell = kHistogramHalfWidth / kHistogramBins;
     std::ostringstream gp;
     gp << "# gomhc spectrum (the paper's protocol): every eigenvalue of every Adam step\n"
-       << "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
-       << "    set terminal pngcairo size " << 480 * cols << "," << 450 * rows + 40
-       << " noenhanced font ',10'\n"
-       << "} else {\n"
-       << "    set terminal png size " << 480 * cols << "," << 450 * rows + 40 << " noenhanced\n"
-       << "}\n"
-       << "set output " << gnuplot_string(fs::absolute(dir / "spectrum.png").string()) << "\n"
+       << png_terminal(480 * cols, 450 * rows + 40) << "set output "
+       << gnuplot_string(fs::absolute(dir / "spectrum.png").string()) << "\n"
        << "set datafile separator ','\n"
        << "set size ratio -1\nset xrange [-1.1:1.1]\nset yrange [-1.1:1.1]\n"
        << "set xtics 0.5\nset ytics 0.5\nset grid\nunset key\n"

@@ -208,23 +208,6 @@ void write_csv(const fs::path &path, const std::string &text) {
     }
 }
 
-const char *kTerminal =
-    "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n"
-    "    set terminal pngcairo size %W%,%H% noenhanced font ',10'\n"
-    "} else {\n"
-    "    set terminal png size %W%,%H% noenhanced\n"
-    "}\n";
-
-std::string terminal(int width, int height) {
-    std::string t = kTerminal;
-    for (const auto &[key, value] : {std::pair<std::string, int>{"%W%", width}, {"%H%", height}}) {
-        for (size_t at; (at = t.find(key)) != std::string::npos;) {
-            t.replace(at, key.size(), std::to_string(value));
-        }
-    }
-    return t;
-}
-
 // The distinct (name, s) methods in the order they first ran, with a label each.
 std::vector<const Run *> distinct_methods(const std::vector<Run> &runs) {
     std::vector<const Run *> out;
@@ -254,7 +237,7 @@ std::string loss_script(const fs::path &dir, const std::vector<Run> &runs,
     const int cols = ds.size() == 1 ? 1 : 2, rows = (int(ds.size()) + cols - 1) / cols;
     std::ostringstream gp;
     gp << "# gomhc synth: loss per epoch, one panel per d, one line per method\n"
-       << terminal(cols == 1 ? 1000 : 1400, rows == 1 ? 650 : 500 * rows) << "set output "
+       << png_terminal(cols == 1 ? 1000 : 1400, rows == 1 ? 650 : 500 * rows) << "set output "
        << gnuplot_string(fs::absolute(dir / "loss.png").string()) << "\n"
        << "set datafile separator ','\n"
        << "set xlabel 'epoch + 1'\nset ylabel 'loss (mean squared error)'\n"
@@ -295,7 +278,7 @@ std::string converge_script(const fs::path &dir, const std::vector<Run> &runs,
         }
         gp << "EOD\n";
     }
-    gp << terminal(1400, 600) << "set output "
+    gp << png_terminal(1400, 600) << "set output "
        << gnuplot_string(fs::absolute(dir / "converge.png").string()) << "\n"
        << "set xlabel 'd (streams)'\nset logscale x 2\nset logscale y\nset grid\n"
        << "set key top left\n"
