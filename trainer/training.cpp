@@ -361,6 +361,9 @@ TrainResult train(const TrainSettings &settings, std::ostream &root_log,
     std::vector<int32_t> inputs, targets;
     DeviceBuffer grad_sq(s.device, 1);
     TrainResult result;
+    for (const auto &[step, loss] : history.val) {  // rank 0 read it; empty elsewhere
+        result.run_val_losses.emplace_back(step, float(loss));
+    }
     result.first_step = first_step;
     result.steps_done = first_step;
     result.num_params = n;
@@ -386,6 +389,7 @@ TrainResult train(const TrainSettings &settings, std::ostream &root_log,
                  " is kept as it was");
         }
         result.val_losses.emplace_back(step, float(val));
+        if (ranks.root()) result.run_val_losses.emplace_back(step, float(val));
         history.val.emplace_back(step, val);
         if (ranks.root()) {
             metrics << json{{"step", step}, {"val_loss", val}}.dump() << "\n" << std::flush;

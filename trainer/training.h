@@ -64,8 +64,11 @@ struct TrainResult {
     int64_t first_step = 0;     // steps done before this call (0, or the resumed step)
     int64_t steps_done = 0;     // after this call
     std::vector<float> losses;  // the training loss of every step of this call
-    std::vector<std::pair<int64_t, float>> val_losses;  // (step, loss)
-    bool interrupted = false;                           // stopped by the flag, checkpoint saved
+    std::vector<std::pair<int64_t, float>> val_losses;  // (step, loss) of this call
+    // On rank 0, the whole run's (step, loss): after a resume, the part before it
+    // (from metrics.jsonl) and then val_losses. Empty on the other ranks.
+    std::vector<std::pair<int64_t, float>> run_val_losses;
+    bool interrupted = false;      // stopped by the flag, checkpoint saved
     double tokens_per_second = 0;  // over the steps of this call but its first
     int64_t num_params = 0;
 };

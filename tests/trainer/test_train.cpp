@@ -75,6 +75,11 @@ TEST_CASE("train: a run stopped by the flag and resumed is bitwise the uninterru
     std::vector<float> joined = first.losses;
     joined.insert(joined.end(), rest.losses.begin(), rest.losses.end());
     CHECK(joined == full.losses);
+    // The resumed call reports the whole run's validation losses, the ones
+    // before the stop included.
+    CHECK(rest.val_losses.size() < full.val_losses.size());
+    CHECK(rest.run_val_losses == full.val_losses);
+    CHECK(full.run_val_losses == full.val_losses);
     CHECK(file_bytes(part.out / "model.safetensors") ==
           file_bytes(whole.out / "model.safetensors"));
     CHECK(file_bytes(part.out / "optimizer.safetensors") ==

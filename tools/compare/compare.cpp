@@ -241,24 +241,13 @@ int compare_main(int argc, char **argv) {
                 }
                 RunResult rr;
                 rr.num_params = r.num_params;
-                for (const auto &[step, loss] : r.val_losses) {
+                for (const auto &[step, loss] : r.run_val_losses) {
                     rr.val.emplace_back(step, double(loss));
                 }
                 rr.final_train = r.losses.empty() ? 0 : double(r.losses.back());
                 rr.tokens_per_s = r.tokens_per_second;
                 const double tokens = double(s.batch * s.grad_accum * s.model.context);
                 rr.step_ms = r.tokens_per_second > 0 ? 1e3 * tokens / r.tokens_per_second : 0;
-                if (s.resume) {  // the resumed part lacks the earlier validation losses
-                    std::ifstream metrics(s.out / "metrics.jsonl");
-                    rr.val.clear();
-                    for (std::string line; std::getline(metrics, line);) {
-                        const json m = json::parse(line, nullptr, false);
-                        if (!m.is_discarded() && m.contains("val_loss")) {
-                            rr.val.emplace_back(m["step"].get<int64_t>(),
-                                                m["val_loss"].get<double>());
-                        }
-                    }
-                }
                 trainer::write_file_atomically(
                     record, json{{"steps", steps}, {"result", to_json(rr)}}.dump(1) + "\n");
                 results[e.key].push_back(rr);
