@@ -32,6 +32,9 @@ constexpr double kSearchLr = 0.05;
 // The most logits (samples x K) one method may hold: with gradients and Adam's
 // moments that is about 1.3 GB. mhc-lite has K = d! logits per mixer.
 constexpr int64_t kMaxLogits = int64_t(1) << 26;
+// The default method list skips a method with more logits per mixer than this
+// (mhc-lite from d = 8: 8! = 40320 weights, minutes for a few hundred mixers).
+constexpr int64_t kMaxDefaultLogitsPerMixer = 5040;
 constexpr int kGridCells = 200;
 constexpr int64_t kPlotSamples = 5000;  // per method, in eigenvalues.csv and the figure
 const char *kDefaultMethods = "go,go:1,kromhc,mhc,mhc-lite";
@@ -71,8 +74,8 @@ const char *kAbout =
     "where Theta_2 = [-1,1], the 200 intervals of [-1,1]).\n"
     "  --methods  comma-separated NAME or NAME:S (S the block size of go and go-kron,\n"
     "             default --s); with the default list, methods that cannot take --d,\n"
-    "             or whose logits (samples x K) pass 2^26 (mhc-lite, K = d!, at d >= 8),\n"
-    "             are skipped with a note.\n"
+    "             and mhc-lite from d = 8 (K = d! logits per mixer), are skipped with a\n"
+    "             note; any list is refused past 2^26 logits in all (samples x K).\n"
     "It writes DIR/coverage.csv (method,d,s,coverage; s is 1 for methods without a\n"
     "block size), DIR/eigenvalues.csv (the first 5000 mixers' eigenvalues per\n"
     "method), DIR/boundary.csv (the boundary of Theta_d) and DIR/spectrum.png (with\n"
@@ -460,6 +463,10 @@ int spectrum_main(int argc, char **argv) {
     try {
         const auto too_many = [&](const ResolvedMethod &m) -> std::string {
             const int64_t logits = residual_logit_count(m.method, d, m.s);
+            if (default_methods && logits > kMaxDefaultLogitsPerMixer) {
+                return std::to_string(logits) +
+                       " logits per mixer make it slow; name it in --methods to run it anyway";
+            }
             if (logits <= kMaxLogits / samples) {
                 return "";
             }
