@@ -57,7 +57,8 @@ bool log_det_gradient(int d, const float *h, std::complex<double> w, float *grad
 }
 
 double nearest_eigenvalue_loss(int d, const float *h, std::complex<double> w, float *grad,
-                               std::complex<double> *nearest) {
+                               std::complex<double> *nearest,
+                               std::vector<std::complex<double>> *all) {
     std::vector<double> m(size_t(d) * d);
     for (size_t i = 0; i < m.size(); i++) m[i] = h[i];
     const EigenDecomposition e = eigen_decomposition(d, m.data());
@@ -67,6 +68,7 @@ double nearest_eigenvalue_loss(int d, const float *h, std::complex<double> w, fl
     }
     const std::complex<double> lambda = e.values[size_t(k)];
     *nearest = lambda;
+    if (all) *all = e.values;
     std::vector<std::complex<double>> dlambda(m.size());
     if (eigenvalue_derivative(e, k, dlambda.data())) {
         for (size_t i = 0; i < m.size(); i++) {

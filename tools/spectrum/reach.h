@@ -6,6 +6,7 @@
 
 #include <complex>
 #include <random>
+#include <vector>
 
 #include "spectrum/karpelevic.h"
 
@@ -20,10 +21,11 @@ bool log_det_gradient(int d, const float *h, std::complex<double> w, float *grad
 // the eigenvalues of the row-major d x d matrix h, and grad = dL/dH through
 // the nearest eigenvalue (d lambda/dH from its left and right vectors):
 // dL/dH = 2 Re(conj(lambda - w) d lambda/dH). Writes the nearest eigenvalue
-// to *nearest. Where that eigenvalue is (nearly) defective the derivative is
-// undefined and grad is set to zero.
+// to *nearest and, when all is not null, every eigenvalue to *all. Where that eigenvalue is
+// (nearly) defective the derivative is undefined and grad is set to zero.
 double nearest_eigenvalue_loss(int d, const float *h, std::complex<double> w, float *grad,
-                               std::complex<double> *nearest);
+                               std::complex<double> *nearest,
+                               std::vector<std::complex<double>> *all = nullptr);
 
 // A point drawn uniformly from the region (from [-1, 1] where it has no
 // interior).

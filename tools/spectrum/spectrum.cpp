@@ -258,14 +258,13 @@ void measure_paper(Family &family, int d, const std::vector<std::complex<double>
     const TensorView h_v = TensorView::host(h.data(), {n, int64_t(d), int64_t(d)});
     Adam adam(logits.size(), settings.lr * settings.lr_scale);
     family.visits.assign(size_t(kHistogramBins) * kHistogramBins, 0);
-    std::vector<std::complex<double>> nearest(static_cast<size_t>(n));
+    std::vector<std::complex<double>> nearest(static_cast<size_t>(n)), all;
     for (int64_t step = 0;; step++) {
         mixer.forward(logits_v, h_v);
         for (int64_t i = 0; i < n; i++) {
             nearest_eigenvalue_loss(d, &h[size_t(i) * dd], targets[size_t(i)], &dh[size_t(i) * dd],
-                                    &nearest[size_t(i)]);
-            std::vector<double> m(h.begin() + i * dd, h.begin() + (i + 1) * dd);
-            for (const auto &z : eigenvalues(d, m)) histogram_add(family.visits, z);
+                                    &nearest[size_t(i)], &all);
+            for (const auto &z : all) histogram_add(family.visits, z);
         }
         if (step == family.steps) break;
         mixer.backward(TensorView::host(dh.data(), {n, int64_t(d), int64_t(d)}),
