@@ -5,9 +5,10 @@
 #
 # Adding an op: one gomhc_op() line here (plus gomhc_op_knob() lines for
 # knobs of its own), its generator in generators/<family>_generator.cpp
-# (HALIDE_REGISTER_GENERATOR under the op's name), its schedules in
-# schedules/<family>_cpu.h and _cuda.h, its float64 reference in reference/,
-# and its test and benchmark row.
+# (HALIDE_REGISTER_GENERATOR under the op's name), its stages and schedules in
+# schedules/<family>_stages.h, _cpu.h and _gpu.h, its C++ wrapper and
+# catalog entry (gomhc/ops.hpp) in runtime/src/<family>.cpp, its float64
+# reference in reference/, and its test and benchmark row.
 #
 #   gomhc_knob(<cpu|cuda> <name> <default> <values tried>...)
 #       a schedule knob every op takes on that device.
@@ -42,6 +43,9 @@ gomhc_op(stream_read_backward SPECIALISE d GENERIC d=0 TUNABLE)
 gomhc_op(stream_write_forward SPECIALISE d GENERIC d=0 TUNABLE)
 gomhc_op(stream_write_backward SPECIALISE d GENERIC d=0 TUNABLE)
 gomhc_op_knob(stream_write_backward cpu dx_rows 1 1 2 4 8 16)
+# The sum of the streams (a model's output head): once per step, so generic.
+gomhc_op(stream_sum_forward GENERIC d=0)
+gomhc_op(stream_sum_backward GENERIC d=0)
 
 # The hyper-connection layer's coefficient path: a GEMM over the d*C
 # features, so d is a run-time size. The backward has a second variant for

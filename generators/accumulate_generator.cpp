@@ -3,7 +3,7 @@
 // as on the host (the residual method's pre_backward adds dy into dx).
 #include "common.h"
 #include "schedules/accumulate_cpu.h"
-#include "schedules/accumulate_cuda.h"
+#include "schedules/accumulate_gpu.h"
 
 namespace gomhc {
 namespace {
@@ -26,8 +26,8 @@ public:
     void schedule() {
         if (!hand_scheduled()) {
             return;
-        } else if (for_cuda()) {
-            schedule_accumulate_cuda(stages, knobs());
+        } else if (for_gpu()) {
+            schedule_accumulate_gpu(stages, knobs());
         } else {
             schedule_accumulate_cpu(stages, knobs());
         }

@@ -11,7 +11,7 @@
 // the inputs at the same index, so they may be the inputs' own memory.
 #include "common.h"
 #include "schedules/adamw_cpu.h"
-#include "schedules/adamw_cuda.h"
+#include "schedules/adamw_gpu.h"
 
 namespace gomhc {
 namespace {
@@ -69,8 +69,8 @@ public:
     void schedule() {
         if (!hand_scheduled()) {
             return;
-        } else if (for_cuda()) {
-            schedule_adamw_cuda(stages, knobs());
+        } else if (for_gpu()) {
+            schedule_adamw_gpu(stages, knobs());
         } else {
             schedule_adamw_cpu(stages, knobs());
         }

@@ -7,7 +7,7 @@
 // (S = Q K^T, Y = P V and their gradients) go to the BLAS.
 #include "common.h"
 #include "schedules/causal_softmax_cpu.h"
-#include "schedules/causal_softmax_cuda.h"
+#include "schedules/causal_softmax_gpu.h"
 
 namespace gomhc {
 namespace {
@@ -40,8 +40,8 @@ public:
     void schedule() {
         if (!hand_scheduled()) {
             return;
-        } else if (for_cuda()) {
-            schedule_causal_softmax_forward_cuda(stages, knobs());
+        } else if (for_gpu()) {
+            schedule_causal_softmax_forward_gpu(stages, knobs());
         } else {
             schedule_causal_softmax_forward_cpu(stages, knobs());
         }
@@ -78,8 +78,8 @@ public:
     void schedule() {
         if (!hand_scheduled()) {
             return;
-        } else if (for_cuda()) {
-            schedule_causal_softmax_backward_cuda(stages, knobs());
+        } else if (for_gpu()) {
+            schedule_causal_softmax_backward_gpu(stages, knobs());
         } else {
             schedule_causal_softmax_backward_cpu(stages, knobs());
         }

@@ -15,7 +15,7 @@
 //   dL/dA = -(1/2) (Q^T + I) G (Q^T + I),   dL/dp_k = dA[i][j] - dA[j][i].
 #include "common.h"
 #include "schedules/cayley_cpu.h"
-#include "schedules/cayley_cuda.h"
+#include "schedules/cayley_gpu.h"
 
 namespace gomhc {
 namespace {
@@ -128,8 +128,8 @@ public:
     void schedule() {
         if (!hand_scheduled()) {
             return;
-        } else if (for_cuda()) {
-            schedule_cayley_forward_cuda(stages, knobs(), n_fixed);
+        } else if (for_gpu()) {
+            schedule_cayley_forward_gpu(stages, knobs(), n_fixed);
         } else {
             schedule_cayley_forward_cpu(stages, knobs(), n_fixed);
         }
@@ -199,8 +199,8 @@ public:
     void schedule() {
         if (!hand_scheduled()) {
             return;
-        } else if (for_cuda()) {
-            schedule_cayley_backward_cuda(stages, knobs(), n_fixed);
+        } else if (for_gpu()) {
+            schedule_cayley_backward_gpu(stages, knobs(), n_fixed);
         } else {
             schedule_cayley_backward_cpu(stages, knobs(), n_fixed);
         }

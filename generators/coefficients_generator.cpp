@@ -1,5 +1,6 @@
 // The dynamic coefficient path of a hyper-connection (docs/math.md section 1), with
-// the read y = H_pre X that consumes its first output, forward and backward.
+// the read y = H_pre X that consumes its first output (stream_read.h), forward
+// and backward.
 //
 // Per token, with X [d][C] flattened to x = vec(X) of length D = d*C:
 //   rho    = 1 / sqrt(mean(x^2) + eps)          (RMSNorm without a gain)
@@ -22,7 +23,8 @@
 // d*C-long dot products, which no specialisation of d shortens.
 #include "common.h"
 #include "schedules/coefficients_cpu.h"
-#include "schedules/coefficients_cuda.h"
+#include "schedules/coefficients_gpu.h"
+#include "stream_read.h"
 
 namespace gomhc {
 namespace {
@@ -124,10 +126,9 @@ public:
 
         RDom streams(0, d, "streams");
         Func y_sum("y_sum");
-        y_sum(c, t) = 0.0f;
         // y reads H_pre through pre_gate, not the h_pre output, so that a
         // schedule may compute y in the same loop as the coefficients.
-        y_sum(c, t) += pre_gate(streams, t) * x(c, streams, t);
+        define_stream_read(y_sum, pre_gate, x, streams, c, t);
         y(c, t) = y_sum(c, t);
 
         dense_rows(x);
@@ -171,8 +172,8 @@ public:
     void schedule() {
         if (!hand_scheduled()) {
             return;
-        } else if (for_cuda()) {
-            schedule_coefficients_forward_cuda(stages, knobs());
+        } else if (for_gpu()) {
+            schedule_coefficients_forward_gpu(stages, knobs());
         } else {
             schedule_coefficients_forward_cpu(stages, knobs(), tile_tokens, tile_coefficients);
         }
@@ -226,8 +227,7 @@ public:
 
         RDom features_r(0, features, "features");
         Func dh_pre_sum("dh_pre_sum"), dh_pre("dh_pre");
-        dh_pre_sum(j, t) = 0.0f;
-        dh_pre_sum(j, t) += dy(features_r, t) * x(features_r, j, t);
+        define_stream_read_weight_gradient(dh_pre_sum, x, dy, features_r, j, t);
         dh_pre(j, t) = dh_pre_sum(j, t);
 
         // e[k]: the gradient of the pre-activation a*z + b of coefficient k.
@@ -259,8 +259,8 @@ public:
         Func dx_product("dx_product");
         dx_product(c, j, t) = 0.0f;
         dx_product(c, j, t) += du(coefficients, t) * w_edge(c, j, coefficients);
-        dx(c, j, t) =
-            dx_in(c, j, t) + dx_product(c, j, t) - x(c, j, t) * gz(t) + h_pre(j, t) * dy(c, t);
+        dx(c, j, t) = dx_in(c, j, t) + dx_product(c, j, t) - x(c, j, t) * gz(t) +
+                      stream_read_input_gradient(h_pre, dy, c, j, t);
 
         // The token sum in blocks of token_block: each block's partial sums
         // form a small tile that can live in registers, and the blocks are
@@ -356,8 +356,8 @@ public:
     void schedule() {
         if (!hand_scheduled()) {
             return;
-        } else if (for_cuda()) {
-            schedule_coefficients_backward_cuda(stages, knobs());
+        } else if (for_gpu()) {
+            schedule_coefficients_backward_gpu(stages, knobs());
         } else {
             schedule_coefficients_backward_cpu(stages, knobs(), tile_tokens, tile_coefficients,
                                                token_block, features_per_task, pack_weights);

@@ -68,7 +68,7 @@ inline Expr fixed_or(int fixed, Expr runtime_value) {
 }
 
 // Base for every gomhc generator: the shared schedule knobs as
-// GeneratorParams, and the choice between the CPU and CUDA schedule.
+// GeneratorParams, and the choice between the CPU and the GPU schedule.
 template<typename T>
 class GomhcGenerator : public Generator<T> {
 protected:
@@ -81,7 +81,9 @@ protected:
         return ScheduleKnobs{vector_width, tokens_per_task, gpu_threads, gpu_tokens,
                              this->get_target().template natural_vector_size<float>()};
     }
-    bool for_cuda() const { return this->get_target().has_feature(Target::CUDA); }
+    // Any GPU API (CUDA, OpenCL): the GPU schedules use only Halide's
+    // portable GPU directives.
+    bool for_gpu() const { return this->get_target().has_gpu_feature(); }
     // With auto_schedule=true an autoscheduler (Adams2019, Mullapudi2016)
     // schedules the pipeline from the shape estimates instead.
     bool hand_scheduled() const { return !this->get_auto_schedule(); }

@@ -9,7 +9,7 @@
 // index, so dlogits may be the logits' own memory.
 #include "common.h"
 #include "schedules/cross_entropy_cpu.h"
-#include "schedules/cross_entropy_cuda.h"
+#include "schedules/cross_entropy_gpu.h"
 
 namespace gomhc {
 namespace {
@@ -45,8 +45,8 @@ public:
     void schedule() {
         if (!hand_scheduled()) {
             return;
-        } else if (for_cuda()) {
-            schedule_cross_entropy_forward_cuda(stages, knobs());
+        } else if (for_gpu()) {
+            schedule_cross_entropy_forward_gpu(stages, knobs());
         } else {
             schedule_cross_entropy_forward_cpu(stages, knobs());
         }
@@ -85,8 +85,8 @@ public:
     void schedule() {
         if (!hand_scheduled()) {
             return;
-        } else if (for_cuda()) {
-            schedule_cross_entropy_backward_cuda(stages, knobs());
+        } else if (for_gpu()) {
+            schedule_cross_entropy_backward_gpu(stages, knobs());
         } else {
             schedule_cross_entropy_backward_cpu(stages, knobs());
         }

@@ -7,7 +7,7 @@
 // host; on a GPU the clamp keeps every read in bounds).
 #include "common.h"
 #include "schedules/embedding_cpu.h"
-#include "schedules/embedding_cuda.h"
+#include "schedules/embedding_gpu.h"
 
 namespace gomhc {
 namespace {
@@ -50,8 +50,8 @@ public:
     void schedule() {
         if (!hand_scheduled()) {
             return;
-        } else if (for_cuda()) {
-            schedule_embedding_forward_cuda(stages, knobs());
+        } else if (for_gpu()) {
+            schedule_embedding_forward_gpu(stages, knobs());
         } else {
             schedule_embedding_forward_cpu(stages, knobs());
         }
@@ -118,8 +118,8 @@ public:
     void schedule() {
         if (!hand_scheduled()) {
             return;
-        } else if (for_cuda()) {
-            schedule_embedding_backward_cuda(stages, knobs());
+        } else if (for_gpu()) {
+            schedule_embedding_backward_gpu(stages, knobs());
         } else {
             schedule_embedding_backward_cpu(stages, knobs());
         }

@@ -4,7 +4,7 @@
 //   dx = dy (1/2 (1 + tanh(u)) + x/2 (1 - tanh(u)^2) sqrt(2/pi) (1 + 3 * 0.044715 x^2))
 #include "common.h"
 #include "schedules/gelu_cpu.h"
-#include "schedules/gelu_cuda.h"
+#include "schedules/gelu_gpu.h"
 
 namespace gomhc {
 namespace {
@@ -27,8 +27,8 @@ public:
     void schedule() {
         if (!this->hand_scheduled()) {
             return;
-        } else if (this->for_cuda()) {
-            schedule_gelu_cuda(stages, this->knobs());
+        } else if (this->for_gpu()) {
+            schedule_gelu_gpu(stages, this->knobs());
         } else {
             schedule_gelu_cpu(stages, this->knobs());
         }

@@ -6,7 +6,7 @@
 //   dlogit_l = t_l (1 - t_l) sum_ij dH[i][j] (same bit ? 1 : -1) prod_{l' != l} factor_l'
 #include "common.h"
 #include "schedules/kromhc_cpu.h"
-#include "schedules/kromhc_cuda.h"
+#include "schedules/kromhc_gpu.h"
 
 namespace gomhc {
 namespace {
@@ -57,8 +57,8 @@ public:
     void schedule() {
         if (!hand_scheduled()) {
             return;
-        } else if (for_cuda()) {
-            schedule_kromhc_forward_cuda(stages, knobs());
+        } else if (for_gpu()) {
+            schedule_kromhc_forward_gpu(stages, knobs());
         } else {
             schedule_kromhc_forward_cpu(stages, knobs());
         }
@@ -103,8 +103,8 @@ public:
     void schedule() {
         if (!hand_scheduled()) {
             return;
-        } else if (for_cuda()) {
-            schedule_kromhc_backward_cuda(stages, knobs());
+        } else if (for_gpu()) {
+            schedule_kromhc_backward_gpu(stages, knobs());
         } else {
             schedule_kromhc_backward_cpu(stages, knobs());
         }

@@ -5,7 +5,7 @@
 // The factor sizes come from the buffers.
 #include "common.h"
 #include "schedules/kronecker_cpu.h"
-#include "schedules/kronecker_cuda.h"
+#include "schedules/kronecker_gpu.h"
 
 namespace gomhc {
 namespace {
@@ -38,8 +38,8 @@ public:
     void schedule() {
         if (!hand_scheduled()) {
             return;
-        } else if (for_cuda()) {
-            schedule_kronecker_forward_cuda(stages, knobs());
+        } else if (for_gpu()) {
+            schedule_kronecker_forward_gpu(stages, knobs());
         } else {
             schedule_kronecker_forward_cpu(stages, knobs());
         }
@@ -81,8 +81,8 @@ public:
     void schedule() {
         if (!hand_scheduled()) {
             return;
-        } else if (for_cuda()) {
-            schedule_kronecker_backward_cuda(stages, knobs());
+        } else if (for_gpu()) {
+            schedule_kronecker_backward_gpu(stages, knobs());
         } else {
             schedule_kronecker_backward_cpu(stages, knobs());
         }

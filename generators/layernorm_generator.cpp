@@ -9,7 +9,7 @@
 // which cancels catastrophically in float32 when |mean| >> std.
 #include "common.h"
 #include "schedules/layernorm_cpu.h"
-#include "schedules/layernorm_cuda.h"
+#include "schedules/layernorm_gpu.h"
 
 namespace gomhc {
 namespace {
@@ -52,8 +52,8 @@ public:
     void schedule() {
         if (!hand_scheduled()) {
             return;
-        } else if (for_cuda()) {
-            schedule_layernorm_forward_cuda(stages, knobs());
+        } else if (for_gpu()) {
+            schedule_layernorm_forward_gpu(stages, knobs());
         } else {
             schedule_layernorm_forward_cpu(stages, knobs());
         }
@@ -124,8 +124,8 @@ public:
     void schedule() {
         if (!hand_scheduled()) {
             return;
-        } else if (for_cuda()) {
-            schedule_layernorm_backward_cuda(stages, knobs());
+        } else if (for_gpu()) {
+            schedule_layernorm_backward_gpu(stages, knobs());
         } else {
             schedule_layernorm_backward_cpu(stages, knobs());
         }

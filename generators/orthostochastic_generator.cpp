@@ -6,7 +6,7 @@
 // Backward: dQ[p][q] = (2/s) * Q[p][q] * dH[p/s][q/s].
 #include "common.h"
 #include "schedules/orthostochastic_cpu.h"
-#include "schedules/orthostochastic_cuda.h"
+#include "schedules/orthostochastic_gpu.h"
 
 namespace gomhc {
 namespace {
@@ -52,8 +52,8 @@ public:
     void schedule() {
         if (!hand_scheduled()) {
             return;
-        } else if (for_cuda()) {
-            schedule_orthostochastic_forward_cuda(stages, knobs());
+        } else if (for_gpu()) {
+            schedule_orthostochastic_forward_gpu(stages, knobs());
         } else {
             schedule_orthostochastic_forward_cpu(stages, knobs());
         }
@@ -100,8 +100,8 @@ public:
     void schedule() {
         if (!hand_scheduled()) {
             return;
-        } else if (for_cuda()) {
-            schedule_orthostochastic_backward_cuda(stages, knobs());
+        } else if (for_gpu()) {
+            schedule_orthostochastic_backward_gpu(stages, knobs());
         } else {
             schedule_orthostochastic_backward_cpu(stages, knobs());
         }

@@ -7,7 +7,7 @@
 // one kernel serves every d; d is fixed at generation time when > 0.
 #include "common.h"
 #include "schedules/permutation_mix_cpu.h"
-#include "schedules/permutation_mix_cuda.h"
+#include "schedules/permutation_mix_gpu.h"
 
 namespace gomhc {
 namespace {
@@ -64,8 +64,8 @@ public:
     void schedule() {
         if (!hand_scheduled()) {
             return;
-        } else if (for_cuda()) {
-            schedule_permutation_mix_forward_cuda(stages, knobs());
+        } else if (for_gpu()) {
+            schedule_permutation_mix_forward_gpu(stages, knobs());
         } else {
             schedule_permutation_mix_forward_cpu(stages, knobs());
         }
@@ -115,8 +115,8 @@ public:
     void schedule() {
         if (!hand_scheduled()) {
             return;
-        } else if (for_cuda()) {
-            schedule_permutation_mix_backward_cuda(stages, knobs());
+        } else if (for_gpu()) {
+            schedule_permutation_mix_backward_gpu(stages, knobs());
         } else {
             schedule_permutation_mix_backward_cpu(stages, knobs());
         }

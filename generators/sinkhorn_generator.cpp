@@ -19,7 +19,7 @@
 // and then dL_ij = dH_ij H_ij - sum_k (a(f_k(i)) R^k_ij + a(g_k(j)) S^k_ij).
 #include "common.h"
 #include "schedules/sinkhorn_cpu.h"
-#include "schedules/sinkhorn_cuda.h"
+#include "schedules/sinkhorn_gpu.h"
 
 namespace gomhc {
 namespace {
@@ -104,8 +104,8 @@ public:
     void schedule() {
         if (!hand_scheduled()) {
             return;
-        } else if (for_cuda()) {
-            schedule_sinkhorn_forward_cuda(stages, knobs());
+        } else if (for_gpu()) {
+            schedule_sinkhorn_forward_gpu(stages, knobs());
         } else {
             schedule_sinkhorn_forward_cpu(stages, knobs());
         }
@@ -180,8 +180,8 @@ public:
     void schedule() {
         if (!hand_scheduled()) {
             return;
-        } else if (for_cuda()) {
-            schedule_sinkhorn_backward_cuda(stages, knobs());
+        } else if (for_gpu()) {
+            schedule_sinkhorn_backward_gpu(stages, knobs());
         } else {
             schedule_sinkhorn_backward_cpu(stages, knobs());
         }

@@ -4,7 +4,7 @@
 // same result on any number of threads.
 #include "common.h"
 #include "schedules/squared_norm_cpu.h"
-#include "schedules/squared_norm_cuda.h"
+#include "schedules/squared_norm_gpu.h"
 
 namespace gomhc {
 namespace {
@@ -40,8 +40,8 @@ public:
     void schedule() {
         if (!hand_scheduled()) {
             return;
-        } else if (for_cuda()) {
-            schedule_squared_norm_cuda(stages, knobs());
+        } else if (for_gpu()) {
+            schedule_squared_norm_gpu(stages, knobs());
         } else {
             schedule_squared_norm_cpu(stages, knobs());
         }

@@ -11,10 +11,11 @@
 //
 // d is fixed at generation time when > 0 (so loops over streams unroll);
 // the generic kernel (d = 0) reads it from X's shape. C is always a run-time
-// size.
+// size. The sum of the streams is the read with H = 1 (stream_read.h).
 #include "common.h"
 #include "schedules/stream_mixing_cpu.h"
-#include "schedules/stream_mixing_cuda.h"
+#include "schedules/stream_mixing_gpu.h"
+#include "stream_read.h"
 
 namespace gomhc {
 namespace {
@@ -60,8 +61,7 @@ public:
         Var t("t"), c("c");
         RDom streams(0, x.dim(1).extent(), "streams");
         Func y_sum("y_sum");
-        y_sum(c, t) = 0.0f;
-        y_sum(c, t) += h_pre(streams, t) * x(c, streams, t);
+        define_stream_read(y_sum, h_pre, x, streams, c, t);
         y(c, t) = y_sum(c, t);
         constrain_streams(x, d_fixed);
         fix_streams(h_pre, {0}, d_fixed);
@@ -75,8 +75,8 @@ public:
     void schedule() {
         if (!hand_scheduled()) {
             return;
-        } else if (for_cuda()) {
-            schedule_stream_read_forward_cuda(stages, knobs());
+        } else if (for_gpu()) {
+            schedule_stream_read_forward_gpu(stages, knobs());
         } else {
             schedule_stream_read_forward_cpu(stages, knobs());
         }
@@ -98,12 +98,11 @@ public:
 
     void generate() {
         Var t("t"), c("c"), j("j");
-        dx(c, j, t) = h_pre(j, t) * dy(c, t);
+        dx(c, j, t) = stream_read_input_gradient(h_pre, dy, c, j, t);
 
         RDom features(0, x.dim(0).extent(), "features");
         Func dh_pre_sum("dh_pre_sum");
-        dh_pre_sum(j, t) = 0.0f;
-        dh_pre_sum(j, t) += dy(features, t) * x(features, j, t);
+        define_stream_read_weight_gradient(dh_pre_sum, x, dy, features, j, t);
         dh_pre(j, t) = dh_pre_sum(j, t);
 
         constrain_streams(x, d_fixed);
@@ -122,8 +121,8 @@ public:
     void schedule() {
         if (!hand_scheduled()) {
             return;
-        } else if (for_cuda()) {
-            schedule_stream_read_backward_cuda(stages, knobs());
+        } else if (for_gpu()) {
+            schedule_stream_read_backward_gpu(stages, knobs());
         } else {
             schedule_stream_read_backward_cpu(stages, knobs());
         }
@@ -131,6 +130,77 @@ public:
 
 private:
     StreamReadBackwardStages stages;
+};
+
+// The sum of the streams, y[c] = sum_j X[j][c]: the stream read with H = 1
+// (a model's output head reduces its d streams to one), and its backward,
+// which hands dy to every stream. It is scheduled as the read is.
+class StreamSumForward : public GomhcGenerator<StreamSumForward> {
+public:
+    GeneratorParam<int> d_fixed{"d", 0};
+
+    Input<Buffer<float>> x{"x", 3};   // (c, stream, token)
+    Output<Buffer<float>> y{"y", 2};  // (c, token)
+
+    void generate() {
+        Var t("t"), c("c"), j("j");
+        RDom streams(0, x.dim(1).extent(), "streams");
+        Func ones("ones"), y_sum("y_sum");
+        ones(j, t) = 1.0f;
+        define_stream_read(y_sum, ones, x, streams, c, t);
+        y(c, t) = y_sum(c, t);
+        constrain_streams(x, d_fixed);
+        x.set_estimates(rows_per_stream(estimate_streams(d_fixed)));
+        y.set_estimates(row_per_token());
+        stages = StreamReadForwardStages{y, y_sum, streams, t, c, d_fixed};
+    }
+
+    void schedule() {
+        if (!hand_scheduled()) {
+            return;
+        } else if (for_gpu()) {
+            schedule_stream_read_forward_gpu(stages, knobs());
+        } else {
+            schedule_stream_read_forward_cpu(stages, knobs());
+        }
+    }
+
+private:
+    StreamReadForwardStages stages;
+};
+
+class StreamSumBackward : public GomhcGenerator<StreamSumBackward> {
+public:
+    GeneratorParam<int> d_fixed{"d", 0};
+
+    Input<Buffer<float>> dy{"dy", 2};   // (c, token)
+    Output<Buffer<float>> dx{"dx", 3};  // (c, stream, token): d from its shape
+
+    void generate() {
+        Var t("t"), c("c"), j("j");
+        Func ones("ones");
+        ones(j, t) = 1.0f;
+        dx(c, j, t) = stream_read_input_gradient(ones, dy, c, j, t);
+        dx.dim(1).set_stride(dx.dim(0).extent());
+        dx.dim(2).set_stride(dx.dim(0).extent() * dx.dim(1).extent());
+        fix_streams(dx, {1}, d_fixed);
+        dy.set_estimates(row_per_token());
+        dx.set_estimates(rows_per_stream(estimate_streams(d_fixed)));
+        stages = StreamSumBackwardStages{dx, t, c, j, d_fixed};
+    }
+
+    void schedule() {
+        if (!hand_scheduled()) {
+            return;
+        } else if (for_gpu()) {
+            schedule_stream_sum_backward_gpu(stages, knobs());
+        } else {
+            schedule_stream_sum_backward_cpu(stages, knobs());
+        }
+    }
+
+private:
+    StreamSumBackwardStages stages;
 };
 
 class StreamWriteForward : public GomhcGenerator<StreamWriteForward> {
@@ -166,8 +236,8 @@ public:
     void schedule() {
         if (!hand_scheduled()) {
             return;
-        } else if (for_cuda()) {
-            schedule_stream_write_forward_cuda(stages, knobs());
+        } else if (for_gpu()) {
+            schedule_stream_write_forward_gpu(stages, knobs());
         } else {
             schedule_stream_write_forward_cpu(stages, knobs());
         }
@@ -243,8 +313,8 @@ public:
     void schedule() {
         if (!hand_scheduled()) {
             return;
-        } else if (for_cuda()) {
-            schedule_stream_write_backward_cuda(stages, knobs());
+        } else if (for_gpu()) {
+            schedule_stream_write_backward_gpu(stages, knobs());
         } else {
             schedule_stream_write_backward_cpu(stages, knobs(), dx_rows);
         }
@@ -259,5 +329,7 @@ private:
 
 HALIDE_REGISTER_GENERATOR(gomhc::StreamReadForward, stream_read_forward)
 HALIDE_REGISTER_GENERATOR(gomhc::StreamReadBackward, stream_read_backward)
+HALIDE_REGISTER_GENERATOR(gomhc::StreamSumForward, stream_sum_forward)
+HALIDE_REGISTER_GENERATOR(gomhc::StreamSumBackward, stream_sum_backward)
 HALIDE_REGISTER_GENERATOR(gomhc::StreamWriteForward, stream_write_forward)
 HALIDE_REGISTER_GENERATOR(gomhc::StreamWriteBackward, stream_write_backward)

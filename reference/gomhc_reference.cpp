@@ -302,6 +302,34 @@ Vec stream_read_forward(int64_t tokens, int d, int64_t c, const Vec &x, const Ve
     return y;
 }
 
+Vec stream_sum_forward(int64_t tokens, int d, int64_t c, const Vec &x) {
+    check_dims(tokens, d, 1);
+    check_size(x, tokens * d * c, "x");
+    Vec y(size_t(tokens * c), 0.0);
+    for (int64_t t = 0; t < tokens; ++t) {
+        for (int j = 0; j < d; ++j) {
+            for (int64_t k = 0; k < c; ++k) {
+                y[t * c + k] += x[(t * d + j) * c + k];
+            }
+        }
+    }
+    return y;
+}
+
+Vec stream_sum_backward(int64_t tokens, int d, int64_t c, const Vec &dy) {
+    check_dims(tokens, d, 1);
+    check_size(dy, tokens * c, "dy");
+    Vec dx(size_t(tokens * d * c));
+    for (int64_t t = 0; t < tokens; ++t) {
+        for (int j = 0; j < d; ++j) {
+            for (int64_t k = 0; k < c; ++k) {
+                dx[(t * d + j) * c + k] = dy[t * c + k];
+            }
+        }
+    }
+    return dx;
+}
+
 StreamReadGrads stream_read_backward(int64_t tokens, int d, int64_t c, const Vec &x,
                                      const Vec &h_pre, const Vec &dy) {
     check_dims(tokens, d, 1);

@@ -53,6 +53,11 @@ struct StreamReadGrads {
 StreamReadGrads stream_read_backward(int64_t tokens, int d, int64_t c, const Vec &x,
                                      const Vec &h_pre, const Vec &dy);
 
+// The sum of the streams, y[t][c] = sum_j x[t][j][c], and its backward
+// dx[t][j][c] = dy[t][c].
+Vec stream_sum_forward(int64_t tokens, int d, int64_t c, const Vec &x);
+Vec stream_sum_backward(int64_t tokens, int d, int64_t c, const Vec &dy);
+
 // x_next[t][i][c] = sum_j h_res[t][i][j] x[t][j][c] + h_post[t][i] f[t][c].
 Vec stream_write_forward(int64_t tokens, int d, int64_t c, const Vec &x, const Vec &h_res,
                          const Vec &h_post, const Vec &f);

@@ -3,6 +3,7 @@
 // outputs are vectorised along them.
 #pragma once
 
+#include "schedules/causal_softmax_stages.h"
 #include "schedules/cpu_common.h"
 
 namespace gomhc {

@@ -8,6 +8,7 @@
 
 #include <vector>
 
+#include "schedules/cayley_stages.h"
 #include "schedules/stages.h"
 
 namespace gomhc {

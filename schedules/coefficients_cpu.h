@@ -11,6 +11,7 @@
 // once, at root or per token tile.
 #pragma once
 
+#include "schedules/coefficients_stages.h"
 #include "schedules/stages.h"
 #include "schedules/stream_mixing_cpu.h"
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "schedules/cpu_common.h"
+#include "schedules/cross_entropy_stages.h"
 
 namespace gomhc {
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "schedules/cpu_common.h"
+#include "schedules/embedding_stages.h"
 
 namespace gomhc {
 

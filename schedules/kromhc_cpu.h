@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "schedules/cpu_common.h"
+#include "schedules/kromhc_stages.h"
 
 namespace gomhc {
 

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "schedules/cpu_common.h"
+#include "schedules/layernorm_stages.h"
 
 namespace gomhc {
 

@@ -8,6 +8,7 @@
 #include <algorithm>
 
 #include "schedules/cpu_common.h"
+#include "schedules/orthostochastic_stages.h"
 
 namespace gomhc {
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "schedules/cpu_common.h"
+#include "schedules/permutation_mix_stages.h"
 
 namespace gomhc {
 

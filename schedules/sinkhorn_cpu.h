@@ -5,6 +5,7 @@
 #pragma once
 
 #include "schedules/cpu_common.h"
+#include "schedules/sinkhorn_stages.h"
 
 namespace gomhc {
 

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "schedules/cpu_common.h"
+#include "schedules/stream_mixing_stages.h"
 
 namespace gomhc {
 
@@ -142,6 +143,15 @@ inline void schedule_stream_read_backward_cpu(StreamReadBackwardStages &s,
     cpu_token_tasks(s.dh_pre, s.t, knobs);
     s.dh_pre.compute_with(s.dx, t_task);
     cpu_feature_sum(s.dh_pre_sum, s.features, t_task, s.dx, knobs);
+}
+
+inline void schedule_stream_sum_backward_cpu(StreamSumBackwardStages &s,
+                                             const ScheduleKnobs &knobs) {
+    cpu_token_tasks(s.dx, s.t, knobs);
+    s.dx.vectorize(s.c, knobs.vector_width, TailStrategy::GuardWithIf);
+    if (s.d_fixed > 0) {
+        s.dx.unroll(s.j);
+    }
 }
 
 // With d fixed, the output rows are computed together (cpu_stream_sum's

@@ -128,7 +128,8 @@ inline void check_orthostochastic_forward(Backend &b, int64_t tokens, int d, int
     CHECK(ref::min_entry(hk) >= 0.0);
 }
 
-// The whole float32 pipeline params -> Q -> H and the structural bounds of docs/math.md section 2.3.
+// The whole float32 pipeline params -> Q -> H and the structural bounds of docs/math.md
+// section 2.3.
 inline void check_orthostochastic_properties(Backend &b, int64_t tokens, int d, int s, double sigma,
                                              uint64_t seed) {
     const int n = d * s;
@@ -206,6 +207,23 @@ inline void check_stream_read(Backend &b, int64_t tokens, int d, int64_t c, uint
         CHECK(ref::normwise_error(gk.dx, fd_x) <= kFiniteDiffTol);
         CHECK(ref::normwise_error(gk.dh_pre, fd_h) <= kFiniteDiffTol);
     }
+}
+
+// The sum of the streams: its forward against the reference, and its
+// backward as the forward's adjoint (<dy, sum(x)> = <sum_backward(dy), x>).
+inline void check_stream_sum(Backend &b, int64_t tokens, int d, int64_t c, uint64_t seed) {
+    INFO(b.name() << " stream_sum " << describe_stream(tokens, d, c));
+    ref::Rng rng(seed);
+    const Vec x = normal_f32(rng, tokens * d * c, 1.0);
+    const Vec dy = normal_f32(rng, tokens * c, 1.0);
+
+    const Vec yk = kernel_stream_sum_forward(b, tokens, d, c, x);
+    CHECK(ref::normwise_error(yk, ref::stream_sum_forward(tokens, d, c, x)) <= kForwardTol);
+
+    const Vec dxk = kernel_stream_sum_backward(b, tokens, d, c, dy);
+    CHECK(ref::normwise_error(dxk, ref::stream_sum_backward(tokens, d, c, dy)) <= kBackwardTol);
+    const double lhs = ref::dot(dy, ref::stream_sum_forward(tokens, d, c, x));
+    CHECK(std::abs(lhs - ref::dot(dxk, x)) <= kBackwardTol * (1.0 + std::abs(lhs)));
 }
 
 inline void check_stream_write(Backend &b, int64_t tokens, int d, int64_t c, uint64_t seed,

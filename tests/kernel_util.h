@@ -175,6 +175,20 @@ inline ref::StreamReadGrads kernel_stream_read_backward(Backend &b, int64_t toke
     return {b.download(dx), b.download(dh)};
 }
 
+inline Vec kernel_stream_sum_forward(Backend &b, int64_t tokens, int d, int64_t c, const Vec &x) {
+    auto xv = b.input(x, {tokens, d, c});
+    auto y = b.output({tokens, c});
+    gomhc::stream_sum_forward(xv, y);
+    return b.download(y);
+}
+
+inline Vec kernel_stream_sum_backward(Backend &b, int64_t tokens, int d, int64_t c, const Vec &dy) {
+    auto dyv = b.input(dy, {tokens, c});
+    auto dx = b.output({tokens, d, c});
+    gomhc::stream_sum_backward(dyv, dx);
+    return b.download(dx);
+}
+
 inline Vec kernel_stream_write_forward(Backend &b, int64_t tokens, int d, int64_t c, const Vec &x,
                                        const Vec &h_res, const Vec &h_post, const Vec &f) {
     auto xv = b.input(x, {tokens, d, c});

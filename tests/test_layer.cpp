@@ -11,6 +11,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <initializer_list>
@@ -623,6 +624,18 @@ TEST_CASE("layer: wrong shapes throw gomhc::Error naming the argument") {
     CHECK_NOTHROW(layer.pre_backward(dyv, dxv));
 }
 
+// docs/math.md section 3.1: b_pre and b_post on the home stream and on the
+// others. hc starts as Hyper-Connections does (H_pre 0.95 / 0.05 through
+// its sigmoid, H_post = 1); the mHC family as the mHC-lite/KromHC code,
+// +1 / -1 for both gates.
+std::array<double, 4> documented_gates(Method m) {
+    if (m == Method::hc) {
+        const double logit = std::log(0.95 / 0.05);
+        return {logit, -logit, 0.0, 0.0};
+    }
+    return {1.0, -1.0, 1.0, -1.0};
+}
+
 TEST_CASE("layer: seeded initialisation with the documented values") {
     const std::tuple<Method, int, int> cases[] = {
         {Method::hc, 4, 1}, {Method::mhc, 3, 1}, {Method::mhc_lite, 4, 1}, {Method::kromhc, 8, 1},
@@ -643,11 +656,30 @@ TEST_CASE("layer: seeded initialisation with the documented values") {
         CHECK(p1[size_t(lay.a_pre)] == double(0.01f));
         CHECK(p1[size_t(lay.a_post)] == double(0.01f));
         CHECK(p1[size_t(lay.a_res)] == double(0.01f));
-        // b_pre = logit(1/d) (H_pre = 1/d), b_post = 0 (H_post = 1).
+        // The home stream (index 0 by default, index mod d otherwise): b_pre
+        // and b_post favour it (docs/math.md section 3.1).
+        const auto [pre_home, pre_other, post_home, post_other] = documented_gates(m);
+        gomhc::HyperConnection at7(m, d, s, c, 42, gomhc::Device::host, {7, false});
+        CHECK(l1.home_stream() == 0);
+        CHECK(at7.home_stream() == 7 % d);
+        const Vec p7 = layer_params(at7);
         for (int j = 0; j < d; ++j) {
-            const double bp = p1[size_t(lay.b + j)];
+            CHECK(p1[size_t(lay.b + j)] == doctest::Approx(j == 0 ? pre_home : pre_other));
+            CHECK(p1[size_t(lay.b + d + j)] == doctest::Approx(j == 0 ? post_home : post_other));
+            const bool home = j == 7 % d;
+            CHECK(p7[size_t(lay.b + j)] == doctest::Approx(home ? pre_home : pre_other));
+            CHECK(p7[size_t(lay.b + d + j)] == doctest::Approx(home ? post_home : post_other));
+        }
+        // The symmetric start: b_pre = logit(1/d) (H_pre = 1/d), b_post = 0
+        // (H_post = 1), everything else as the home start.
+        gomhc::HyperConnection sym(m, d, s, c, 42, gomhc::Device::host, {0, true});
+        CHECK(sym.home_stream() == -1);
+        const Vec ps = layer_params(sym);
+        CHECK(slice(ps, lay.w, lay.b) == slice(p1, lay.w, lay.b));
+        for (int j = 0; j < d; ++j) {
+            const double bp = ps[size_t(lay.b + j)];
             CHECK(1.0 / (1.0 + std::exp(-bp)) == doctest::Approx(1.0 / d).epsilon(1e-6));
-            CHECK(p1[size_t(lay.b + d + j)] == 0.0);
+            CHECK(ps[size_t(lay.b + d + j)] == 0.0);
         }
         // b_res: the documented starting point of the residual logits.
         const Vec b_res = slice(p1, lay.b + 2 * d, lay.b + lay.k);
@@ -655,7 +687,10 @@ TEST_CASE("layer: seeded initialisation with the documented values") {
         const std::vector<float> init = gomhc::initial_residual_logits(m, d, s, 42);
         CHECK(init.size() == b_res.size());
 
-        // The coefficients at init: with a = 0 exactly the static values.
+        // The coefficients at init (the symmetric start): with a = 0 exactly
+        // the static values.
+        set_layer_params(l1, ps);
+        set_layer_params(l2, ps);
         HostBackend b;
         ref::Rng rng(801);
         const Vec x = normal_f32(rng, 2 * d * c, 1.0);
@@ -666,7 +701,7 @@ TEST_CASE("layer: seeded initialisation with the documented values") {
         for (double h : b.download(l1.h_pre())) {
             CHECK(h == doctest::Approx(1.0 / d).epsilon(0.1));
         }
-        Vec p0 = p1;
+        Vec p0 = ps;
         p0[size_t(lay.a_pre)] = p0[size_t(lay.a_post)] = p0[size_t(lay.a_res)] = 0.0;
         set_layer_params(l2, p0);
         l2.pre(xv, yv);
@@ -701,8 +736,8 @@ TEST_CASE("layer: seeded initialisation with the documented values") {
     CHECK(std::fabs(mean) <= 0.005);
     CHECK(sd == doctest::Approx(1.0 / 16.0).epsilon(0.05));
 
-    // d = 1: H_pre = min(1/d, 1/2) = 1/2, so b_pre = 0.
-    gomhc::HyperConnection one(Method::hc, 1, 1, 4, 1);
+    // d = 1: H_pre = min(1/d, 1/2) = 1/2, so the symmetric b_pre = 0.
+    gomhc::HyperConnection one(Method::hc, 1, 1, 4, 1, gomhc::Device::host, {0, true});
     const auto lay1 = ref::layer_param_layout(ref_shape(Method::hc, 1, 1, 4));
     CHECK(layer_params(one)[size_t(lay1.b)] == 0.0);
 

@@ -26,6 +26,7 @@ TEST_CASE("stream mixing vs reference over T, d, C") {
             for (int64_t c : {1, 3, 17, 64, 129}) {
                 HostBackend b;
                 check_stream_read(b, tokens, d, c, seed++, false);
+                check_stream_sum(b, tokens, d, c, seed++);
                 check_stream_write(b, tokens, d, c, seed++, false);
             }
         }
@@ -39,6 +40,7 @@ TEST_CASE("stream mixing vs reference: large T and C") {
     for (auto [tokens, d, c] : cases) {
         HostBackend b;
         check_stream_read(b, tokens, d, c, seed++, false);
+        check_stream_sum(b, tokens, d, c, seed++);
         check_stream_write(b, tokens, d, c, seed++, false);
     }
 }
@@ -87,6 +89,16 @@ TEST_CASE("stream mixing: shape errors throw gomhc::Error naming the argument") 
                                         P(dhp, {tokens - 1, d}));
         },
         {"dh_pre"}));
+    CHECK(throws_error_naming(
+        [&] {
+            gomhc::stream_sum_forward(P(x, {tokens, d, c}), P(y, {tokens, c + 1}));
+        },
+        {"y"}));
+    CHECK(throws_error_naming(
+        [&] {
+            gomhc::stream_sum_backward(P(dy, {tokens - 1, c}), P(dx, {tokens, d, c}));
+        },
+        {"dy"}));
     CHECK(throws_error_naming(
         [&] {
             gomhc::stream_write_forward(P(x, {tokens, d, c}), P(hr, {tokens, d, d}),

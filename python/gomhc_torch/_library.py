@@ -71,6 +71,8 @@ _SIGNATURES = {
     "gomhc_stream_write_backward": (_int, [_i64, _int, _i64] + [_vp] * 9),
     "gomhc_layer_create_on": (_int, [ctypes.c_char_p, _int, _int, _i64, _u64, _int,
                                      ctypes.POINTER(_vp)]),
+    "gomhc_layer_create_at": (_int, [ctypes.c_char_p, _int, _int, _i64, _u64, _int, _i64, _int,
+                                     ctypes.POINTER(_vp)]),
     "gomhc_layer_destroy": (None, [_vp]),
     "gomhc_layer_num_params": (_i64, [_vp]),
     "gomhc_layer_params": (_vp, [_vp]),

@@ -20,10 +20,11 @@ from .ops import stream_read  # noqa: F401  (re-exported by the package)
 METHODS = ("residual", "hc", "mhc", "mhc-lite", "kromhc", "go", "go-kron")
 
 
-def _create(method, d, s, c, seed, device):
+def _create(method, d, s, c, seed, device, layer_index=0, symmetric=False):
     handle = ctypes.c_void_p()
     code = DEVICE_CUDA if device.type == "cuda" else DEVICE_HOST
-    check(lib.gomhc_layer_create_on(method.encode(), d, s, c, seed, code, ctypes.byref(handle)),
+    check(lib.gomhc_layer_create_at(method.encode(), d, s, c, seed, code, layer_index,
+                                    int(symmetric), ctypes.byref(handle)),
           f"HyperConnection({method!r}, d={d}, s={s}, C={c})")
     return handle
 
@@ -156,22 +157,29 @@ class HyperConnection(torch.nn.Module):
 
     method: residual, hc, mhc, mhc-lite, kromhc, go or go-kron; d streams of
     C features; s the go / go-kron block size; seed the initialisation's.
+    layer_index: the layer's place in the network (a transformer's attention
+    and MLP of block b are 2b and 2b + 1); its gates start favouring stream
+    layer_index mod d. symmetric=True starts every stream alike instead.
     forward(X) with X [..., d, C] returns H_res X + H_post^T branch(H_pre X);
     with branch None it returns (H_pre X, complete), where complete(F) gives
     that output from the branch's output F [..., C].
     """
 
-    def __init__(self, method, d, s, C, branch=None, seed=0):
+    def __init__(self, method, d, s, C, branch=None, seed=0, layer_index=0, symmetric=False):
         super().__init__()
         if method not in METHODS:
             raise ValueError(f"gomhc_torch: unknown method {method!r}; one of {', '.join(METHODS)}")
+        if int(layer_index) < 0:
+            raise ValueError(f"gomhc_torch: layer_index = {layer_index}, expected >= 0")
         self.method, self.d, self.s, self.C, self.seed = method, int(d), int(s), int(C), int(seed)
+        self.layer_index, self.symmetric = int(layer_index), bool(symmetric)
         self.branch = branch
         self._names = []
         self._layers = _Layers(self)
         self._blocks = {}
         # The seeded initial values, from a host layer of the same seed.
-        handle = _create(method, self.d, self.s, self.C, self.seed, torch.device("cpu"))
+        handle = _create(method, self.d, self.s, self.C, self.seed, torch.device("cpu"),
+                         self.layer_index, self.symmetric)
         try:
             self._num_params = lib.gomhc_layer_num_params(handle)
             values = None
@@ -198,7 +206,9 @@ class HyperConnection(torch.nn.Module):
             lib.gomhc_layer_destroy(handle)
 
     def extra_repr(self):
-        return f"method={self.method!r}, d={self.d}, s={self.s}, C={self.C}, seed={self.seed}"
+        start = "symmetric" if self.symmetric else f"layer_index={self.layer_index}"
+        return (f"method={self.method!r}, d={self.d}, s={self.s}, C={self.C}, seed={self.seed}, "
+                f"{start}")
 
     def __del__(self):
         layers = self.__dict__.get("_layers")

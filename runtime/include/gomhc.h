@@ -66,6 +66,32 @@ int gomhc_stream_write_backward(int64_t tokens, int d, int64_t c, const float *x
                                 const float *dx_next, float *dx, float *dh_res, float *dh_post,
                                 float *df);
 
+/* Every tensor op of the library by name, including those without a
+ * function above (the sum of the streams, the trainer's LayerNorm, GELU,
+ * embedding, causal softmax, cross-entropy, squared norm and add; C++:
+ * gomhc/ops.hpp). An op takes `size_count` sizes and scalars, in the order
+ * gomhc_op_sizes names them, and a pointer per tensor, in the order
+ * gomhc_op_tensors lists them at those sizes, in this thread's device memory
+ * (gomhc_set_device). Token ids are int32, every other tensor float32. */
+int gomhc_op_count(void);
+const char *gomhc_op_name(int index); /* NULL outside 0 <= index < gomhc_op_count */
+/* The names of the op's sizes (valid for the life of the process), and the
+ * forward op whose backward it is ("" for a forward). */
+int gomhc_op_sizes(const char *op, const char **names, int capacity, int *count,
+                   const char **forward_of);
+typedef struct gomhc_op_tensor {
+    const char *name; /* valid for the life of the process */
+    int rank;
+    int64_t shape[8];
+    int output;        /* 1: written by the op */
+    int adds;          /* 1: an output the op adds into */
+    int64_t ids_below; /* > 0: int32 token ids below this; 0: float32 */
+} gomhc_op_tensor;
+int gomhc_op_tensors(const char *op, const double *sizes, int size_count, gomhc_op_tensor *out,
+                     int capacity, int *count);
+int gomhc_op_run(const char *op, const double *sizes, int size_count, void *const *tensors,
+                 int tensor_count);
+
 /* The hyper-connection layer (see gomhc/gomhc.hpp, class HyperConnection, for
  * the mathematics). method is one of "residual", "hc", "mhc", "mhc-lite",
  * "kromhc", "go", "go-kron". Shapes: x, dx, x_next, dx_next [T][d][C];
@@ -94,6 +120,12 @@ int gomhc_layer_create(const char *method, int d, int s, int64_t c, uint64_t see
  * GOMHC_UNSUPPORTED. */
 int gomhc_layer_create_on(const char *method, int d, int s, int64_t c, uint64_t seed, int device,
                           gomhc_layer **out);
+/* The same for the layer at `index` in the network (a transformer's attention
+ * and MLP of block b are 2b and 2b + 1): its gates start favouring stream
+ * index mod d, its home (the two functions above use index 0); symmetric = 1
+ * starts every stream alike instead (H_pre = 1/d, H_post = 1). */
+int gomhc_layer_create_at(const char *method, int d, int s, int64_t c, uint64_t seed, int device,
+                          int64_t index, int symmetric, gomhc_layer **out);
 int gomhc_layer_device(const gomhc_layer *layer); /* -1 for NULL */
 void gomhc_layer_destroy(gomhc_layer *layer);
 int64_t gomhc_layer_num_params(const gomhc_layer *layer);

@@ -1,11 +1,13 @@
 // The C API: checks every argument before touching memory, then calls the
 // C++ API and turns exceptions into status codes plus gomhc_last_error().
+#include <algorithm>
 #include <new>
 #include <string>
 #include <vector>
 
 #include "gomhc.h"
 #include "gomhc/gomhc.hpp"
+#include "gomhc/ops.hpp"
 #include "op_support.h"
 
 namespace {
@@ -212,6 +214,80 @@ int gomhc_stream_write_backward(int64_t tokens, int d, int64_t c, const float *x
     });
 }
 
+int gomhc_op_count(void) { return int(gomhc::op_catalog().size()); }
+
+const char *gomhc_op_name(int index) {
+    const std::vector<const gomhc::OpInfo *> ops = gomhc::op_catalog();
+    return index >= 0 && index < int(ops.size()) ? ops[size_t(index)]->name : nullptr;
+}
+
+int gomhc_op_sizes(const char *op, const char **names, int capacity, int *count,
+                   const char **forward_of) {
+    return guarded([&] {
+        const char *fn = "gomhc_op_sizes";
+        require_pointer(op, fn, "op");
+        require_pointer(count, fn, "count");
+        const gomhc::OpInfo &info = gomhc::op_info(op);
+        const int n = int(info.sizes.size());
+        require(names != nullptr || capacity == 0, fn, "'names' is a null pointer");
+        require(capacity >= n, fn,
+                "capacity = " + std::to_string(capacity) + ", the op has " + std::to_string(n) +
+                    " sizes");
+        std::copy(info.sizes.begin(), info.sizes.end(), names);
+        *count = n;
+        if (forward_of) {
+            *forward_of = info.forward_of;
+        }
+    });
+}
+
+int gomhc_op_tensors(const char *op, const double *sizes, int size_count, gomhc_op_tensor *out,
+                     int capacity, int *count) {
+    return guarded([&] {
+        const char *fn = "gomhc_op_tensors";
+        require_pointer(op, fn, "op");
+        require_pointer(count, fn, "count");
+        require(size_count >= 0 && (sizes != nullptr || size_count == 0), fn,
+                "'sizes' is a null pointer");
+        const gomhc::OpInfo &info = gomhc::op_info(op);
+        require(size_count == int(info.sizes.size()), fn,
+                std::to_string(size_count) + " sizes given, the op takes " +
+                    std::to_string(info.sizes.size()));
+        const std::vector<gomhc::OpTensor> tensors =
+            info.tensors(std::vector<double>(sizes, sizes + size_count));
+        require(out != nullptr || capacity == 0, fn, "'out' is a null pointer");
+        require(capacity >= int(tensors.size()), fn,
+                "capacity = " + std::to_string(capacity) + ", the op has " +
+                    std::to_string(tensors.size()) + " tensors");
+        for (size_t i = 0; i < tensors.size(); i++) {
+            const gomhc::OpTensor &t = tensors[i];
+            gomhc_op_tensor &o = out[i];
+            o = gomhc_op_tensor{};
+            o.name = t.name;
+            o.rank = int(t.shape.size());
+            std::copy(t.shape.begin(), t.shape.end(), o.shape);
+            o.output = t.output;
+            o.adds = t.adds;
+            o.ids_below = t.ids_below;
+        }
+        *count = int(tensors.size());
+    });
+}
+
+int gomhc_op_run(const char *op, const double *sizes, int size_count, void *const *tensors,
+                 int tensor_count) {
+    return guarded([&] {
+        const char *fn = "gomhc_op_run";
+        require_pointer(op, fn, "op");
+        require(size_count >= 0 && (sizes != nullptr || size_count == 0), fn,
+                "'sizes' is a null pointer");
+        require(tensor_count >= 0 && (tensors != nullptr || tensor_count == 0), fn,
+                "'tensors' is a null pointer");
+        gomhc::run_op(op, std::vector<double>(sizes, sizes + size_count),
+                      std::vector<void *>(tensors, tensors + tensor_count), thread_device);
+    });
+}
+
 const char *gomhc_last_error(void) { return last_error.c_str(); }
 
 int gomhc_set_num_threads(int threads) {
@@ -300,8 +376,8 @@ TensorView layer_view(const gomhc::HyperConnection &layer, T *data, const gomhc:
 
 extern "C" {
 
-int gomhc_layer_create_on(const char *method, int d, int s, int64_t c, uint64_t seed, int device,
-                          gomhc_layer **out) {
+int gomhc_layer_create_at(const char *method, int d, int s, int64_t c, uint64_t seed, int device,
+                          int64_t index, int symmetric, gomhc_layer **out) {
     return guarded([&] {
         const char *fn = "gomhc_layer_create";
         require_pointer(out, fn, "out");
@@ -315,11 +391,19 @@ int gomhc_layer_create_on(const char *method, int d, int s, int64_t c, uint64_t 
             throw InvalidArgument{std::string(fn) + ": " + e.what()};
         }
         require(c >= 1, fn, "c = " + std::to_string(c) + ", expected >= 1");
+        require(index >= 0, fn, "index = " + std::to_string(index) + ", expected >= 0");
+        require(symmetric == 0 || symmetric == 1, fn,
+                "symmetric = " + std::to_string(symmetric) + ", expected 0 or 1");
         const gomhc::Device on = device_of(device, fn);
-        gomhc::HyperConnection layer(m, d, s, c, seed, on);
+        gomhc::HyperConnection layer(m, d, s, c, seed, on, {index, symmetric == 1});
         auto slices = layer.param_layout();
         *out = new gomhc_layer{std::move(layer), std::move(slices)};
     });
+}
+
+int gomhc_layer_create_on(const char *method, int d, int s, int64_t c, uint64_t seed, int device,
+                          gomhc_layer **out) {
+    return gomhc_layer_create_at(method, d, s, c, seed, device, 0, 0, out);
 }
 
 int gomhc_layer_create(const char *method, int d, int s, int64_t c, uint64_t seed,

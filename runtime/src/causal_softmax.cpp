@@ -1,16 +1,12 @@
 // The causal-attention softmax of the C++ API
 // (generators/causal_softmax_generator.cpp), over slices of whole T x T
 // matrices so each call stays within Halide's 32-bit indexing.
-#include "buffer_slice.h"
-#include "kernels.h"
+#include "gomhc/ops.hpp"
 #include "op_support.h"
 
 namespace gomhc {
 
-using detail::check_args;
-using detail::check_kernel;
-using detail::for_token_slices;
-using detail::require_variant;
+using namespace detail;
 
 namespace {
 
@@ -33,13 +29,8 @@ void causal_softmax_forward(float scale, const TensorView &scores, const TensorV
     const auto [heads, t] = matrices_shape(op, "scores", scores);
     const Device device = check_args(op, {{"scores", scores, {heads, t, t}, "[H][T][T]", true},
                                           {"probs", probs, {heads, t, t}, "[H][T][T]", false}});
-    int count = 0;
-    const auto *table = kernels::causal_softmax_forward_variants(&count);
-    auto fn = require_variant(op, kernels::choose(table, count, 0, 0, device), device);
-    for_token_slices(heads, t * t, [&](int64_t first, int64_t size) {
-        HalideBufferSlice s(scores, first, size), p(probs, first, size);
-        check_kernel(op, fn(&s.buffer, scale, &p.buffer));
-    });
+    auto fn = find_kernel(op, kernels::causal_softmax_forward_variants, device);
+    call_sliced(op, fn, heads, t * t, scores, scale, probs);
 }
 
 void causal_softmax_backward(float scale, const TensorView &probs, const TensorView &dprobs,
@@ -49,13 +40,44 @@ void causal_softmax_backward(float scale, const TensorView &probs, const TensorV
     const Device device = check_args(op, {{"probs", probs, {heads, t, t}, "[H][T][T]", true},
                                           {"dprobs", dprobs, {heads, t, t}, "[H][T][T]", true},
                                           {"dscores", dscores, {heads, t, t}, "[H][T][T]", false}});
-    int count = 0;
-    const auto *table = kernels::causal_softmax_backward_variants(&count);
-    auto fn = require_variant(op, kernels::choose(table, count, 0, 0, device), device);
-    for_token_slices(heads, t * t, [&](int64_t first, int64_t size) {
-        HalideBufferSlice p(probs, first, size), dp(dprobs, first, size), ds(dscores, first, size);
-        check_kernel(op, fn(&p.buffer, &dp.buffer, scale, &ds.buffer));
-    });
+    auto fn = find_kernel(op, kernels::causal_softmax_backward_variants, device);
+    call_sliced(op, fn, heads, t * t, probs, dprobs, scale, dscores);
 }
+
+// The ops' descriptions (gomhc/ops.hpp): H matrices of T x T, a scale.
+namespace {
+
+const OpInfo causal_softmax_forward_info{
+    "causal_softmax_forward",
+    {"H", "T", "scale"},
+    [](const std::vector<double> &z) -> std::vector<OpTensor> {
+        const char *op = "causal_softmax_forward";
+        const int64_t h = op_size(op, z, 0, "H"), t = op_size(op, z, 1, "T");
+        return {{"scores", {h, t, t}, false}, {"probs", {h, t, t}, true}};
+    },
+    [](const std::vector<double> &z, const OpData &v) {
+        causal_softmax_forward(float(z[2]), v.tensor(0), v.tensor(1));
+    },
+    "",
+    {{1, 1, 1.0}, {3, 13, 0.25}}};
+const OpInfo causal_softmax_backward_info{
+    "causal_softmax_backward",
+    {"H", "T", "scale"},
+    [](const std::vector<double> &z) -> std::vector<OpTensor> {
+        const char *op = "causal_softmax_backward";
+        const int64_t h = op_size(op, z, 0, "H"), t = op_size(op, z, 1, "T");
+        return {{"probs", {h, t, t}, false},
+                {"dprobs", {h, t, t}, false},
+                {"dscores", {h, t, t}, true}};
+    },
+    [](const std::vector<double> &z, const OpData &v) {
+        causal_softmax_backward(float(z[2]), v.tensor(0), v.tensor(1), v.tensor(2));
+    },
+    "causal_softmax_forward",
+    {{1, 1, 1.0}, {3, 13, 0.25}}};
+const OpRegistration causal_softmax_forward_op(causal_softmax_forward_info);
+const OpRegistration causal_softmax_backward_op(causal_softmax_backward_info);
+
+}  // namespace
 
 }  // namespace gomhc

@@ -2,18 +2,12 @@
 // (generators/cross_entropy_generator.cpp), over token slices.
 #include <limits>
 
-#include "buffer_slice.h"
-#include "kernels.h"
+#include "gomhc/ops.hpp"
 #include "op_support.h"
 
 namespace gomhc {
 
-using detail::check_args;
-using detail::check_kernel;
-using detail::check_tokens;
-using detail::for_token_slices;
-using detail::leading_tokens;
-using detail::require_variant;
+using namespace detail;
 
 namespace {
 
@@ -39,14 +33,8 @@ void cross_entropy_forward(int64_t vocab, const TensorView &logits, const TokenV
                                           {"loss", loss, {tokens}, "[T]", false},
                                           {"lse", lse, {tokens}, "[T]", false}});
     check_tokens(op, "targets", targets, {tokens}, "[T]", device, vocab);
-    int count = 0;
-    const auto *table = kernels::cross_entropy_forward_variants(&count);
-    auto fn = require_variant(op, kernels::choose(table, count, 0, 0, device), device);
-    for_token_slices(tokens, padded, [&](int64_t first, int64_t size) {
-        HalideBufferSlice l(logits, first, size), t(targets, first, size), out(loss, first, size),
-            s(lse, first, size);
-        check_kernel(op, fn(&l.buffer, &t.buffer, int32_t(vocab), &out.buffer, &s.buffer));
-    });
+    auto fn = find_kernel(op, kernels::cross_entropy_forward_variants, device);
+    call_sliced(op, fn, tokens, padded, logits, targets, int32_t(vocab), loss, lse);
 }
 
 void cross_entropy_backward(int64_t vocab, float scale, const TensorView &logits,
@@ -59,14 +47,50 @@ void cross_entropy_backward(int64_t vocab, float scale, const TensorView &logits
                         {"lse", lse, {tokens}, "[T]", true},
                         {"dlogits", dlogits, {tokens, padded}, "[T][Vp]", false}});
     check_tokens(op, "targets", targets, {tokens}, "[T]", device, vocab);
-    int count = 0;
-    const auto *table = kernels::cross_entropy_backward_variants(&count);
-    auto fn = require_variant(op, kernels::choose(table, count, 0, 0, device), device);
-    for_token_slices(tokens, padded, [&](int64_t first, int64_t size) {
-        HalideBufferSlice l(logits, first, size), t(targets, first, size), s(lse, first, size),
-            dl(dlogits, first, size);
-        check_kernel(op, fn(&l.buffer, &t.buffer, &s.buffer, int32_t(vocab), scale, &dl.buffer));
-    });
+    auto fn = find_kernel(op, kernels::cross_entropy_backward_variants, device);
+    call_sliced(op, fn, tokens, padded, logits, targets, lse, int32_t(vocab), scale, dlogits);
 }
+
+// The ops' descriptions (gomhc/ops.hpp): T tokens' logits over a padded
+// vocabulary of Vp entries, of which the first `vocab` count.
+namespace {
+
+const OpInfo cross_entropy_forward_info{
+    "cross_entropy_forward",
+    {"tokens", "Vp", "vocab"},
+    [](const std::vector<double> &z) -> std::vector<OpTensor> {
+        const char *op = "cross_entropy_forward";
+        const int64_t t = op_size(op, z, 0, "tokens"), vp = op_size(op, z, 1, "Vp");
+        return {{"logits", {t, vp}, false},
+                {"targets", {t}, false, false, op_size(op, z, 2, "vocab")},
+                {"loss", {t}, true},
+                {"lse", {t}, true}};
+    },
+    [](const std::vector<double> &z, const OpData &v) {
+        cross_entropy_forward(int64_t(z[2]), v.tensor(0), v.ids(1), v.tensor(2), v.tensor(3));
+    },
+    "",
+    {{1, 1, 1}, {7, 40, 37}}};
+const OpInfo cross_entropy_backward_info{
+    "cross_entropy_backward",
+    {"tokens", "Vp", "vocab", "scale"},
+    [](const std::vector<double> &z) -> std::vector<OpTensor> {
+        const char *op = "cross_entropy_backward";
+        const int64_t t = op_size(op, z, 0, "tokens"), vp = op_size(op, z, 1, "Vp");
+        return {{"logits", {t, vp}, false},
+                {"targets", {t}, false, false, op_size(op, z, 2, "vocab")},
+                {"lse", {t}, false},
+                {"dlogits", {t, vp}, true}};
+    },
+    [](const std::vector<double> &z, const OpData &v) {
+        cross_entropy_backward(int64_t(z[2]), float(z[3]), v.tensor(0), v.ids(1), v.tensor(2),
+                               v.tensor(3));
+    },
+    "cross_entropy_forward",
+    {{1, 1, 1, 1.0}, {7, 40, 37, 0.125}}};
+const OpRegistration cross_entropy_forward_op(cross_entropy_forward_info);
+const OpRegistration cross_entropy_backward_op(cross_entropy_backward_info);
+
+}  // namespace
 
 }  // namespace gomhc

@@ -1,14 +1,10 @@
 // The embedding ops of the C++ API (generators/embedding_generator.cpp).
-#include "buffer_slice.h"
-#include "kernels.h"
+#include "gomhc/ops.hpp"
 #include "op_support.h"
 
 namespace gomhc {
 
-using detail::check_args;
-using detail::check_kernel;
-using detail::check_tokens;
-using detail::require_variant;
+using namespace detail;
 
 namespace {
 
@@ -62,12 +58,8 @@ void embedding_forward(const TokenView &tokens, const TensorView &wte, const Ten
                                           {"wpe", wpe, wpe.shape(), "[P][C]", true},
                                           {"out", out, out.shape(), "[B][T][d][C]", false}});
     check_tokens(op, "tokens", tokens, tokens.shape(), "[B][T]", device, shape.vocab);
-    int count = 0;
-    const auto *table = kernels::embedding_forward_variants(&count);
-    auto fn = require_variant(op, kernels::choose(table, count, 0, 0, device), device);
-    HalideBufferSlice tokens_s(tokens, 0, shape.sequences), wte_s(wte, 0, shape.vocab),
-        wpe_s(wpe, 0, wpe.shape()[0]), out_s(out, 0, shape.sequences);
-    check_kernel(op, fn(&tokens_s.buffer, &wte_s.buffer, &wpe_s.buffer, &out_s.buffer));
+    auto fn = find_kernel(op, kernels::embedding_forward_variants, device);
+    call_whole(op, fn, tokens, wte, wpe, out);
 }
 
 void embedding_backward(const TokenView &tokens, const TensorView &dout, const TensorView &dwte,
@@ -79,14 +71,56 @@ void embedding_backward(const TokenView &tokens, const TensorView &dout, const T
                                           {"dwte", dwte, dwte.shape(), "[V][C]", false},
                                           {"dwpe", dwpe, dwpe.shape(), "[P][C]", false}});
     check_tokens(op, "tokens", tokens, tokens.shape(), "[B][T]", device, shape.vocab);
-    int count = 0;
-    const auto *table = kernels::embedding_backward_variants(&count);
-    auto fn = require_variant(op, kernels::choose(table, count, 0, 0, device), device);
-    HalideBufferSlice tokens_s(tokens, 0, shape.sequences), dout_s(dout, 0, shape.sequences),
-        dwte_in(dwte, 0, shape.vocab), dwpe_in(dwpe, 0, dwpe.shape()[0]),
-        dwte_out(dwte, 0, shape.vocab), dwpe_out(dwpe, 0, dwpe.shape()[0]);
-    check_kernel(op, fn(&tokens_s.buffer, &dout_s.buffer, &dwte_in.buffer, &dwpe_in.buffer,
-                        &dwte_out.buffer, &dwpe_out.buffer));
+    auto fn = find_kernel(op, kernels::embedding_backward_variants, device);
+    // The kernel adds into dwte and dwpe: they are its inputs and outputs.
+    call_whole(op, fn, tokens, dout, dwte, dwpe, dwte, dwpe);
 }
+
+// The ops' descriptions (gomhc/ops.hpp): B sequences of T tokens, d
+// streams of C features, a vocabulary of V and P positions.
+namespace {
+
+struct EmbeddingSizes {
+    int64_t b, t, d, c, v, p;
+};
+EmbeddingSizes embedding_sizes(const char *op, const std::vector<double> &z) {
+    return {op_size(op, z, 0, "B"), op_size(op, z, 1, "T"), op_size(op, z, 2, "d"),
+            op_size(op, z, 3, "C"), op_size(op, z, 4, "V"), op_size(op, z, 5, "P")};
+}
+
+const OpInfo embedding_forward_info{
+    "embedding_forward",
+    {"B", "T", "d", "C", "V", "P"},
+    [](const std::vector<double> &z) -> std::vector<OpTensor> {
+        const auto [b, t, d, c, v, p] = embedding_sizes("embedding_forward", z);
+        return {{"tokens", {b, t}, false, false, v},
+                {"wte", {v, c}, false},
+                {"wpe", {p, c}, false},
+                {"out", {b, t, d, c}, true}};
+    },
+    [](const std::vector<double> &, const OpData &v) {
+        embedding_forward(v.ids(0), v.tensor(1), v.tensor(2), v.tensor(3));
+    },
+    "",
+    {{1, 1, 1, 1, 1, 1}, {2, 5, 3, 37, 11, 7}}};
+const OpInfo embedding_backward_info{
+    "embedding_backward",
+    {"B", "T", "d", "C", "V", "P"},
+    [](const std::vector<double> &z) -> std::vector<OpTensor> {
+        const auto [b, t, d, c, v, p] = embedding_sizes("embedding_backward", z);
+        return {{"tokens", {b, t}, false, false, v},
+                {"dout", {b, t, d, c}, false},
+                {"dwte", {v, c}, true, true},
+                {"dwpe", {p, c}, true, true}};
+    },
+    [](const std::vector<double> &, const OpData &v) {
+        embedding_backward(v.ids(0), v.tensor(1), v.tensor(2), v.tensor(3));
+    },
+    "embedding_forward",
+    {{1, 1, 1, 1, 1, 1}, {2, 5, 3, 37, 11, 7}}};
+const OpRegistration embedding_forward_op(embedding_forward_info);
+const OpRegistration embedding_backward_op(embedding_backward_info);
+
+}  // namespace
 
 }  // namespace gomhc

@@ -1,23 +1,16 @@
 // The GELU ops of the C++ API (generators/gelu_generator.cpp): elementwise
-// over the tensors' elements, in chunks of 2^30 (Halide's 32-bit indexing).
-#include <algorithm>
+// over the tensors' elements, flattened and sliced for Halide's 32-bit
+// indexing.
 #include <string>
-#include <vector>
 
-#include "buffer_slice.h"
-#include "kernels.h"
+#include "gomhc/ops.hpp"
 #include "op_support.h"
 
 namespace gomhc {
 
-using detail::check_args;
-using detail::check_kernel;
-using detail::flat;
-using detail::require_variant;
+using namespace detail;
 
 namespace {
-
-constexpr int64_t kChunk = int64_t(1) << 30;
 
 Shape shape_of(const char *op, const TensorView &x) {
     if (x.shape().empty()) {
@@ -33,15 +26,8 @@ void gelu_forward(const TensorView &x, const TensorView &y) {
     const Shape shape = shape_of(op, x);
     const Device device =
         check_args(op, {{"x", x, shape, "x's shape", true}, {"y", y, shape, "x's shape", false}});
-    int count = 0;
-    const auto *table = kernels::gelu_forward_variants(&count);
-    auto fn = require_variant(op, kernels::choose(table, count, 0, 0, device), device);
-    const TensorView xf = flat(x), yf = flat(y);
-    for (int64_t first = 0; first < x.size(); first += kChunk) {
-        const int64_t n = std::min(kChunk, x.size() - first);
-        HalideBufferSlice xs(xf, first, n), ys(yf, first, n);
-        check_kernel(op, fn(&xs.buffer, &ys.buffer));
-    }
+    auto fn = find_kernel(op, kernels::gelu_forward_variants, device);
+    call_sliced(op, fn, x.size(), 1, flat(x), flat(y));
 }
 
 void gelu_backward(const TensorView &x, const TensorView &dy, const TensorView &dx) {
@@ -50,15 +36,40 @@ void gelu_backward(const TensorView &x, const TensorView &dy, const TensorView &
     const Device device = check_args(op, {{"x", x, shape, "x's shape", true},
                                           {"dy", dy, shape, "x's shape", true},
                                           {"dx", dx, shape, "x's shape", false}});
-    int count = 0;
-    const auto *table = kernels::gelu_backward_variants(&count);
-    auto fn = require_variant(op, kernels::choose(table, count, 0, 0, device), device);
-    const TensorView xf = flat(x), dyf = flat(dy), dxf = flat(dx);
-    for (int64_t first = 0; first < x.size(); first += kChunk) {
-        const int64_t n = std::min(kChunk, x.size() - first);
-        HalideBufferSlice xs(xf, first, n), dys(dyf, first, n), dxs(dxf, first, n);
-        check_kernel(op, fn(&xs.buffer, &dys.buffer, &dxs.buffer));
-    }
+    auto fn = find_kernel(op, kernels::gelu_backward_variants, device);
+    call_sliced(op, fn, x.size(), 1, flat(x), flat(dy), flat(dx));
 }
+
+// The ops' descriptions (gomhc/ops.hpp), over [tokens][C].
+namespace {
+
+const OpInfo gelu_forward_info{
+    "gelu_forward",
+    {"tokens", "C"},
+    [](const std::vector<double> &z) -> std::vector<OpTensor> {
+        const char *op = "gelu_forward";
+        const int64_t t = op_size(op, z, 0, "tokens"), c = op_size(op, z, 1, "C");
+        return {{"x", {t, c}, false}, {"y", {t, c}, true}};
+    },
+    [](const std::vector<double> &, const OpData &v) { gelu_forward(v.tensor(0), v.tensor(1)); },
+    "",
+    {{1, 1}, {7, 37}}};
+const OpInfo gelu_backward_info{
+    "gelu_backward",
+    {"tokens", "C"},
+    [](const std::vector<double> &z) -> std::vector<OpTensor> {
+        const char *op = "gelu_backward";
+        const int64_t t = op_size(op, z, 0, "tokens"), c = op_size(op, z, 1, "C");
+        return {{"x", {t, c}, false}, {"dy", {t, c}, false}, {"dx", {t, c}, true}};
+    },
+    [](const std::vector<double> &, const OpData &v) {
+        gelu_backward(v.tensor(0), v.tensor(1), v.tensor(2));
+    },
+    "gelu_forward",
+    {{1, 1}, {7, 37}}};
+const OpRegistration gelu_forward_op(gelu_forward_info);
+const OpRegistration gelu_backward_op(gelu_backward_info);
+
+}  // namespace
 
 }  // namespace gomhc

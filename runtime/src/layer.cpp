@@ -1,13 +1,15 @@
 // gomhc::HyperConnection: the layer a trainer wraps around each sub-layer.
-// pre runs the coefficient path (which also reads y) and the method's mixer;
-// post writes X_next; the backward calls run the same kernels' backward in
-// reverse and add into the gradients.
+// The public class checks every call (shapes, devices, order) and hands it
+// to its path: the hyper-connection path here (pre runs the coefficient
+// path, which also reads y, and the method's mixer; post writes X_next; the
+// backward calls run the same kernels' backward in reverse and add into the
+// gradients), or the method's own (methods/residual.cpp).
 #include <cmath>
 #include <optional>
 
-#include "buffer_slice.h"
 #include "device_array.h"
-#include "methods.h"
+#include "layer_path.h"
+#include "methods/method.h"
 #include "op_support.h"
 #include "seeded_normal.h"
 
@@ -41,79 +43,194 @@ constexpr float kInitialScale = 0.01f;  // a_pre, a_post, a_res (docs/math.md se
 // "Coefficient backward variants").
 constexpr int64_t kNarrowCoefficients = 12;
 
+// The dynamic coefficients (RMSNorm, the K x d*C product, the gates), the
+// method's mixer for H_res, and the stream write.
+class CoefficientPath : public LayerPath {
+public:
+    CoefficientPath(Method method, int d, int s, int64_t c, DeviceArray &params, DeviceArray &grads)
+        : method_(method),
+          d_(d),
+          s_(s),
+          c_(c),
+          k_res_(residual_logit_count(method, d, s)),
+          k_(2 * d + k_res_),
+          mixer_(method, d, s),
+          params_(params),
+          grads_(grads) {
+        if (k_ * d_ * c_ / k_ / d_ != c_) {
+            throw InvalidArgument("gomhc::HyperConnection: K * d * C overflows");
+        }
+    }
+
+    int64_t coefficient_count() const override { return k_; }
+    int64_t num_params() const override { return w_count() + k_ + 3; }
+
+    void initialise(uint64_t seed, int home, float *init) const override {
+        SeededNormal normal(seed);
+        const double sigma = 1.0 / std::sqrt(double(d_) * double(c_));
+        for (int64_t i = 0; i < w_count(); i++) {
+            init[i] = float(sigma * normal.next());
+        }
+        float *b = init + w_count();
+        const GateStart gates = method_spec(method_).home_start;
+        const double pre = std::min(1.0 / d_, 0.5);
+        for (int j = 0; j < d_; j++) {
+            if (home < 0) {
+                b[j] = float(std::log(pre / (1.0 - pre)));  // H_pre = 1/d
+                b[d_ + j] = 0.0f;                           // H_post = 2 sigmoid(0) = 1
+            } else {
+                b[j] = float(j == home ? gates.pre_home : gates.pre_other);
+                b[d_ + j] = float(j == home ? gates.post_home : gates.post_other);
+            }
+        }
+        const std::vector<float> res =
+            initial_residual_logits(method_, d_, s_, seed ^ 0x9e3779b97f4a7c15ull);
+        std::copy(res.begin(), res.end(), b + 2 * d_);
+        float *a = b + k_;
+        a[0] = a[1] = a[2] = kInitialScale;
+    }
+
+    std::vector<HyperConnection::ParamSlice> param_layout() const override {
+        const int64_t w = w_count();
+        return {{"W", 0, {k_, d_ * c_}},
+                {"b", w, {k_}},
+                {"a_pre", w + k_, {1}},
+                {"a_post", w + k_ + 1, {1}},
+                {"a_res", w + k_ + 2, {1}}};
+    }
+
+    void pre(const TensorView &x, const TensorView &y) override {
+        const char *op = "gomhc::HyperConnection::pre";
+        const Device device = params_.device();
+        const int64_t tokens = x.shape()[0], d = d_, cols = logit_columns();
+        h_pre_.reset(device, size_t(tokens * d));
+        h_post_.reset(device, size_t(tokens * d));
+        logits_.reset(device, size_t(tokens * cols));
+        z_.reset(device, size_t(tokens * k_));
+        inv_rms_.reset(device, size_t(tokens));
+        h_res_.reset(device, size_t(tokens * d * d));
+        auto fn = find_kernel(op, kernels::coefficients_forward_variants, device);
+        const TensorView logits = logits_.view({tokens, cols});
+        call_sliced(op, fn, tokens, d * c_, x, whole(w()), whole(bias()), whole(scales()), y,
+                    h_pre_.view({tokens, d}), h_post_.view({tokens, d}), logits,
+                    z_.view({tokens, k_}), inv_rms_.view({tokens}));
+        // The mixer wants exactly K_res columns; with none, its view is empty.
+        mixer_.forward(k_res_ > 0 ? logits : logits_.view({tokens, 0}),
+                       h_res_.view({tokens, d, d}));
+    }
+
+    void post(const TensorView &x, const TensorView &f, const TensorView &x_next) override {
+        const int64_t tokens = x.shape()[0];
+        stream_write_forward(x, h_res(tokens), h_post(tokens), f, x_next);
+    }
+
+    void post_backward(const TensorView &x, const TensorView &f, const TensorView &dx_next,
+                       const TensorView &dx, const TensorView &df) override {
+        const Device device = params_.device();
+        const int64_t tokens = x.shape()[0], d = d_;
+        dh_res_.reset(device, size_t(tokens * d * d));
+        dh_post_.reset(device, size_t(tokens * d));
+        dlogits_.reset(device, size_t(tokens * logit_columns()));
+        stream_write_backward(x, h_res(tokens), h_post(tokens), f, dx_next, dx,
+                              dh_res_.view({tokens, d, d}), dh_post_.view({tokens, d}), df);
+        if (k_res_ > 0) {
+            mixer_.backward(dh_res_.view({tokens, d, d}), dlogits_.view({tokens, k_res_}));
+        } else {
+            dlogits_.fill(0.0f);
+        }
+    }
+
+    void pre_backward(const TensorView &x, const TensorView &dy, const TensorView &dx) override {
+        const char *op = "gomhc::HyperConnection::pre_backward";
+        const int64_t tokens = x.shape()[0], d = d_;
+        const char *variant = k_ < kNarrowCoefficients ? "narrow" : "generic";
+        auto fn = find_named_kernel(op, kernels::coefficients_backward_variants, variant,
+                                    params_.device());
+        // The kernel adds into dx and the parameter gradients: each is an
+        // input and an output.
+        call_sliced(op, fn, tokens, d * c_, x, whole(w()), whole(scales()), z_.view({tokens, k_}),
+                    inv_rms_.view({tokens}), h_pre(tokens), h_post(tokens), dy,
+                    dh_post_.view({tokens, d}), dlogits_.view({tokens, logit_columns()}), dx,
+                    whole(dw()), whole(db()), whole(da()), dx, whole(dw()), whole(db()),
+                    whole(da()));
+    }
+
+    TensorView h_pre(int64_t tokens) override { return h_pre_.view({tokens, d_}); }
+    TensorView h_post(int64_t tokens) override { return h_post_.view({tokens, d_}); }
+    TensorView h_res(int64_t tokens) override { return h_res_.view({tokens, d_, d_}); }
+
+private:
+    int64_t w_count() const { return k_ * d_ * c_; }
+    TensorView w() { return params_.view({k_, d_, c_}); }
+    TensorView bias() { return params_.view({k_}, size_t(w_count())); }
+    TensorView scales() { return params_.view({3}, size_t(w_count() + k_)); }
+    TensorView dw() { return grads_.view({k_, d_, c_}); }
+    TensorView db() { return grads_.view({k_}, size_t(w_count())); }
+    TensorView da() { return grads_.view({3}, size_t(w_count() + k_)); }
+    // Kernels need at least one residual logit per token (kromhc and go at
+    // d = 1 have none); the spare column is never read.
+    int64_t logit_columns() const { return std::max<int64_t>(k_res_, 1); }
+
+    Method method_;
+    int d_, s_;
+    int64_t c_, k_res_, k_;
+    Mixer mixer_;
+    DeviceArray &params_, &grads_;
+    // Saved activations of the last pre, and the backward's scratch.
+    DeviceArray h_pre_, h_post_, logits_, z_, inv_rms_, h_res_;
+    DeviceArray dh_res_, dh_post_, dlogits_;
+};
+
 }  // namespace
 
 struct HyperConnection::State {
     Method method;
     int d, s;
-    int64_t c, k, k_res;
+    int64_t c;
     Device device;
-    Mixer mixer;
+    int home;  // -1: the symmetric start
     DeviceArray params, grads;
+    std::unique_ptr<LayerPath> path;  // after params and grads: it refers to them
 
     Phase phase = Phase::fresh;
     int64_t tokens = 0;
     std::optional<TensorView> x, f;  // views of the caller's tensors (pre, post)
-    // Saved activations for `tokens` tokens.
-    DeviceArray h_pre, h_post, logits, z, inv_rms, h_res;
-    // Backward scratch.
-    DeviceArray dh_res, dh_post, dlogits;
-
-    State(Method m, int d_, int s_, int64_t c_, Device dev)
-        : method(m), d(d_), s(s_), c(c_), device(dev), mixer(m, d_, s_) {}
-
-    int64_t w_count() const { return k * d * c; }
-    TensorView w() { return params.view({k, d, c}); }
-    TensorView bias() { return params.view({k}, size_t(w_count())); }
-    TensorView scales() { return params.view({3}, size_t(w_count() + k)); }
-    TensorView dw() { return grads.view({k, d, c}); }
-    TensorView db() { return grads.view({k}, size_t(w_count())); }
-    TensorView da() { return grads.view({3}, size_t(w_count() + k)); }
-    // Kernels need at least one residual logit per token (kromhc and go at
-    // d = 1 have none); the spare column is never read.
-    int64_t logit_columns() const { return std::max<int64_t>(k_res, 1); }
 };
 
 HyperConnection::HyperConnection(Method method, int d, int s, int64_t c, uint64_t seed,
-                                 Device device) {
+                                 Device device, LayerStart start) {
     const char *op = "gomhc::HyperConnection";
     check_method_shape(method, d, s);
     if (c < 1) {
         throw InvalidArgument(std::string(op) + ": C = " + std::to_string(c) +
                               " features per stream, expected C >= 1");
     }
+    if (start.index < 0) {
+        throw InvalidArgument(std::string(op) + ": layer index " + std::to_string(start.index) +
+                              ", expected >= 0");
+    }
     if (device == Device::cuda) {
         require_cuda(op);
     }
-    state_ = std::make_unique<State>(method, d, s, c, device);
+    state_ = std::make_unique<State>();
     State &st = *state_;
-    st.k_res = residual_logit_count(method, d, s);
-    st.k = method == Method::residual ? 0 : 2 * d + st.k_res;
-    if (st.k > 0 && st.w_count() / st.k / d != c) {
-        throw InvalidArgument(std::string(op) + ": K * d * C overflows");
+    st.method = method;
+    st.d = d;
+    st.s = s;
+    st.c = c;
+    st.device = device;
+    st.home = start.symmetric ? -1 : int(start.index % d);
+    const MethodSpec &spec = method_spec(method);
+    if (spec.make_layer_path) {
+        st.path = spec.make_layer_path(c, st.params, st.grads);
+    } else {
+        st.path = std::make_unique<CoefficientPath>(method, d, s, c, st.params, st.grads);
     }
-    const int64_t count = method == Method::residual ? 0 : st.w_count() + st.k + 3;
 
     // The documented initialisation, drawn on the host and copied over.
+    const int64_t count = st.path->num_params();
     std::vector<float> init(size_t(count), 0.0f);
-    if (count > 0) {
-        SeededNormal normal(seed);
-        const double sigma = 1.0 / std::sqrt(double(d) * double(c));
-        for (int64_t i = 0; i < st.w_count(); i++) {
-            init[size_t(i)] = float(sigma * normal.next());
-        }
-        float *b = init.data() + st.w_count();
-        const double pre = std::min(1.0 / d, 0.5);
-        for (int j = 0; j < d; j++) {
-            b[j] = float(std::log(pre / (1.0 - pre)));  // H_pre = 1/d
-            b[d + j] = 0.0f;                            // H_post = 2 sigmoid(0) = 1
-        }
-        const std::vector<float> res =
-            initial_residual_logits(method, d, s, seed ^ 0x9e3779b97f4a7c15ull);
-        std::copy(res.begin(), res.end(), b + 2 * d);
-        float *a = b + st.k;
-        a[0] = a[1] = a[2] = kInitialScale;
-    }
+    st.path->initialise(seed, st.home, init.data());
     st.params.reset(device, size_t(count));
     st.params.upload(init.data());
     st.grads.reset(device, size_t(count));
@@ -129,23 +246,15 @@ int HyperConnection::d() const { return state_->d; }
 int HyperConnection::s() const { return state_->s; }
 int64_t HyperConnection::c() const { return state_->c; }
 Device HyperConnection::device() const { return state_->device; }
-int64_t HyperConnection::coefficient_count() const { return state_->k; }
+int HyperConnection::home_stream() const { return state_->home; }
+int64_t HyperConnection::coefficient_count() const { return state_->path->coefficient_count(); }
 int64_t HyperConnection::num_params() const { return int64_t(state_->params.count()); }
 float *HyperConnection::params() { return state_->params.data(); }
 float *HyperConnection::grads() { return state_->grads.data(); }
 void HyperConnection::zero_grads() { state_->grads.fill(0.0f); }
 
 std::vector<HyperConnection::ParamSlice> HyperConnection::param_layout() const {
-    const State &st = *state_;
-    if (st.method == Method::residual) {
-        return {};
-    }
-    const int64_t w = st.w_count();
-    return {{"W", 0, {st.k, st.d * st.c}},
-            {"b", w, {st.k}},
-            {"a_pre", w + st.k, {1}},
-            {"a_post", w + st.k + 1, {1}},
-            {"a_res", w + st.k + 2, {1}}};
+    return state_->path->param_layout();
 }
 
 void HyperConnection::bind(float *params, float *grads) {
@@ -188,29 +297,6 @@ void require_device(const char *op, const TensorView &view, const char *name, De
     }
 }
 
-void copy_floats(Device device, float *dst, const float *src, int64_t count) {
-    if (device == Device::cuda) {
-        cuda_copy_rows(dst, size_t(count), src, size_t(count), size_t(count), 1);
-    } else {
-        std::copy(src, src + count, dst);
-    }
-}
-
-// dst = a + b (elementwise, any device), in token slices.
-void accumulate(const char *op, const TensorView &a, const TensorView &b, const TensorView &dst) {
-    int count = 0;
-    const auto *table = kernels::accumulate_variants(&count);
-    auto fn = require_variant(op, kernels::choose(table, count, 0, 0, a.device()), a.device());
-    const int64_t rows = a.shape()[0], per_row = a.size() / std::max<int64_t>(rows, 1);
-    for_token_slices(rows, per_row, [&](int64_t first, int64_t size) {
-        const TensorView fa = reshaped(a, {a.size()}), fb = reshaped(b, {b.size()}),
-                         fd = reshaped(dst, {dst.size()});
-        HalideBufferSlice sa(fa, first * per_row, size * per_row),
-            sb(fb, first * per_row, size * per_row), sd(fd, first * per_row, size * per_row);
-        check_kernel(op, fn(&sa.buffer, &sb.buffer, &sd.buffer));
-    });
-}
-
 }  // namespace
 
 void HyperConnection::pre(const TensorView &x, const TensorView &y) {
@@ -221,35 +307,7 @@ void HyperConnection::pre(const TensorView &x, const TensorView &y) {
                     {"y", y, {tokens, st.c}, "[tokens][C]", false}});
     require_device(op, x, "x", st.device);
     st.phase = Phase::fresh;  // a failed pre leaves nothing to go backward from
-    if (st.method == Method::residual) {
-        copy_floats(st.device, const_cast<float *>(y.data()), x.data(), tokens * st.c);
-    } else {
-        const int64_t d = st.d, cols = st.logit_columns();
-        st.h_pre.reset(st.device, size_t(tokens * d));
-        st.h_post.reset(st.device, size_t(tokens * d));
-        st.logits.reset(st.device, size_t(tokens * cols));
-        st.z.reset(st.device, size_t(tokens * st.k));
-        st.inv_rms.reset(st.device, size_t(tokens));
-        st.h_res.reset(st.device, size_t(tokens * d * d));
-        int count = 0;
-        const auto *table = kernels::coefficients_forward_variants(&count);
-        auto fn = require_variant(op, kernels::choose(table, count, 0, 0, st.device), st.device);
-        const TensorView w = st.w(), bias = st.bias(), scales = st.scales();
-        const TensorView h_pre = st.h_pre.view({tokens, d}), h_post = st.h_post.view({tokens, d});
-        const TensorView logits = st.logits.view({tokens, cols}), z = st.z.view({tokens, st.k});
-        const TensorView inv_rms = st.inv_rms.view({tokens});
-        for_token_slices(tokens, d * st.c, [&](int64_t first, int64_t size) {
-            HalideBufferSlice xs(x, first, size), ws(w, 0, st.k), bs(bias, 0, st.k),
-                as(scales, 0, 3), ys(y, first, size), hp(h_pre, first, size),
-                hq(h_post, first, size), ls(logits, first, size), zs(z, first, size),
-                rs(inv_rms, first, size);
-            check_kernel(op, fn(&xs.buffer, &ws.buffer, &bs.buffer, &as.buffer, &ys.buffer,
-                                &hp.buffer, &hq.buffer, &ls.buffer, &zs.buffer, &rs.buffer));
-        });
-        // The mixer wants exactly K_res columns; with none, its view is empty.
-        st.mixer.forward(st.k_res > 0 ? logits : st.logits.view({tokens, 0}),
-                         st.h_res.view({tokens, d, d}));
-    }
+    st.path->pre(x, y);
     st.x = x;
     st.tokens = tokens;
     st.phase = Phase::after_pre;
@@ -270,12 +328,7 @@ void HyperConnection::post(const TensorView &x, const TensorView &f, const Tenso
             ": 'x' is not the tensor given to pre; post mixes the streams with the "
             "coefficients pre computed from that x");
     }
-    if (st.method == Method::residual) {
-        accumulate(op, reshaped(x, {tokens, st.c}), f, reshaped(x_next, {tokens, st.c}));
-    } else {
-        stream_write_forward(x, st.h_res.view({tokens, st.d, st.d}), st.h_post.view({tokens, st.d}),
-                             f, x_next);
-    }
+    st.path->post(x, f, x_next);
     st.f = f;
     st.phase = Phase::after_post;
 }
@@ -294,22 +347,7 @@ void HyperConnection::post_backward(const TensorView &dx_next, const TensorView 
                     {"dx", dx, {tokens, d, st.c}, "[tokens][d][C]", false},
                     {"df", df, {tokens, st.c}, "[tokens][C]", false}});
     require_device(op, dx_next, "dx_next", st.device);
-    if (st.method == Method::residual) {
-        copy_floats(st.device, const_cast<float *>(dx.data()), dx_next.data(), tokens * st.c);
-        copy_floats(st.device, const_cast<float *>(df.data()), dx_next.data(), tokens * st.c);
-    } else {
-        st.dh_res.reset(st.device, size_t(tokens * d * d));
-        st.dh_post.reset(st.device, size_t(tokens * d));
-        st.dlogits.reset(st.device, size_t(tokens * st.logit_columns()));
-        stream_write_backward(*st.x, st.h_res.view({tokens, d, d}), st.h_post.view({tokens, d}),
-                              *st.f, dx_next, dx, st.dh_res.view({tokens, d, d}),
-                              st.dh_post.view({tokens, d}), df);
-        if (st.k_res > 0) {
-            st.mixer.backward(st.dh_res.view({tokens, d, d}), st.dlogits.view({tokens, st.k_res}));
-        } else {
-            st.dlogits.fill(0.0f);
-        }
-    }
+    st.path->post_backward(*st.x, *st.f, dx_next, dx, df);
     st.phase = Phase::after_post_backward;
 }
 
@@ -321,60 +359,12 @@ void HyperConnection::pre_backward(const TensorView &dy, const TensorView &dx) {
     check_args(op, {{"dy", dy, {tokens, st.c}, "[tokens][C] with the tokens of pre/post", true},
                     {"dx", dx, {tokens, d, st.c}, "[tokens][d][C]", false}});
     require_device(op, dy, "dy", st.device);
-    if (st.method == Method::residual) {
-        const TensorView flat = reshaped(dx, {tokens, st.c});
-        accumulate(op, flat, dy, flat);
-    } else {
-        int count = 0;
-        const auto *table = kernels::coefficients_backward_variants(&count);
-        const char *variant = st.k < kNarrowCoefficients ? "narrow" : "generic";
-        auto fn =
-            require_variant(op, kernels::choose_named(table, count, variant, st.device), st.device);
-        const int64_t cols = st.logit_columns();
-        const TensorView w = st.w(), scales = st.scales(), dw = st.dw(), db = st.db(), da = st.da();
-        const TensorView z = st.z.view({tokens, st.k}), inv_rms = st.inv_rms.view({tokens});
-        const TensorView h_pre = st.h_pre.view({tokens, d}), h_post = st.h_post.view({tokens, d});
-        const TensorView dh_post = st.dh_post.view({tokens, d});
-        const TensorView dlogits = st.dlogits.view({tokens, cols});
-        for_token_slices(tokens, d * st.c, [&](int64_t first, int64_t size) {
-            HalideBufferSlice xs(*st.x, first, size), ws(w, 0, st.k), as(scales, 0, 3),
-                zs(z, first, size), rs(inv_rms, first, size), hp(h_pre, first, size),
-                hq(h_post, first, size), dys(dy, first, size), dhq(dh_post, first, size),
-                dls(dlogits, first, size), dx_in(dx, first, size), dw_in(dw, 0, st.k),
-                db_in(db, 0, st.k), da_in(da, 0, 3), dx_out(dx, first, size), dw_out(dw, 0, st.k),
-                db_out(db, 0, st.k), da_out(da, 0, 3);
-            check_kernel(op, fn(&xs.buffer, &ws.buffer, &as.buffer, &zs.buffer, &rs.buffer,
-                                &hp.buffer, &hq.buffer, &dys.buffer, &dhq.buffer, &dls.buffer,
-                                &dx_in.buffer, &dw_in.buffer, &db_in.buffer, &da_in.buffer,
-                                &dx_out.buffer, &dw_out.buffer, &db_out.buffer, &da_out.buffer));
-        });
-    }
+    st.path->pre_backward(*st.x, dy, dx);
     st.phase = Phase::fresh;
 }
 
-namespace {
-void require_coefficients(const HyperConnection &layer, const char *what) {
-    if (layer.method() == Method::residual) {
-        throw InvalidArgument(std::string("gomhc::HyperConnection::") + what +
-                              ": the residual method has no coefficients");
-    }
-}
-}  // namespace
-
-TensorView HyperConnection::h_pre() const {
-    require_coefficients(*this, "h_pre");
-    State &st = *state_;
-    return st.h_pre.view({st.tokens, st.d});
-}
-TensorView HyperConnection::h_post() const {
-    require_coefficients(*this, "h_post");
-    State &st = *state_;
-    return st.h_post.view({st.tokens, st.d});
-}
-TensorView HyperConnection::h_res() const {
-    require_coefficients(*this, "h_res");
-    State &st = *state_;
-    return st.h_res.view({st.tokens, st.d, st.d});
-}
+TensorView HyperConnection::h_pre() const { return state_->path->h_pre(state_->tokens); }
+TensorView HyperConnection::h_post() const { return state_->path->h_post(state_->tokens); }
+TensorView HyperConnection::h_res() const { return state_->path->h_res(state_->tokens); }
 
 }  // namespace gomhc

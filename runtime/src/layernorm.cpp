@@ -1,16 +1,12 @@
 // The LayerNorm ops of the C++ API (generators/layernorm_generator.cpp).
 #include <limits>
 
-#include "buffer_slice.h"
-#include "kernels.h"
+#include "gomhc/ops.hpp"
 #include "op_support.h"
 
 namespace gomhc {
 
-using detail::check_args;
-using detail::check_kernel;
-using detail::leading_tokens;
-using detail::require_variant;
+using namespace detail;
 
 namespace {
 
@@ -46,13 +42,8 @@ void layernorm_forward(const TensorView &x, const TensorView &gamma, const Tenso
                                           {"y", y, {tokens, c}, "[tokens][C]", false},
                                           {"mean", mean, {tokens}, "[tokens]", false},
                                           {"rstd", rstd, {tokens}, "[tokens]", false}});
-    int count = 0;
-    const auto *table = kernels::layernorm_forward_variants(&count);
-    auto fn = require_variant(op, kernels::choose(table, count, 0, 0, device), device);
-    HalideBufferSlice x_s(x, 0, tokens), gamma_s(gamma, 0, c), beta_s(beta, 0, c),
-        y_s(y, 0, tokens), mean_s(mean, 0, tokens), rstd_s(rstd, 0, tokens);
-    check_kernel(op, fn(&x_s.buffer, &gamma_s.buffer, &beta_s.buffer, &y_s.buffer, &mean_s.buffer,
-                        &rstd_s.buffer));
+    auto fn = find_kernel(op, kernels::layernorm_forward_variants, device);
+    call_whole(op, fn, x, gamma, beta, y, mean, rstd);
 }
 
 void layernorm_backward(const TensorView &dy, const TensorView &x, const TensorView &gamma,
@@ -68,14 +59,47 @@ void layernorm_backward(const TensorView &dy, const TensorView &x, const TensorV
                                           {"dx", dx, {tokens, c}, "[tokens][C]", false},
                                           {"dgamma", dgamma, {c}, "[C]", false},
                                           {"dbeta", dbeta, {c}, "[C]", false}});
-    int count = 0;
-    const auto *table = kernels::layernorm_backward_variants(&count);
-    auto fn = require_variant(op, kernels::choose(table, count, 0, 0, device), device);
-    HalideBufferSlice dy_s(dy, 0, tokens), x_s(x, 0, tokens), gamma_s(gamma, 0, c),
-        mean_s(mean, 0, tokens), rstd_s(rstd, 0, tokens), dx_s(dx, 0, tokens),
-        dgamma_s(dgamma, 0, c), dbeta_s(dbeta, 0, c);
-    check_kernel(op, fn(&dy_s.buffer, &x_s.buffer, &gamma_s.buffer, &mean_s.buffer, &rstd_s.buffer,
-                        &dx_s.buffer, &dgamma_s.buffer, &dbeta_s.buffer));
+    auto fn = find_kernel(op, kernels::layernorm_backward_variants, device);
+    call_whole(op, fn, dy, x, gamma, mean, rstd, dx, dgamma, dbeta);
 }
+
+// The ops' descriptions (gomhc/ops.hpp): rows of C features.
+namespace {
+
+const OpInfo layernorm_forward_info{
+    "layernorm_forward",
+    {"tokens", "C"},
+    [](const std::vector<double> &z) -> std::vector<OpTensor> {
+        const char *op = "layernorm_forward";
+        const int64_t t = op_size(op, z, 0, "tokens"), c = op_size(op, z, 1, "C");
+        return {{"x", {t, c}, false}, {"gamma", {c}, false}, {"beta", {c}, false},
+                {"y", {t, c}, true},  {"mean", {t}, true},   {"rstd", {t}, true}};
+    },
+    [](const std::vector<double> &, const OpData &v) {
+        layernorm_forward(v.tensor(0), v.tensor(1), v.tensor(2), v.tensor(3), v.tensor(4),
+                          v.tensor(5));
+    },
+    "",
+    {{1, 1}, {7, 37}, {3, 130}}};
+const OpInfo layernorm_backward_info{
+    "layernorm_backward",
+    {"tokens", "C"},
+    [](const std::vector<double> &z) -> std::vector<OpTensor> {
+        const char *op = "layernorm_backward";
+        const int64_t t = op_size(op, z, 0, "tokens"), c = op_size(op, z, 1, "C");
+        return {{"dy", {t, c}, false}, {"x", {t, c}, false}, {"gamma", {c}, false},
+                {"mean", {t}, false},  {"rstd", {t}, false}, {"dx", {t, c}, true},
+                {"dgamma", {c}, true}, {"dbeta", {c}, true}};
+    },
+    [](const std::vector<double> &, const OpData &v) {
+        layernorm_backward(v.tensor(0), v.tensor(1), v.tensor(2), v.tensor(3), v.tensor(4),
+                           v.tensor(5), v.tensor(6), v.tensor(7));
+    },
+    "layernorm_forward",
+    {{1, 1}, {7, 37}, {3, 130}}};
+const OpRegistration layernorm_forward_op(layernorm_forward_info);
+const OpRegistration layernorm_backward_op(layernorm_backward_info);
+
+}  // namespace
 
 }  // namespace gomhc

@@ -4,16 +4,13 @@
 #include <cmath>
 #include <limits>
 
-#include "buffer_slice.h"
 #include "device_array.h"
-#include "kernels.h"
+#include "gomhc/ops.hpp"
 #include "op_support.h"
 
 namespace gomhc {
 
-using detail::check_args;
-using detail::check_kernel;
-using detail::require_variant;
+using namespace detail;
 
 namespace {
 
@@ -23,7 +20,7 @@ TensorView flat_within_halide(const char *op, const char *name, const TensorView
         throw InvalidArgument(std::string(op) + ": '" + name + "' has shape " +
                               view.shape_string() + ", above 2^31 - 1 entries");
     }
-    return detail::flat(view);
+    return flat(view);
 }
 
 }  // namespace
@@ -37,11 +34,8 @@ void squared_norm(const TensorView &x, const TensorView &out) {
     const TensorView flat = flat_within_halide(op, "x", x);
     const Device device = check_args(
         op, {{"x", flat, {x.size()}, "x's entries", true}, {"out", out, {1}, "[1]", false}});
-    int count = 0;
-    const auto *table = kernels::squared_norm_variants(&count);
-    auto fn = require_variant(op, kernels::choose(table, count, 0, 0, device), device);
-    HalideBufferSlice xs(flat, 0, flat.size()), os(out, 0, 1);
-    check_kernel(op, fn(&xs.buffer, &os.buffer));
+    auto fn = find_kernel(op, kernels::squared_norm_variants, device);
+    call_whole(op, fn, flat, out);
 }
 
 void add(const TensorView &a, const TensorView &b, const TensorView &out) {
@@ -49,14 +43,8 @@ void add(const TensorView &a, const TensorView &b, const TensorView &out) {
     const Device device = check_args(op, {{"a", a, a.shape(), "a's shape", true},
                                           {"b", b, a.shape(), "a's shape", true},
                                           {"out", out, a.shape(), "a's shape", false}});
-    int count = 0;
-    const auto *table = kernels::accumulate_variants(&count);
-    auto fn = require_variant(op, kernels::choose(table, count, 0, 0, device), device);
-    const TensorView fa = detail::flat(a), fb = detail::flat(b), fo = detail::flat(out);
-    detail::for_token_slices(a.size(), 1, [&](int64_t first, int64_t size) {
-        HalideBufferSlice sa(fa, first, size), sb(fb, first, size), so(fo, first, size);
-        check_kernel(op, fn(&sa.buffer, &sb.buffer, &so.buffer));
-    });
+    auto fn = find_kernel(op, kernels::accumulate_variants, device);
+    call_sliced(op, fn, a.size(), 1, flat(a), flat(b), flat(out));
 }
 
 void fill(const TensorView &x, float value) {
@@ -172,21 +160,48 @@ void Adamw::step(const TensorView &params, const TensorView &grads,
     non_negative("weight_decay", settings.weight_decay);
     non_negative("max_norm", settings.max_norm);
 
-    int count = 0;
-    const auto *table = kernels::adamw_variants(&count);
-    auto fn = require_variant(op, kernels::choose(table, count, 0, 0, device), device);
+    auto fn = find_kernel(op, kernels::adamw_variants, device);
     const double t = double(st.steps + 1);
     const float c1 = float(1.0 - std::pow(double(settings.beta1), t));
     const float c2 = float(1.0 - std::pow(double(settings.beta2), t));
     const TensorView m = st.m.view({n}), v = st.v.view({n});
-    HalideBufferSlice p_in(params, 0, n), g(grads, 0, n), m_in(m, 0, n), v_in(v, 0, n),
-        decay(st.decay.data(), halide_type_t(halide_type_uint, 8), {n}, device, 0, n),
-        norm(grad_squared_norm, 0, 1), p_out(params, 0, n), m_out(m, 0, n), v_out(v, 0, n);
-    check_kernel(
-        op, fn(&p_in.buffer, &g.buffer, &m_in.buffer, &v_in.buffer, &decay.buffer, &norm.buffer,
-               settings.lr, settings.beta1, settings.beta2, settings.eps, settings.weight_decay,
-               settings.max_norm, c1, c2, &p_out.buffer, &m_out.buffer, &v_out.buffer));
+    // The decay mask is bytes, not floats: its buffer is made here.
+    HalideBufferSlice decay(st.decay.data(), halide_type_t(halide_type_uint, 8), {n}, device, 0, n);
+    // The kernel updates params and the moments in place: each is an input
+    // and an output.
+    call_whole(op, fn, params, grads, m, v, &decay.buffer, grad_squared_norm, settings.lr,
+               settings.beta1, settings.beta2, settings.eps, settings.weight_decay,
+               settings.max_norm, c1, c2, params, m, v);
     st.steps++;
 }
+
+// The descriptions (gomhc/ops.hpp) of the flat ops; AdamW keeps moments
+// between calls and is the Adamw class, not a catalog op.
+namespace {
+
+const OpInfo squared_norm_info{
+    "squared_norm",
+    {"count"},
+    [](const std::vector<double> &z) -> std::vector<OpTensor> {
+        return {{"x", {op_size("squared_norm", z, 0, "count")}, false}, {"out", {1}, true}};
+    },
+    [](const std::vector<double> &, const OpData &v) { squared_norm(v.tensor(0), v.tensor(1)); },
+    "",
+    {{1}, {1037}}};
+const OpInfo add_info{"add",
+                      {"count"},
+                      [](const std::vector<double> &z) -> std::vector<OpTensor> {
+                          const int64_t n = op_size("add", z, 0, "count");
+                          return {{"a", {n}, false}, {"b", {n}, false}, {"out", {n}, true}};
+                      },
+                      [](const std::vector<double> &, const OpData &v) {
+                          add(v.tensor(0), v.tensor(1), v.tensor(2));
+                      },
+                      "",
+                      {{1}, {1037}}};
+const OpRegistration squared_norm_op(squared_norm_info);
+const OpRegistration add_op(add_info);
+
+}  // namespace
 
 }  // namespace gomhc

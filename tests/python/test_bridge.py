@@ -101,7 +101,19 @@ class Module(unittest.TestCase):
         self.assertEqual(tuple(a.W.shape), (2 * d + 28, d * c))
         self.assertAlmostEqual(a.W.std().item(), 1 / math.sqrt(d * c), delta=0.1 / math.sqrt(d * c))
         self.assertAlmostEqual(a.a_pre.item(), 0.01, places=6)
-        self.assertAlmostEqual(torch.sigmoid(a.b[0]).item(), 1 / d, places=5)
+        # The home stream (layer_index mod d) starts favoured: b_pre, b_post +1
+        # there and -1 elsewhere (docs/math.md section 3.1); symmetric: 1/d, 1.
+        at5 = g.HyperConnection("go", d, 2, c, seed=7, layer_index=5)
+        for j in range(d):
+            self.assertEqual(a.b[j].item(), 1.0 if j == 0 else -1.0)
+            self.assertEqual(at5.b[j].item(), 1.0 if j == 5 % d else -1.0)
+            self.assertEqual(at5.b[d + j].item(), 1.0 if j == 5 % d else -1.0)
+        sym = g.HyperConnection("go", d, 2, c, seed=7, symmetric=True)
+        self.assertTrue(torch.equal(sym.W, a.W))
+        self.assertAlmostEqual(torch.sigmoid(sym.b[0]).item(), 1 / d, places=5)
+        self.assertEqual(sym.b[d].item(), 0.0)
+        with self.assertRaisesRegex(ValueError, "layer_index = -1"):
+            g.HyperConnection("go", d, 2, c, layer_index=-1)
 
     def test_branch_none_and_two_calls_before_backward(self):
         d, c = 4, 16

@@ -158,6 +158,12 @@ void stream_read_forward(const TensorView &x, const TensorView &h_pre, const Ten
 void stream_read_backward(const TensorView &x, const TensorView &h_pre, const TensorView &dy,
                           const TensorView &dx, const TensorView &dh_pre);
 
+// The sum of the streams, y [T][C] = sum_j x[j] (x [T][d][C]): the read with
+// every weight 1, as a model's output head reduces its streams. The backward
+// overwrites dx [T][d][C] with dy in every stream.
+void stream_sum_forward(const TensorView &x, const TensorView &y);
+void stream_sum_backward(const TensorView &dy, const TensorView &dx);
+
 // Stream mixing, write side: x_next[i] = sum_j h_res[i][j] x[j] + h_post[i] f.
 void stream_write_forward(const TensorView &x, const TensorView &h_res, const TensorView &h_post,
                           const TensorView &f, const TensorView &x_next);
@@ -346,8 +352,13 @@ private:
 // Parameters, one flat float array: W [K][d*C] row-major, then b [K], then
 // (a_pre, a_post, a_res); gradients in the same order. The residual method has
 // no parameters: y = X, X_next = X + f.
-// Initialisation (seeded): W ~ N(0, 1/(d*C)), a = 0.01, b_pre = logit(min(1/d, 1/2))
-// (H_pre = 1/d), b_post = 0 (H_post = 1), b_res = initial_residual_logits.
+// Initialisation (seeded): W ~ N(0, 1/(d*C)), a = 0.01, b_res =
+// initial_residual_logits, and the gates from the layer's home stream
+// (LayerStart below, docs/math.md section 3.1): H_pre and H_post favour
+// stream `index mod d`, so the streams of a network whose layers have
+// different homes start to differ. The symmetric start gives every stream the
+// same gates: b_pre = logit(min(1/d, 1/2)) (H_pre = 1/d), b_post = 0
+// (H_post = 1).
 //
 // Calls go pre, post, post_backward, pre_backward; forward-only use repeats
 // pre, post. Each backward uses the activations of the last pre/post, which
@@ -356,10 +367,19 @@ private:
 // post_backward overwrites dx and df and keeps the coefficients' gradients
 // for pre_backward, which adds into dx and adds every parameter's gradient
 // into grads() (zero_grads() clears them; gradients of several steps add up).
+// Where a layer's gates start.
+struct LayerStart {
+    // The layer's index in the network (a transformer's attention and MLP of
+    // block b are 2b and 2b + 1): its home stream is index mod d.
+    int64_t index = 0;
+    // Every stream alike instead (the ablation).
+    bool symmetric = false;
+};
+
 class HyperConnection {
 public:
     HyperConnection(Method method, int d, int s, int64_t c, uint64_t seed,
-                    Device device = Device::host);
+                    Device device = Device::host, LayerStart start = {});
     ~HyperConnection();
     HyperConnection(HyperConnection &&) noexcept;
     HyperConnection &operator=(HyperConnection &&) noexcept;
@@ -370,6 +390,8 @@ public:
     int64_t c() const;
     Device device() const;
     int64_t coefficient_count() const;  // K = 2d + residual logits (0 for residual)
+    // The stream its gates favour at the start, -1 for the symmetric start.
+    int home_stream() const;
 
     int64_t num_params() const;
     float *params();  // host or CUDA memory, as device()
