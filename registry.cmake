@@ -11,9 +11,10 @@
 # reference in reference/, and its test and benchmark row.
 #
 #   gomhc_knob(<cpu|cuda> <name> <default> <values tried>...)
-#       a schedule knob every op takes on that device.
+#       a schedule knob every op takes on that device (cuda: the GPU
+#       schedules' knobs, which the OpenCL kernels take too).
 #   gomhc_op(<op> [SPECIALISE n|d_s|d|d=<d>,...] [GENERIC <param=value>...]
-#            [GENERIC_CUDA_FEATURES <feature>...] [VARIANT <name> <param=value>...]
+#            [GENERIC_GPU_FEATURES <feature>...] [VARIANT <name> <param=value>...]
 #            [TUNABLE])
 #       SPECIALISE builds one kernel per size known at generation time (n =
 #       d*s of GOMHC_SPECIALISED_D x GOMHC_SPECIALISED_S up to
@@ -31,10 +32,10 @@ gomhc_knob(cuda gpu_threads 128 32 64 128 256 512 1024)
 gomhc_knob(cuda gpu_tokens 1 1 2 4 8 16)
 
 # The go-mHC core: the Cayley map depends on n = d*s only, the projection on
-# (d, s), stream mixing on d. The generic CUDA Cayley forward is built without
+# (d, s), stream mixing on d. The generic GPU Cayley forward is built without
 # Halide's assertions: Halide 14 cannot emit the check of its fixed per-thread
 # bound inside a GPU kernel, and the runtime validates every size first.
-gomhc_op(cayley_forward SPECIALISE n GENERIC n=0 GENERIC_CUDA_FEATURES no_asserts TUNABLE)
+gomhc_op(cayley_forward SPECIALISE n GENERIC n=0 GENERIC_GPU_FEATURES no_asserts TUNABLE)
 gomhc_op(cayley_backward SPECIALISE n GENERIC n=0 TUNABLE)
 gomhc_op(orthostochastic_forward SPECIALISE d_s GENERIC d=0 s=0 TUNABLE)
 gomhc_op(orthostochastic_backward SPECIALISE d_s GENERIC d=0 s=0 TUNABLE)

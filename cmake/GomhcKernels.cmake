@@ -4,10 +4,11 @@
 #   gomhc_add_registered_kernels()
 #       builds every variant of every registered op (see registry.cmake);
 #   gomhc_add_kernel(<op> <variant> KEY <a> <b> PARAMS <name=value>...
-#                    [CUDA_FEATURES <feature>...])
+#                    [GPU_FEATURES <feature>...])
 #       builds one: gomhc_<op>_<variant>_cpu for every GOMHC_CPU_TARGETS ISA
-#       (one library, Halide dispatches at run time) and, with
-#       GOMHC_BUILD_CUDA, gomhc_<op>_<variant>_cuda. KEY is what the runtime
+#       (one library, Halide dispatches at run time) and, from the same GPU
+#       schedule, gomhc_<op>_<variant>_cuda with GOMHC_BUILD_CUDA and
+#       gomhc_<op>_<variant>_opencl with GOMHC_BUILD_OPENCL. KEY is what the runtime
 #       looks a specialised variant up by (n for the Cayley map, (d, s) for
 #       the projection, d for stream mixing; 0 0 otherwise). Every library
 #       shares one Halide runtime;
@@ -15,16 +16,18 @@
 #       writes the runtime's tables of what was built.
 include(GomhcRegistry)
 
-# One runtime for all kernels, CPU and CUDA. Its target is the plain x86-64
-# ISA, so it runs anywhere the kernels' baseline does.
+# One runtime for all kernels, CPU and GPU. Its target is the plain x86-64
+# ISA, so it runs anywhere the kernels' baseline does, with every GPU API
+# built.
 function(_gomhc_runtime_target OUT)
-    list(GET GOMHC_CPU_TARGETS -1 baseline)
-    if (GOMHC_BUILD_CUDA)
-        string(REGEX REPLACE "^x86-64-linux" "" cuda_features "${GOMHC_CUDA_TARGET}")
-        set(${OUT} "${baseline}${cuda_features}" PARENT_SCOPE)
-    else ()
-        set(${OUT} "${baseline}" PARENT_SCOPE)
-    endif ()
+    list(GET GOMHC_CPU_TARGETS -1 target)
+    foreach (api CUDA OPENCL)
+        if (GOMHC_BUILD_${api})
+            string(REGEX REPLACE "^x86-64-linux" "" features "${GOMHC_${api}_TARGET}")
+            string(APPEND target "${features}")
+        endif ()
+    endforeach ()
+    set(${OUT} "${target}" PARENT_SCOPE)
 endfunction()
 
 function(gomhc_add_halide_runtime)
@@ -45,7 +48,7 @@ function(gomhc_add_halide_runtime)
 endfunction()
 
 function(gomhc_add_kernel OP VARIANT)
-    cmake_parse_arguments(ARG "" "" "KEY;PARAMS;CUDA_FEATURES" ${ARGN})
+    cmake_parse_arguments(ARG "" "" "KEY;PARAMS;GPU_FEATURES" ${ARGN})
     list(GET ARG_KEY 0 key_a)
     list(GET ARG_KEY 1 key_b)
 
@@ -61,22 +64,28 @@ function(gomhc_add_kernel OP VARIANT)
     set_property(GLOBAL APPEND PROPERTY GOMHC_KERNEL_LIBRARIES ${cpu_lib})
     set_property(GLOBAL APPEND PROPERTY GOMHC_KERNELS_${OP} "${VARIANT},${key_a},${key_b},host,${cpu_lib}")
 
-    if (GOMHC_BUILD_CUDA)
-        gomhc_tuned_params(${OP} ${VARIANT} cuda tuned_cuda)
-        set(cuda_lib gomhc_${OP}_${VARIANT}_cuda)
-        set(cuda_target "${GOMHC_CUDA_TARGET}")
-        foreach (feature IN LISTS ARG_CUDA_FEATURES)
-            string(APPEND cuda_target "-${feature}")
+    # The GPU schedule, for each GPU API built; the GPU knobs tuned on CUDA
+    # (cuda.tuned) serve both.
+    gomhc_tuned_params(${OP} ${VARIANT} cuda tuned_gpu)
+    foreach (api cuda opencl)
+        string(TOUPPER ${api} API)
+        if (NOT GOMHC_BUILD_${API})
+            continue()
+        endif ()
+        set(gpu_lib gomhc_${OP}_${VARIANT}_${api})
+        set(gpu_target "${GOMHC_${API}_TARGET}")
+        foreach (feature IN LISTS ARG_GPU_FEATURES)
+            string(APPEND gpu_target "-${feature}")
         endforeach ()
-        add_halide_library(${cuda_lib} FROM gomhc_generators
+        add_halide_library(${gpu_lib} FROM gomhc_generators
                            GENERATOR ${OP}
-                           TARGETS ${cuda_target}
+                           TARGETS ${gpu_target}
                            USE_RUNTIME gomhc_halide_runtime
-                           PARAMS ${ARG_PARAMS} ${tuned_cuda})
-        set_property(GLOBAL APPEND PROPERTY GOMHC_KERNEL_LIBRARIES ${cuda_lib})
-        set_property(GLOBAL APPEND PROPERTY GOMHC_KERNELS_${OP} "${VARIANT},${key_a},${key_b},cuda,${cuda_lib}")
-        set_property(GLOBAL APPEND PROPERTY GOMHC_CUDA_KERNEL_LIBRARIES ${cuda_lib})
-    endif ()
+                           PARAMS ${ARG_PARAMS} ${tuned_gpu})
+        set_property(GLOBAL APPEND PROPERTY GOMHC_KERNEL_LIBRARIES ${gpu_lib})
+        set_property(GLOBAL APPEND PROPERTY GOMHC_KERNELS_${OP} "${VARIANT},${key_a},${key_b},${api},${gpu_lib}")
+        set_property(GLOBAL APPEND PROPERTY GOMHC_${API}_KERNEL_LIBRARIES ${gpu_lib})
+    endforeach ()
 endfunction()
 
 # The variants SPECIALISE asks for, as "name,a,b,param=value|..." entries.
@@ -135,8 +144,8 @@ function(gomhc_add_registered_kernels)
         get_property(generic GLOBAL PROPERTY GOMHC_OP_${op}_GENERIC)
         if (generic)
             get_property(params GLOBAL PROPERTY GOMHC_OP_${op}_GENERIC_PARAMS)
-            get_property(features GLOBAL PROPERTY GOMHC_OP_${op}_GENERIC_CUDA_FEATURES)
-            gomhc_add_kernel(${op} generic KEY 0 0 PARAMS ${params} CUDA_FEATURES ${features})
+            get_property(features GLOBAL PROPERTY GOMHC_OP_${op}_GENERIC_GPU_FEATURES)
+            gomhc_add_kernel(${op} generic KEY 0 0 PARAMS ${params} GPU_FEATURES ${features})
         endif ()
         get_property(variant GLOBAL PROPERTY GOMHC_OP_${op}_VARIANT)
         if (variant)

@@ -4,7 +4,7 @@
 #
 #   GOMHC_OPS                              every op, in registry order
 #   GOMHC_TUNABLE_OPS                      the ops `gomhc autotune` tunes
-#   GOMHC_OP_<op>_{SPECIALISE,GENERIC,GENERIC_PARAMS,GENERIC_CUDA_FEATURES,VARIANT}
+#   GOMHC_OP_<op>_{SPECIALISE,GENERIC,GENERIC_PARAMS,GENERIC_GPU_FEATURES,VARIANT}
 #   GOMHC_KNOBS_<device>                   the knobs every op takes there
 #   GOMHC_KNOBS_<device>_<op>              the op's own knobs there
 #   GOMHC_KNOB_<device>[_<op>]_<name>_{DEFAULT,VALUES}
@@ -27,7 +27,7 @@ function(gomhc_knob device name default)
 endfunction()
 
 function(gomhc_op op)
-    cmake_parse_arguments(ARG "TUNABLE" "SPECIALISE" "GENERIC;GENERIC_CUDA_FEATURES;VARIANT" ${ARGN})
+    cmake_parse_arguments(ARG "TUNABLE" "SPECIALISE" "GENERIC;GENERIC_GPU_FEATURES;VARIANT" ${ARGN})
     if (ARG_UNPARSED_ARGUMENTS)
         message(FATAL_ERROR "registry.cmake: gomhc_op(${op}): unexpected '${ARG_UNPARSED_ARGUMENTS}'")
     endif ()
@@ -43,7 +43,7 @@ function(gomhc_op op)
     set_property(GLOBAL PROPERTY GOMHC_OP_${op}_SPECIALISE "${ARG_SPECIALISE}")
     set_property(GLOBAL PROPERTY GOMHC_OP_${op}_GENERIC ${generic})
     set_property(GLOBAL PROPERTY GOMHC_OP_${op}_GENERIC_PARAMS "${ARG_GENERIC}")
-    set_property(GLOBAL PROPERTY GOMHC_OP_${op}_GENERIC_CUDA_FEATURES "${ARG_GENERIC_CUDA_FEATURES}")
+    set_property(GLOBAL PROPERTY GOMHC_OP_${op}_GENERIC_GPU_FEATURES "${ARG_GENERIC_GPU_FEATURES}")
     set_property(GLOBAL PROPERTY GOMHC_OP_${op}_VARIANT "${ARG_VARIANT}")
     if (ARG_TUNABLE)
         set_property(GLOBAL APPEND PROPERTY GOMHC_TUNABLE_OPS ${op})

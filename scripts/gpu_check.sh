@@ -30,7 +30,7 @@ shift || true
 
 pack() {
     local build="${1:-build}" bundle="${2:-gpu-bundle}" with_halide="${3:-}"
-    local files=(runtime/libgomhc.so.0 tests/test_cuda tests/test_cuda_stream bench/gomhc_bench
+    local files=(runtime/libgomhc.so.0 tests/test_gpu tests/test_cuda_stream bench/gomhc_bench
                  tools/gomhc)
     rm -rf "$bundle"
     mkdir -p "$bundle/lib" "$bundle/tests" "$bundle/bench" "$bundle/tools"
@@ -157,9 +157,9 @@ run() {
         log "nvidia-smi not found"
     fi
 
-    step test_cuda "$dir/tests/test_cuda"
+    step test_gpu "$dir/tests/test_gpu"
     if [ "$last_rc" = 77 ]; then
-        log "no usable GPU here (see test_cuda above): nothing more to check"
+        log "no usable GPU here (see test_gpu above): nothing more to check"
         rm -rf "$work"
         return 77
     fi

@@ -348,8 +348,9 @@ TEST_CASE("C API: each kind of failure has its own status code") {
 
 TEST_CASE("C API: the device of a thread's op pointers and of a layer") {
     CHECK(gomhc_device() == GOMHC_DEVICE_HOST);
-    CHECK(gomhc_set_device(2) == GOMHC_INVALID_ARGUMENT);
+    CHECK(gomhc_set_device(3) == GOMHC_INVALID_ARGUMENT);  // host, CUDA, OpenCL are 0 to 2
     CHECK(names(gomhc_last_error(), "device"));
+    CHECK(gomhc_set_device(-1) == GOMHC_INVALID_ARGUMENT);
     CHECK(gomhc_device() == GOMHC_DEVICE_HOST);  // a rejected call changes nothing
 
     // Each thread has its own.

@@ -42,6 +42,7 @@ enum gomhc_status {
 enum gomhc_device {
     GOMHC_DEVICE_HOST = 0,
     GOMHC_DEVICE_CUDA = 1,
+    GOMHC_DEVICE_OPENCL = 2, /* pointers are cl_mem handles (each tensor its own buffer) */
 };
 
 /* The device of this thread's pointers to the core ops below (initially
@@ -177,6 +178,16 @@ void gomhc_set_check_finite(int enabled);
 int gomhc_cuda_available(void);
 int gomhc_set_cuda_stream(void *cu_context, void *cu_stream);
 int gomhc_cuda_synchronize(void);
+/* OpenCL. gomhc_opencl_available returns 1 when an OpenCL device can be
+ * used, else 0 with the reason in gomhc_last_error(). The kernels run in one
+ * context on one command queue: the caller's (gomhc_set_opencl_queue, both as
+ * void*; NULL, NULL: gomhc's own), else one gomhc makes the way Halide does
+ * (HL_OCL_PLATFORM_NAME, HL_OCL_DEVICE_TYPE, HL_GPU_DEVICE).
+ * gomhc_opencl_synchronize waits for that queue. */
+int gomhc_opencl_available(void);
+int gomhc_set_opencl_queue(void *cl_context, void *cl_command_queue);
+int gomhc_opencl_synchronize(void);
+
 /* Device memory for callers without a CUDA runtime of their own: count floats
  * in the context above. Upload and download wait for the stream's kernels
  * first. gomhc_cuda_free(NULL) does nothing. */

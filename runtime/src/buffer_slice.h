@@ -21,16 +21,20 @@ std::string format_shape(const Shape &shape);
 struct HalideBufferSlice {
     HalideBufferSlice(const TensorView &view, int64_t first_token, int64_t tokens);
     HalideBufferSlice(const TokenView &view, int64_t first_token, int64_t tokens);
-    // Any dense row-major array of `type` elements.
+    // Any dense row-major array of `type` elements, starting `offset`
+    // elements into `data` (an address, or an OpenCL cl_mem).
     HalideBufferSlice(const void *data, halide_type_t type, const Shape &shape, Device device,
-                      int64_t first_token, int64_t tokens);
+                      int64_t first_token, int64_t tokens, int64_t offset = 0);
     ~HalideBufferSlice();
     HalideBufferSlice(const HalideBufferSlice &) = delete;
     HalideBufferSlice &operator=(const HalideBufferSlice &) = delete;
 
     halide_buffer_t buffer{};
     std::array<halide_dimension_t, Shape::kMaxRank> dims;
-    bool on_cuda = false;
+    Device device = Device::host;
+    // OpenCL reaches an offset through a crop of the whole buffer.
+    halide_buffer_t parent{}, crop{};
+    halide_dimension_t parent_dims[2], crop_dims[2];
 };
 
 }  // namespace gomhc

@@ -70,14 +70,29 @@ using gomhc::TensorView;
 thread_local gomhc::Device thread_device = gomhc::Device::host;
 
 gomhc::Device device_of(int device, const char *function) {
-    require(device == GOMHC_DEVICE_HOST || device == GOMHC_DEVICE_CUDA, function,
-            "device = " + std::to_string(device) + ", expected GOMHC_DEVICE_HOST (0) or " +
-                "GOMHC_DEVICE_CUDA (1)");
-    return device == GOMHC_DEVICE_CUDA ? gomhc::Device::cuda : gomhc::Device::host;
+    switch (device) {
+        case GOMHC_DEVICE_HOST:
+            return gomhc::Device::host;
+        case GOMHC_DEVICE_CUDA:
+            return gomhc::Device::cuda;
+        case GOMHC_DEVICE_OPENCL:
+            return gomhc::Device::opencl;
+    }
+    throw InvalidArgument{std::string(function) + ": device = " + std::to_string(device) +
+                          ", expected GOMHC_DEVICE_HOST (0), GOMHC_DEVICE_CUDA (1) or "
+                          "GOMHC_DEVICE_OPENCL (2)"};
 }
 
 int device_code(gomhc::Device device) {
-    return device == gomhc::Device::cuda ? GOMHC_DEVICE_CUDA : GOMHC_DEVICE_HOST;
+    switch (device) {
+        case gomhc::Device::cuda:
+            return GOMHC_DEVICE_CUDA;
+        case gomhc::Device::opencl:
+            return GOMHC_DEVICE_OPENCL;
+        case gomhc::Device::host:
+            break;
+    }
+    return GOMHC_DEVICE_HOST;
 }
 
 template<typename T>
@@ -319,6 +334,27 @@ int gomhc_set_cuda_stream(void *cu_context, void *cu_stream) {
 
 int gomhc_cuda_synchronize(void) {
     return guarded([&] { gomhc::cuda_synchronize(); });
+}
+
+int gomhc_opencl_available(void) {
+    if (gomhc::opencl_available()) {
+        last_error.clear();
+        return 1;
+    }
+    last_error = gomhc::opencl_unavailable_reason();
+    return 0;
+}
+
+int gomhc_set_opencl_queue(void *cl_context, void *cl_command_queue) {
+    return guarded([&] {
+        require((cl_context == nullptr) == (cl_command_queue == nullptr), "gomhc_set_opencl_queue",
+                "give both the context and the queue, or neither");
+        gomhc::set_opencl_queue(cl_context, cl_command_queue);
+    });
+}
+
+int gomhc_opencl_synchronize(void) {
+    return guarded([&] { gomhc::opencl_synchronize(); });
 }
 
 int gomhc_cuda_malloc(size_t count, float **out) {

@@ -1,13 +1,16 @@
-// A float array owned by the runtime, in host or CUDA memory: the layer's
+// A float array owned by the runtime, in host or device memory: the layer's
 // parameters, gradients and saved activations, and the mixers' workspaces.
+// It may instead borrow the caller's memory (a layer bound into a model's
+// parameter block).
 #pragma once
 
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <vector>
 
-#include "cuda_driver.h"
+#include "device.h"
 #include "gomhc/gomhc.hpp"
 
 namespace gomhc::detail {
@@ -27,10 +30,10 @@ public:
             count_ = other.count_;
             capacity_ = other.capacity_;
             host_ = std::move(other.host_);
-            cuda_ = other.cuda_;
+            device_memory_ = other.device_memory_;
             borrowed_ = other.borrowed_;
-            other.cuda_ = nullptr;
-            other.borrowed_ = nullptr;
+            other.device_memory_ = nullptr;
+            other.borrowed_.reset();
             other.count_ = other.capacity_ = 0;
         }
         return *this;
@@ -52,88 +55,75 @@ public:
             if (device == Device::host) {
                 host_.reset(new float[count]);
             } else {
-                cuda_ = cuda_alloc(count);
+                device_memory_ = device_alloc(device, count);
             }
             capacity_ = count;
         }
         count_ = count;
     }
 
-    // Uses `count` floats of the caller's memory (on `device`) from now on;
-    // the caller keeps it alive. The current contents are copied there first
+    // Uses `count` floats of the caller's memory at `memory` from now on; the
+    // caller keeps it alive. The current contents are copied there first
     // when the sizes match.
-    void borrow(Device device, float *memory, size_t count) {
-        if (device == device_ && count == count_ && count > 0 && memory != data()) {
-            if (device == Device::host) {
-                std::memmove(memory, data(), count * sizeof(float));
-            } else {
-                cuda_copy_rows(memory, count, data(), count, count, 1);
-            }
+    void borrow(const DeviceAddress &memory, size_t count) {
+        if (memory.device == device_ && count == count_ && count > 0) {
+            device_copy_rows(memory, count, address(), count, count, 1);
         }
         release();
-        device_ = device;
+        device_ = memory.device;
         count_ = capacity_ = count;
         borrowed_ = memory;
     }
 
-    void fill(float value) {
-        if (count_ == 0) {
-            return;
-        }
-        if (device_ == Device::host) {
-            std::fill(data(), data() + count_, value);
-        } else {
-            cuda_fill(data(), count_, value);
-        }
-    }
+    void fill(float value) { device_fill(address(), count_, value); }
 
     // Copies count() floats from host memory.
     void upload(const float *host_data) {
-        if (count_ == 0) {
-            return;
-        }
-        if (device_ == Device::host) {
-            std::copy(host_data, host_data + count_, data());
-        } else {
-            cuda_copy_to_device(data(), host_data, count_);
-        }
+        device_upload(address(), host_data, count_ * sizeof(float));
     }
 
-    float *data() { return borrowed_ ? borrowed_ : device_ == Device::host ? host_.get() : cuda_; }
-    const float *data() const { return const_cast<DeviceArray *>(this)->data(); }
+    // The start: a host or CUDA address, or an OpenCL cl_mem and an offset.
+    DeviceAddress address() const {
+        if (borrowed_) {
+            return *borrowed_;
+        }
+        return {device_, device_ == Device::host ? host_.get() : device_memory_, 0};
+    }
+    // The address of the first float (host and CUDA only).
+    float *data() {
+        const DeviceAddress at = address();
+        return at.device == Device::opencl ? at.base : at.base + at.offset;
+    }
     size_t count() const { return count_; }
     Device device() const { return device_; }
-    bool borrowed() const { return borrowed_ != nullptr; }
+    bool borrowed() const { return borrowed_.has_value(); }
 
     // A view of the first product(shape) floats (offset floats in).
-    TensorView view(const Shape &shape, size_t offset = 0) {
-        float *base = data() + offset;
-        return device_ == Device::host ? TensorView::host(base, shape)
-                                       : TensorView::cuda(base, shape);
+    TensorView view(const Shape &shape, size_t offset = 0) const {
+        return view_at(address() + int64_t(offset), shape);
     }
 
 private:
     void release() {
-        if (cuda_) {
-            cuda_free(cuda_);
-            cuda_ = nullptr;
+        if (device_memory_) {
+            device_free(device_, device_memory_);
+            device_memory_ = nullptr;
         }
         host_.reset();
-        borrowed_ = nullptr;
+        borrowed_.reset();
         count_ = capacity_ = 0;
     }
 
     Device device_ = Device::host;
     size_t count_ = 0, capacity_ = 0;
     std::unique_ptr<float[]> host_;
-    float *cuda_ = nullptr;
-    float *borrowed_ = nullptr;  // the caller's memory, when bound to it
+    float *device_memory_ = nullptr;         // CUDA address or cl_mem
+    std::optional<DeviceAddress> borrowed_;  // the caller's memory, when bound to it
 };
 
 // A view of the same memory as `view` with another shape (same size).
 inline TensorView reshaped(const TensorView &view, const Shape &shape) {
-    return view.device() == Device::host ? TensorView::host(view.data(), shape)
-                                         : TensorView::cuda(view.data(), shape);
+    return view_at(address_of(view), shape);
 }
 
 }  // namespace gomhc::detail

@@ -209,9 +209,7 @@ HyperConnection::HyperConnection(Method method, int d, int s, int64_t c, uint64_
         throw InvalidArgument(std::string(op) + ": layer index " + std::to_string(start.index) +
                               ", expected >= 0");
     }
-    if (device == Device::cuda) {
-        require_cuda(op);
-    }
+    require_device(op, device);
     state_ = std::make_unique<State>();
     State &st = *state_;
     st.method = method;
@@ -273,8 +271,40 @@ void HyperConnection::bind(float *params, float *grads) {
         throw InvalidArgument(std::string(op) + ": 'params' and 'grads' overlap; each needs " +
                               std::to_string(count) + " floats of its own");
     }
-    st.params.borrow(st.device, params, count);
-    st.grads.borrow(st.device, grads, count);
+    st.params.borrow({st.device, params, 0}, count);
+    st.grads.borrow({st.device, grads, 0}, count);
+}
+
+void HyperConnection::bind(const TensorView &params, const TensorView &grads) {
+    State &st = *state_;
+    const char *op = "gomhc::HyperConnection::bind";
+    const int64_t count = int64_t(st.params.count());
+    if (count == 0) {
+        return;
+    }
+    for (const auto &[name, view] :
+         {std::pair<const char *, const TensorView &>{"params", params}, {"grads", grads}}) {
+        if (view.size() != count || view.device() != st.device) {
+            throw InvalidArgument(
+                std::string(op) + ": '" + name + "' is " + std::to_string(view.size()) +
+                " floats in " + device_name(view.device()) + " memory, expected " +
+                std::to_string(count) + " in " + device_name(st.device) + " memory");
+        }
+    }
+    const DeviceAddress p = address_of(params), g = address_of(grads);
+    if (p.base == g.base && p.offset < g.offset + count && g.offset < p.offset + count) {
+        throw InvalidArgument(std::string(op) + ": 'params' and 'grads' overlap; each needs " +
+                              std::to_string(count) + " floats of its own");
+    }
+    st.params.borrow(p, size_t(count));
+    st.grads.borrow(g, size_t(count));
+}
+
+TensorView HyperConnection::params_view() const {
+    return state_->params.view({int64_t(state_->params.count())});
+}
+TensorView HyperConnection::grads_view() const {
+    return state_->grads.view({int64_t(state_->grads.count())});
 }
 
 bool HyperConnection::bound() const { return state_->params.borrowed(); }
@@ -291,9 +321,8 @@ void require_phase(const char *op, Phase actual, Phase expected, const char *nee
 void require_device(const char *op, const TensorView &view, const char *name, Device device) {
     if (view.device() != device) {
         throw InvalidArgument(std::string(op) + ": '" + name + "' is in " +
-                              (view.device() == Device::cuda ? "CUDA" : "host") +
-                              " memory but the layer lives in " +
-                              (device == Device::cuda ? "CUDA" : "host") + " memory");
+                              device_name(view.device()) + " memory but the layer lives in " +
+                              device_name(device) + " memory");
     }
 }
 
@@ -322,7 +351,7 @@ void HyperConnection::post(const TensorView &x, const TensorView &f, const Tenso
                     {"f", f, {tokens, st.c}, "[tokens][C]", true},
                     {"x_next", x_next, {tokens, st.d, st.c}, "[tokens][d][C]", false}});
     require_device(op, x, "x", st.device);
-    if (x.data() != st.x->data()) {
+    if (x.data() != st.x->data() || x.offset() != st.x->offset()) {
         throw InvalidArgument(
             std::string(op) +
             ": 'x' is not the tensor given to pre; post mixes the streams with the "

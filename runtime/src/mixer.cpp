@@ -77,8 +77,7 @@ void Mixer::backward(const TensorView &dh_res, const TensorView &dlogits) {
                          true},
                         {"dlogits", dlogits, {tokens, k}, "[tokens][residual logits]", false}});
     if (device != st.device) {
-        throw InvalidArgument(std::string(op) + ": the tensors are in " +
-                              (device == Device::cuda ? "CUDA" : "host") +
+        throw InvalidArgument(std::string(op) + ": the tensors are in " + device_name(device) +
                               " memory but the last forward ran on the other device");
     }
     st.impl->backward(op, *st.logits, dh_res, dlogits);

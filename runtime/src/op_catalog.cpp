@@ -45,8 +45,15 @@ TensorView OpData::tensor(size_t i) const {
 
 TokenView OpData::ids(size_t i) const {
     const auto *ids = static_cast<const int32_t *>(data_.at(i));
-    return device_ == Device::cuda ? TokenView::cuda(ids, tensors_.at(i).shape)
-                                   : TokenView::host(ids, tensors_.at(i).shape);
+    switch (device_) {
+        case Device::cuda:
+            return TokenView::cuda(ids, tensors_.at(i).shape);
+        case Device::opencl:
+            return TokenView::opencl(ids, tensors_.at(i).shape);
+        case Device::host:
+            break;
+    }
+    return TokenView::host(ids, tensors_.at(i).shape);
 }
 
 void run_op(const std::string &name, const std::vector<double> &sizes,

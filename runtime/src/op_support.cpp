@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <mutex>
 
-#include "cuda_driver.h"
+#include "device.h"
 
 namespace gomhc {
 namespace detail {
@@ -54,13 +54,13 @@ Device check_args(const char *op, std::initializer_list<Arg> args) {
         }
         if (arg.view.device() != device) {
             throw InvalidArgument(std::string(op) + ": '" + arg.name + "' is in " +
-                                  (arg.view.device() == Device::cuda ? "CUDA" : "host") +
-                                  " memory but '" + args.begin()->name +
+                                  device_name(arg.view.device()) + " memory but '" +
+                                  args.begin()->name +
                                   "' is not; all tensors of a call must share a device");
         }
     }
-    if (device == Device::cuda) {
-        detail::require_cuda(op);
+    if (device != Device::host) {
+        require_device(op, device);
     } else if (finite_checks.load(std::memory_order_relaxed)) {
         for (const Arg &arg : args) {
             if (!arg.input) {
@@ -91,7 +91,7 @@ void check_tokens(const char *op, const char *name, const TokenView &tokens, con
     }
     if (tokens.device() != device) {
         throw InvalidArgument(std::string(op) + ": '" + name + "' is in " +
-                              (tokens.device() == Device::cuda ? "CUDA" : "host") +
+                              device_name(tokens.device()) +
                               " memory but the tensors are not; all arguments of a call must "
                               "share a device");
     }

@@ -12,8 +12,10 @@
 #include <vector>
 
 #include "buffer_slice.h"
+#include "device.h"
 #include "gomhc/gomhc.hpp"
 #include "kernels.h"
+#include "opencl_driver.h"
 
 namespace gomhc::detail {
 
@@ -37,10 +39,10 @@ int64_t leading_tokens(const char *op, const char *name, const TensorView &view,
 int check_ds(const char *op, int d, int s);
 // Throws gomhc::Error with Halide's message when a kernel returned nonzero.
 void check_kernel(const char *op, int result);
-// A view of the caller's memory on `device` (host or CUDA).
+// A view of the caller's memory on `device`: an address, or a cl_mem.
 template<typename T>
 TensorView view_on(Device device, T *data, const Shape &shape) {
-    return device == Device::cuda ? TensorView::cuda(data, shape) : TensorView::host(data, shape);
+    return view_at({device, const_cast<float *>(data), 0}, shape);
 }
 
 // The view's elements as one flat dimension, so HalideBufferSlice takes
@@ -80,7 +82,7 @@ Fn find_kernel(const char *op, const kernels::Variant<Fn> *(*table)(int *), Devi
     const kernels::Chosen<Fn> chosen = kernels::choose(variants, count, a, b, device);
     if (!chosen.fn) {
         throw Error(std::string(op) + ": this build has no " +
-                    (device == Device::cuda ? "CUDA" : "CPU") + " kernel for it");
+                    (device == Device::host ? "CPU" : device_name(device)) + " kernel for it");
     }
     return chosen.fn;
 }
@@ -94,7 +96,7 @@ Fn find_named_kernel(const char *op, const kernels::Variant<Fn> *(*table)(int *)
     const kernels::Chosen<Fn> chosen = kernels::choose_named(variants, count, name, device);
     if (!chosen.fn) {
         throw Error(std::string(op) + ": this build has no " +
-                    (device == Device::cuda ? "CUDA" : "CPU") + " kernel for it");
+                    (device == Device::host ? "CPU" : device_name(device)) + " kernel for it");
     }
     return chosen.fn;
 }
@@ -149,6 +151,7 @@ template<typename Fn, typename... Args>
 void call_sliced(const char *op, Fn fn, int64_t tokens, int64_t elements_per_token,
                  const Args &...args) {
     for_token_slices(tokens, elements_per_token, [&](int64_t first, int64_t count) {
+        OpenClStaging staging;  // outlives the bound arguments: copies back after the kernel
         check_kernel(op, invoke_bound(fn, SliceArgument<Args>(args, first, count)...));
     });
 }
@@ -168,6 +171,7 @@ int64_t whole_tokens(const T &) {
 // (their sizes are checked to fit Halide's indexing first).
 template<typename Fn, typename... Args>
 void call_whole(const char *op, Fn fn, const Args &...args) {
+    OpenClStaging staging;
     check_kernel(op, invoke_bound(fn, SliceArgument<Args>(args, 0, whole_tokens(args))...));
 }
 

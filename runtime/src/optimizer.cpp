@@ -49,16 +49,8 @@ void add(const TensorView &a, const TensorView &b, const TensorView &out) {
 
 void fill(const TensorView &x, float value) {
     const char *op = "gomhc::fill";
-    const Device device = check_args(op, {{"x", x, x.shape(), "x's shape", false}});
-    float *data = const_cast<float *>(x.data());
-    if (x.size() == 0) {
-        return;
-    }
-    if (device == Device::cuda) {
-        detail::cuda_fill(data, size_t(x.size()), value);
-    } else {
-        std::fill(data, data + x.size(), value);
-    }
+    check_args(op, {{"x", x, x.shape(), "x's shape", false}});
+    device_fill(address_of(x), size_t(x.size()), value);
 }
 
 struct Adamw::State {
@@ -89,9 +81,7 @@ Adamw::Adamw(int64_t num_params, const std::vector<std::pair<int64_t, int64_t>> 
         }
         std::fill_n(mask.begin() + offset, count, uint8_t(1));
     }
-    if (device == Device::cuda) {
-        detail::require_cuda(op);
-    }
+    require_device(op, device);
     State &st = *state_;
     st.num_params = num_params;
     st.device = device;
@@ -112,6 +102,8 @@ Device Adamw::device() const { return state_->device; }
 int64_t Adamw::steps() const { return state_->steps; }
 float *Adamw::first_moment() { return state_->m.data(); }
 float *Adamw::second_moment() { return state_->v.data(); }
+TensorView Adamw::first_moment_view() const { return state_->m.view({state_->num_params}); }
+TensorView Adamw::second_moment_view() const { return state_->v.view({state_->num_params}); }
 
 void Adamw::set_steps(int64_t steps) {
     if (steps < 0) {
@@ -131,8 +123,7 @@ void Adamw::step(const TensorView &params, const TensorView &grads,
                         {"grads", grads, {n}, "[num_params]", true},
                         {"grad_squared_norm", grad_squared_norm, {1}, "[1]", true}});
     if (device != st.device) {
-        throw InvalidArgument(std::string(op) + ": the tensors are in " +
-                              (device == Device::cuda ? "CUDA" : "host") +
+        throw InvalidArgument(std::string(op) + ": the tensors are in " + device_name(device) +
                               " memory but the optimizer's moments are not");
     }
     const auto positive = [&](const char *name, float value) {
@@ -166,7 +157,8 @@ void Adamw::step(const TensorView &params, const TensorView &grads,
     const float c2 = float(1.0 - std::pow(double(settings.beta2), t));
     const TensorView m = st.m.view({n}), v = st.v.view({n});
     // The decay mask is bytes, not floats: its buffer is made here.
-    HalideBufferSlice decay(st.decay.data(), halide_type_t(halide_type_uint, 8), {n}, device, 0, n);
+    HalideBufferSlice decay(st.decay.address().base, halide_type_t(halide_type_uint, 8), {n},
+                            device, 0, n);
     // The kernel updates params and the moments in place: each is an input
     // and an output.
     call_whole(op, fn, params, grads, m, v, &decay.buffer, grad_squared_norm, settings.lr,

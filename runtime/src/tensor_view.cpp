@@ -5,6 +5,7 @@
 
 #include "buffer_slice.h"
 #include "cuda_driver.h"
+#include "opencl_driver.h"
 
 namespace gomhc {
 
@@ -17,8 +18,11 @@ void Shape::assign(const int64_t *extents, size_t rank) {
     std::copy(extents, extents + rank, extents_);
 }
 
-TensorView::TensorView(float *data, const Shape &shape, Device device)
-    : data_(data), shape_(shape), device_(device) {
+TensorView::TensorView(float *data, const Shape &shape, Device device, int64_t offset)
+    : data_(data), shape_(shape), device_(device), offset_(offset) {
+    if (offset < 0) {
+        throw InvalidArgument("TensorView: negative offset " + std::to_string(offset));
+    }
     for (int64_t extent : shape_) {
         if (extent < 0) {
             throw InvalidArgument("TensorView: negative extent in shape " + shape_string());
@@ -39,9 +43,15 @@ TensorView TensorView::cuda(float *device_data, const Shape &shape) {
 TensorView TensorView::cuda(const float *device_data, const Shape &shape) {
     return TensorView(const_cast<float *>(device_data), shape, Device::cuda);
 }
+TensorView TensorView::opencl(void *cl_mem, const Shape &shape, int64_t offset) {
+    return TensorView(static_cast<float *>(cl_mem), shape, Device::opencl, offset);
+}
 
-TokenView::TokenView(const int32_t *data, const Shape &shape, Device device)
-    : data_(data), shape_(shape), device_(device) {
+TokenView::TokenView(const int32_t *data, const Shape &shape, Device device, int64_t offset)
+    : data_(data), shape_(shape), device_(device), offset_(offset) {
+    if (offset < 0) {
+        throw InvalidArgument("TokenView: negative offset " + std::to_string(offset));
+    }
     for (int64_t extent : shape_) {
         if (extent < 0) {
             throw InvalidArgument("TokenView: negative extent in shape " + shape_string());
@@ -54,6 +64,9 @@ TokenView TokenView::host(const int32_t *data, const Shape &shape) {
 }
 TokenView TokenView::cuda(const int32_t *device_data, const Shape &shape) {
     return TokenView(device_data, shape, Device::cuda);
+}
+TokenView TokenView::opencl(const void *cl_mem, const Shape &shape, int64_t offset) {
+    return TokenView(static_cast<const int32_t *>(cl_mem), shape, Device::opencl, offset);
 }
 
 int64_t TokenView::size() const {
@@ -96,14 +109,16 @@ halide_buffer_t *TensorView::raw() const {
 
 HalideBufferSlice::HalideBufferSlice(const TensorView &view, int64_t first_token, int64_t tokens)
     : HalideBufferSlice(view.data(), halide_type_t(halide_type_float, 32), view.shape(),
-                        view.device(), first_token, tokens) {}
+                        view.device(), first_token, tokens, view.offset()) {}
 
 HalideBufferSlice::HalideBufferSlice(const TokenView &view, int64_t first_token, int64_t tokens)
     : HalideBufferSlice(view.data(), halide_type_t(halide_type_int, 32), view.shape(),
-                        view.device(), first_token, tokens) {}
+                        view.device(), first_token, tokens, view.offset()) {}
 
 HalideBufferSlice::HalideBufferSlice(const void *data, halide_type_t type, const Shape &shape,
-                                     Device device, int64_t first_token, int64_t tokens) {
+                                     Device device, int64_t first_token, int64_t tokens,
+                                     int64_t offset)
+    : device(device) {
     const int rank = int(shape.size());
     int64_t per_token = 1;
     for (int i = 1; i < rank; i++) {
@@ -123,18 +138,27 @@ HalideBufferSlice::HalideBufferSlice(const void *data, halide_type_t type, const
     buffer.type = type;
     buffer.dimensions = rank;
     buffer.dim = dims.data();
-    const auto *first = static_cast<const uint8_t *>(data) + first_token * per_token * type.bytes();
-    if (device == Device::host) {
-        buffer.host = const_cast<uint8_t *>(first);
-    } else {
-        detail::wrap_cuda_buffer(&buffer, first);
-        on_cuda = true;
+    const int64_t first_byte = (offset + first_token * per_token) * type.bytes();
+    const auto *first = static_cast<const uint8_t *>(data) + first_byte;
+    switch (device) {
+        case Device::host:
+            buffer.host = const_cast<uint8_t *>(first);
+            break;
+        case Device::cuda:
+            detail::wrap_cuda_buffer(&buffer, first);
+            break;
+        case Device::opencl:
+            detail::wrap_opencl_buffer(&buffer, const_cast<void *>(data), first_byte, &parent,
+                                       parent_dims, &crop, crop_dims);
+            break;
     }
 }
 
 HalideBufferSlice::~HalideBufferSlice() {
-    if (on_cuda) {
+    if (device == Device::cuda) {
         detail::detach_cuda_buffer(&buffer);
+    } else if (device == Device::opencl) {
+        detail::detach_opencl_buffer(&buffer, &parent, &crop);
     }
 }
 

@@ -45,7 +45,7 @@ public:
     using Error::Error;
 };
 
-enum class Device { host, cuda };
+enum class Device { host, cuda, opencl };
 
 // The extents of a tensor, outermost first, up to kMaxRank of them, kept
 // inline so that making a view allocates nothing. Converts from and to
@@ -86,8 +86,9 @@ private:
     size_t rank_ = 0;
 };
 
-// A non-owning view of a dense row-major float32 tensor, in host memory or in
-// CUDA device memory (a pointer from cudaMalloc / cuMemAlloc). It wraps a
+// A non-owning view of a dense row-major float32 tensor: in host memory, in
+// CUDA device memory (a pointer from cudaMalloc / cuMemAlloc), or in an
+// OpenCL buffer (a cl_mem, from `offset` floats on). It wraps a
 // halide_buffer_t so it can be handed to the kernels without a copy.
 class TensorView {
 public:
@@ -95,11 +96,15 @@ public:
     static TensorView host(const float *data, const Shape &shape);
     static TensorView cuda(float *device_data, const Shape &shape);
     static TensorView cuda(const float *device_data, const Shape &shape);
+    static TensorView opencl(void *cl_mem, const Shape &shape, int64_t offset = 0);
 
     Device device() const { return device_; }
     const Shape &shape() const { return shape_; }
     int64_t size() const;
+    // The address (host, CUDA), or the cl_mem handle (OpenCL): not an
+    // address, the view starts offset() floats into it.
     const float *data() const { return data_; }
+    int64_t offset() const { return offset_; }
     std::string shape_string() const;
 
     // This view as a halide_buffer_t, for calling Halide pipelines directly
@@ -108,34 +113,41 @@ public:
     halide_buffer_t *raw() const;
 
 private:
-    TensorView(float *data, const Shape &shape, Device device);
+    TensorView(float *data, const Shape &shape, Device device, int64_t offset = 0);
 
     float *data_ = nullptr;
     Shape shape_;
     Device device_ = Device::host;
+    int64_t offset_ = 0;
     mutable std::shared_ptr<struct HalideBufferSlice> raw_;
 };
 
-// A non-owning view of dense row-major int32 token ids, in host or CUDA
-// memory: the inputs and targets of the trainer's embedding and loss.
+// A non-owning view of dense row-major int32 token ids, in host, CUDA or
+// OpenCL memory: the inputs and targets of the trainer's embedding and loss.
 class TokenView {
 public:
     static TokenView host(const int32_t *data, const Shape &shape);
     static TokenView cuda(const int32_t *device_data, const Shape &shape);
+    static TokenView opencl(const void *cl_mem, const Shape &shape, int64_t offset = 0);
 
     Device device() const { return device_; }
     const Shape &shape() const { return shape_; }
     int64_t size() const;
     const int32_t *data() const { return data_; }
+    int64_t offset() const { return offset_; }  // in ids, for OpenCL
     std::string shape_string() const;
 
 private:
-    TokenView(const int32_t *data, const Shape &shape, Device device);
+    TokenView(const int32_t *data, const Shape &shape, Device device, int64_t offset = 0);
 
     const int32_t *data_ = nullptr;
     Shape shape_;
     Device device_ = Device::host;
+    int64_t offset_ = 0;
 };
+
+// "host", "CUDA" or "OpenCL": how messages name a device.
+const char *device_name(Device device);
 
 // Which compiled variant serves (d, s): "specialised" when the build generated
 // kernels for that exact pair, otherwise "generic" (any d, s with n <= 64).
@@ -270,6 +282,10 @@ public:
     // count to continue a run.
     float *first_moment();
     float *second_moment();
+    // The same as views, on any device (for OpenCL, where a float* cannot
+    // point into a cl_mem).
+    TensorView first_moment_view() const;
+    TensorView second_moment_view() const;
     void set_steps(int64_t steps);
 
 private:
@@ -416,6 +432,12 @@ public:
     // caller keeps both alive while the layer is used and may rebind. A layer
     // without parameters accepts null pointers.
     void bind(float *params, float *grads);
+    // The same with views (needed for OpenCL memory, where a slice of a
+    // block is a cl_mem and an offset): num_params() floats each.
+    void bind(const TensorView &params, const TensorView &grads);
+    // params() and grads() as views, on any device.
+    TensorView params_view() const;
+    TensorView grads_view() const;
     // Whether params() and grads() are the caller's memory.
     bool bound() const;
 
@@ -463,6 +485,57 @@ std::string cuda_unavailable_reason();
 void set_cuda_context(void *cu_context, void *cu_stream);
 // Block until the kernels queued on the current stream are done.
 void cuda_synchronize();
+
+// OpenCL. The kernels, and gomhc's own copies, run in one OpenCL context on
+// one command queue: the caller's (set_opencl_queue, both as void* so the
+// header needs no OpenCL include), else one gomhc makes on first use the way
+// Halide does: the platform whose name contains HL_OCL_PLATFORM_NAME, a
+// device of type HL_OCL_DEVICE_TYPE (cpu, gpu, acc; any if unset), number
+// HL_GPU_DEVICE (the first if unset). opencl_context and opencl_queue return
+// the ones in use, so a BLAS such as CLBlast can share them.
+bool opencl_available();
+std::string opencl_unavailable_reason();  // "" when available
+std::string opencl_device();              // "platform: device" of the queue gomhc made
+void set_opencl_queue(void *cl_context, void *cl_command_queue);
+void *opencl_context();
+void *opencl_queue();
+void opencl_synchronize();
+
+// Device memory for callers without a GPU runtime of their own (the tests,
+// the benchmarks, a small trainer): `count` floats on a device (host memory
+// for Device::host), freed with it. Upload and download wait for the queued
+// kernels; fill and copies are queued.
+class DeviceMemory {
+public:
+    DeviceMemory() = default;
+    DeviceMemory(Device device, size_t count);
+    ~DeviceMemory();
+    DeviceMemory(DeviceMemory &&other) noexcept;
+    DeviceMemory &operator=(DeviceMemory &&other) noexcept;
+    DeviceMemory(const DeviceMemory &) = delete;
+    DeviceMemory &operator=(const DeviceMemory &) = delete;
+
+    Device device() const { return device_; }
+    size_t size() const { return count_; }
+    // A view of product(shape) floats from `offset` on (token ids: the same
+    // 4-byte slots as int32).
+    TensorView view(const Shape &shape, int64_t offset = 0) const;
+    TokenView ids(const Shape &shape, int64_t offset = 0) const;
+    void upload(const float *host, size_t count, size_t offset = 0);
+    void upload_ids(const int32_t *host, size_t count, size_t offset = 0);
+    void download(float *host, size_t count, size_t offset = 0) const;
+    void fill(float value);
+
+private:
+    Device device_ = Device::host;
+    size_t count_ = 0;
+    float *data_ = nullptr;  // host or CUDA address, or cl_mem
+};
+
+// Copies a view's floats to host memory, and host floats into a view, on any
+// device; both wait for the device's queued kernels first.
+void download(const TensorView &view, float *host);
+void upload(const float *host, const TensorView &view);
 
 // Device memory for callers without a CUDA runtime of their own (the tests,
 // the benchmarks, a small trainer): `count` floats in the context the kernels

@@ -34,10 +34,10 @@ public:
         h1_.reset(device, size_t(tokens * d1 * d1));
         h2_.reset(device, size_t(tokens * d2 * d2));
         // Each factor's logits are a column range of every row.
-        copy_rows(device, p1_.data(), size_t(k1), logits.data(), size_t(k), size_t(k1),
-                  size_t(tokens));
-        copy_rows(device, p2_.data(), size_t(k2), logits.data() + k1, size_t(k), size_t(k2),
-                  size_t(tokens));
+        const DeviceAddress from = address_of(logits);
+        device_copy_rows(p1_.address(), size_t(k1), from, size_t(k), size_t(k1), size_t(tokens));
+        device_copy_rows(p2_.address(), size_t(k2), from + k1, size_t(k), size_t(k2),
+                         size_t(tokens));
         const TensorView h1 = h1_.view({tokens, d1, d1}), h2 = h2_.view({tokens, d2, d2});
         first_.forward(op, p1_.view({tokens, k1}), h1);
         second_.forward(op, p2_.view({tokens, k2}), h2);
@@ -60,9 +60,10 @@ public:
         call_sliced(op, fn, tokens, (d1 * d2) * (d1 * d2), h1, h2, dh_res, dh1, dh2);
         first_.backward(op, p1_.view({tokens, k1}), dh1, dp1_.view({tokens, k1}));
         second_.backward(op, p2_.view({tokens, k2}), dh2, dp2_.view({tokens, k2}));
-        float *out = const_cast<float *>(dlogits.data());
-        copy_rows(device, out, size_t(k), dp1_.data(), size_t(k1), size_t(k1), size_t(tokens));
-        copy_rows(device, out + k1, size_t(k), dp2_.data(), size_t(k2), size_t(k2), size_t(tokens));
+        const DeviceAddress out = address_of(dlogits);
+        device_copy_rows(out, size_t(k), dp1_.address(), size_t(k1), size_t(k1), size_t(tokens));
+        device_copy_rows(out + k1, size_t(k), dp2_.address(), size_t(k2), size_t(k2),
+                         size_t(tokens));
     }
 
 private:

@@ -13,15 +13,11 @@ namespace {
 class HcMixer : public MethodMixer {
 public:
     void forward(const char *, const TensorView &logits, const TensorView &h_res) override {
-        const size_t count = size_t(logits.size());
-        copy_rows(logits.device(), const_cast<float *>(h_res.data()), count, logits.data(), count,
-                  count, 1);
+        copy_view(logits, h_res);
     }
     void backward(const char *, const TensorView &, const TensorView &dh_res,
                   const TensorView &dlogits) override {
-        const size_t count = size_t(dh_res.size());
-        copy_rows(dh_res.device(), const_cast<float *>(dlogits.data()), count, dh_res.data(), count,
-                  count, 1);
+        copy_view(dh_res, dlogits);
     }
 };
 

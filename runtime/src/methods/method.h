@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "device.h"
 #include "gomhc/gomhc.hpp"
 #include "layer_path.h"
 #include "seeded_normal.h"
@@ -69,9 +70,7 @@ std::vector<const MethodSpec *> method_specs();
 // identity (docs/math.md section 2.3).
 constexpr double kStartJitter = 0.01;
 
-// Copies `width` floats of each of `rows` rows between arrays with the given
-// row pitches, in host or CUDA memory.
-void copy_rows(Device device, float *dst, size_t dst_pitch, const float *src, size_t src_pitch,
-               size_t width, size_t rows);
+// Copies all of `src` into `dst` (same size), on their device.
+void copy_view(const TensorView &src, const TensorView &dst);
 
 }  // namespace gomhc::detail

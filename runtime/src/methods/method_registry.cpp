@@ -1,8 +1,6 @@
 // The registered methods, and what their files share.
 #include <algorithm>
-#include <cstring>
 
-#include "cuda_driver.h"
 #include "method.h"
 
 namespace gomhc::detail {
@@ -32,18 +30,9 @@ std::vector<const MethodSpec *> method_specs() {
     return specs;
 }
 
-void copy_rows(Device device, float *dst, size_t dst_pitch, const float *src, size_t src_pitch,
-               size_t width, size_t rows) {
-    if (width == 0 || rows == 0) {
-        return;
-    }
-    if (device == Device::cuda) {
-        cuda_copy_rows(dst, dst_pitch, src, src_pitch, width, rows);
-        return;
-    }
-    for (size_t r = 0; r < rows; r++) {
-        std::memcpy(dst + r * dst_pitch, src + r * src_pitch, width * sizeof(float));
-    }
+void copy_view(const TensorView &src, const TensorView &dst) {
+    const size_t count = size_t(src.size());
+    device_copy_rows(address_of(dst), count, address_of(src), count, count, 1);
 }
 
 }  // namespace gomhc::detail

@@ -20,11 +20,6 @@ TensorView rows(const TensorView &streams) {
     return reshaped(streams, {streams.shape()[0], streams.shape()[2]});
 }
 
-void copy(const TensorView &src, const TensorView &dst) {
-    copy_rows(src.device(), const_cast<float *>(dst.data()), size_t(src.size()), src.data(),
-              size_t(src.size()), size_t(src.size()), 1);
-}
-
 class ResidualPath : public LayerPath {
 public:
     int64_t coefficient_count() const override { return 0; }
@@ -32,14 +27,14 @@ public:
     void initialise(uint64_t, int, float *) const override {}
     std::vector<HyperConnection::ParamSlice> param_layout() const override { return {}; }
 
-    void pre(const TensorView &x, const TensorView &y) override { copy(rows(x), y); }
+    void pre(const TensorView &x, const TensorView &y) override { copy_view(rows(x), y); }
     void post(const TensorView &x, const TensorView &f, const TensorView &x_next) override {
         add(rows(x), f, rows(x_next));
     }
     void post_backward(const TensorView &, const TensorView &, const TensorView &dx_next,
                        const TensorView &dx, const TensorView &df) override {
-        copy(rows(dx_next), rows(dx));
-        copy(rows(dx_next), df);
+        copy_view(rows(dx_next), rows(dx));
+        copy_view(rows(dx_next), df);
     }
     void pre_backward(const TensorView &, const TensorView &dy, const TensorView &dx) override {
         add(rows(dx), dy, rows(dx));
