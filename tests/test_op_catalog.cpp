@@ -43,14 +43,6 @@ struct HostCall {
     }
 };
 
-std::string sizes_text(const std::vector<double> &sizes) {
-    std::string text;
-    for (double s : sizes) {
-        text += (text.empty() ? "" : ", ") + std::to_string(s);
-    }
-    return text;
-}
-
 }  // namespace
 
 TEST_CASE("op catalog: every op runs by name at its examples, the C API alike") {
