@@ -3,7 +3,10 @@
 // described op, take its inputs in catalog order and give its outputs so.
 #include <doctest/doctest.h>
 
+#include <cmath>
+
 #include "kernel_util.h"
+#include "layer_reference.h"
 #include "op_case.h"
 
 using namespace gomhc_test;
@@ -56,4 +59,23 @@ TEST_CASE("op references: their bench and tuning sizes make tensors, and flops a
             CHECK(range.lo < range.hi);
         }
     }
+}
+
+TEST_CASE("op references: an internal kernel's backward reads its forward's outputs by name") {
+    const ref::OpDescription backward = ref::describe_op("coefficients_backward");
+    REQUIRE(backward.forward_of == "coefficients_forward");
+    std::mt19937_64 rng(1);
+    const Sizes sizes = {3, 2, 5, 9};  // tokens, d, C, K
+    const std::vector<Vec> inputs = ref::make_inputs(backward, sizes, rng);
+    // z and inv_rms are the forward's: inv_rms = 1 / rms of x.
+    const ref::Vec &x = inputs[0], &inv_rms = inputs[4];
+    for (int64_t t = 0; t < 3; t++) {
+        double sum = 0;
+        for (int64_t m = 0; m < 10; m++) {
+            sum += x[size_t(t * 10 + m)] * x[size_t(t * 10 + m)];
+        }
+        CHECK(inv_rms[size_t(t)] ==
+              doctest::Approx(1.0 / std::sqrt(sum / 10 + ref::kRmsNormEps)).epsilon(1e-6));
+    }
+    CHECK_THROWS_AS(ref::describe_op("coefficients_sideways"), std::invalid_argument);
 }
