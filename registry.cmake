@@ -1,14 +1,17 @@
 # The op registry: every kernel gomhc generates, in one list. From it the
 # build makes the kernel libraries, the runtime's kernel tables
 # (kernels::<op>_variants), the generators' schedule-knob defaults, the
-# tuner's op list with each op's knobs, and the tuned-file checks.
+# tuner's op list with each op's knobs and kernels, and the tuned-file checks.
 #
 # Adding an op: one gomhc_op() line here (plus gomhc_op_knob() lines for
 # knobs of its own), its generator in generators/<family>_generator.cpp
 # (HALIDE_REGISTER_GENERATOR under the op's name), its stages and schedules in
 # schedules/<family>_stages.h, _cpu.h and _gpu.h, its C++ wrapper and
 # catalog entry (gomhc/ops.hpp) in runtime/src/<family>.cpp, its float64
-# reference in reference/, and its test and benchmark row.
+# reference in reference/ with its registration in reference/ops/<family>.cpp
+# (op_reference.h: flops, bench and tuning sizes), and its test. The
+# benchmark rows, the tuner's cases, the generic and GPU tests and the
+# PyTorch bridge follow from those.
 #
 #   gomhc_knob(<cpu|cuda> <name> <default> <values tried>...)
 #       a schedule knob every op takes on that device (cuda: the GPU

@@ -1,6 +1,6 @@
 // gomhc_bench's shared declarations. The benchmark is split one job per file:
 //   machine.cpp         threads, aligned arrays, the memory and FMA-peak probes
-//   op_model.cpp        the ops' tensors, byte and flop models, kernel and reference calls
+//   op_model.cpp        the ops from the catalog: tensors, bytes, flops, kernel and reference calls
 //   results.cpp         the measured rows, their counters and roofline fractions
 //   kernel_rows.cpp     the CPU kernel and float64 reference rows
 //   cuda_rows.cpp       the CUDA rows and the GPU copy roof
@@ -22,6 +22,7 @@
 #include <cstring>
 #include <functional>
 #include <gomhc/gomhc.hpp>
+#include <gomhc/ops.hpp>
 #include <map>
 #include <memory>
 #include <new>
@@ -34,6 +35,7 @@
 
 #include "gomhc_reference.h"
 #include "model_reference.h"
+#include "op_reference.h"
 #include "stream_patterns.h"
 
 namespace gomhc_bench {
@@ -183,96 +185,71 @@ void bm_fma_peak(benchmark::State &state, int threads);
 // Peak flop rate of all kernel threads together, for the rooflines.
 double fma_peak();
 
-enum class Op {
-    cayley_forward,
-    cayley_backward,
-    orthostochastic_forward,
-    orthostochastic_backward,
-    stream_read_forward,
-    stream_read_backward,
-    stream_write_forward,
-    stream_write_backward,
-    mixer_forward,  // cayley_forward then orthostochastic_forward, back to back
-    layernorm_forward,
-    layernorm_backward,
-    gelu_forward,
-    gelu_backward,
+// A row's sizes, in the order its op's catalog entry names them.
+using Sizes = ref::Sizes;
+
+// One benchmarked op: a catalog op (gomhc/ops.hpp) with its float64 side
+// (reference/op_reference.h), or the bench's own chain of such ops run back
+// to back on shared tensors (cayley+projection_forward).
+struct BenchOp {
+    std::string name;                                  // of its rows
+    std::vector<const gomhc::OpInfo *> steps;          // run in this order
+    std::vector<const ref::OpReference *> references;  // of each step
+    std::vector<Sizes> rows;
+
+    const std::vector<const char *> &size_names() const { return steps.front()->sizes; }
+    // The size called `size` ("tokens", "d", ...); throws if the op has none.
+    int64_t size(const Sizes &sh, const std::string &size) const;
+    int64_t tokens(const Sizes &sh) const { return size(sh, "tokens"); }
+    // `sh` with its token count replaced.
+    Sizes with_tokens(const Sizes &sh, int64_t tokens) const;
 };
 
-const char *op_name(Op op);
+// Every benchmarked op, in registry.cmake's order: each op whose reference
+// has bench sizes, and the chains after the op they are listed after.
+const std::vector<BenchOp> &bench_ops();
+const BenchOp &bench_op(const std::string &name);
 
-bool is_stream_op(Op op);
-// The trainer's ops over [T][C] rows (LayerNorm, GELU): no d, no s.
-bool is_row_op(Op op);
-
-struct Shape {
-    int64_t tokens;
-    int d;
-    int s;      // only for the mixer ops
-    int64_t c;  // only for the stream ops
-};
-
-std::string shape_string(Op op, const Shape &sh, int64_t tokens);
+// "T:4096/d:4/s:2": every size, the tokens as T.
+std::string shape_string(const BenchOp &op, const Sizes &sh);
 
 struct TensorSpec {
     const char *name;
     std::vector<int64_t> shape;
     bool output;
-    int traffic;  // how many times its bytes cross memory per call (per token; the
-                  // per-call vectors gamma, beta, dgamma, dbeta count 0: C floats per call)
+    int traffic;  // how many times its bytes cross memory per call: per token, so
+                  // tensors that do not grow with the tokens (gamma, dbeta: C floats
+                  // per call) count 0, and one that a chain writes and reads back 2
 };
 
-// Inputs first, then outputs, in the order the API takes them.
-std::vector<TensorSpec> tensor_specs(Op op, const Shape &sh, int64_t t);
+// Each tensor of the op's steps once, in their catalog order, at t tokens.
+std::vector<TensorSpec> tensor_specs(const BenchOp &op, const Sizes &sh, int64_t t);
 
 int64_t element_count(const std::vector<int64_t> &shape);
 
 // Bytes per token moved by one call, for elements of `element_bytes` bytes.
-double bytes_per_token(Op op, const Shape &sh, double element_bytes);
+double bytes_per_token(const BenchOp &op, const Sizes &sh, double element_bytes);
 
-// Flops of the Cayley forward for one token, counted as the kernel
-// (generators/cayley_generator.cpp) computes it, without pivoting, on the
-// n x 2n system [I + A | I], each multiply-add 2 flops and each division 1:
-//   forward elimination: row r subtracts r finished rows (n multiply-adds
-//     each) and scales itself (n divisions): sum_r (2nr + n) = n^3
-//   back substitution: row r subtracts n-1-r rows from its right half (n
-//     multiply-adds each): sum_r 2n(n-1-r) = n^2 (n-1)
-//   Q = 2 (I + A)^{-1} - I: n^2 + n
-//   each Newton-Schulz step: the upper triangle of E = I - Q^T Q
-//     (n(n+1)/2 cells, n multiply-adds each: n^2 (n+1)), Q E (n^2 cells,
-//     n multiply-adds: 2 n^3), Q + (Q E)/2 (2 n^2): 3 n^3 + 3 n^2
-// so with the default one step 5 n^3 + 3 n^2 + n (n = 8: 2760, n = 32:
-// 166944). This is the work the kernel does, not a minimal count. A division
-// is counted as one flop although it costs several FMA issue slots, so the
-// compute roof is somewhat optimistic for small n (the fraction errs low).
-double cayley_forward_flops(double n);
+// Flops per token: the sum of its steps' (each op's count is documented
+// beside its reference, reference/ops/).
+double flops_per_token(const BenchOp &op, const Sizes &sh);
 
-// Cayley backward for one token: w = G + G Q^T and dA = -(w + Q^T w) / 2 are
-// two n x n x n products (2 n^3 flops each) plus 2 n^2 adds for the identity
-// terms; dp = -(dA[i][j] - dA[j][i]) / 2 is a subtract and a scale per pair.
-double cayley_backward_flops(double n);
+// One call of an op's kernels, prepared once so that timing it measures the
+// kernels: each step through the catalog on its tensors, `data` in
+// tensor_specs() order, all on `device`.
+class KernelCall {
+public:
+    KernelCall(const BenchOp &op, const Sizes &sh, const std::vector<float *> &data,
+               gomhc::Device device);
+    void operator()() const;
 
-// Flops per token of each op.
-//   projection forward:   n^2 square-and-adds (2 flops) + d^2 scalings by 1/s
-//   projection backward:  dq = (2/s) q dh: 2 multiplies per entry of Q
-//   stream read forward:  y = sum_j h_pre[j] x[j]: d C multiply-adds
-//   stream read backward: dx = h_pre dy (d C mults) + dh_pre = x . dy (d C mult-adds)
-//   stream write forward: d^2 C multiply-adds for h_res x + d C for h_post f
-//   stream write backward: dx and dh_res d^2 C multiply-adds each, dh_post and
-//                         df d C each
-// and the trainer's row ops, per element as the kernels evaluate them
-// (recomputed terms included, tanh counted as one flop):
-//   layernorm forward:  mean 1, variance 3, y 4: 8 C
-//   layernorm backward: the two per-token sums 2 + 5, dx 9, dgamma 4, dbeta 1: 21 C
-//   gelu forward:       the tanh argument 5, tanh 1, the product 3: 9 C
-//   gelu backward:      the argument 5, tanh 1, its derivative 4, dx 9: 19 C
-double flops_per_token(Op op, const Shape &sh);
+private:
+    Sizes sizes_;
+    std::vector<std::pair<const gomhc::OpInfo *, gomhc::OpData>> steps_;
+};
 
-// The kernels through the C++ API, tensors in tensor_specs() order.
-void run_kernel(Op op, const Shape &sh, const std::vector<gomhc::TensorView> &v);
-
-// The float64 reference, inputs in tensor_specs() order.
-void run_reference(Op op, const Shape &sh, int64_t t, const std::vector<ref::Vec> &in);
+// The float64 reference at t tokens, inputs in tensor_specs() order.
+void run_reference(const BenchOp &op, const Sizes &sh, int64_t t, const std::vector<ref::Vec> &in);
 
 struct HostData {
     std::string key;
@@ -282,11 +259,6 @@ struct HostData {
 extern HostData g_host_data;
 
 std::vector<float *> host_tensors(const std::string &key, const std::vector<TensorSpec> &specs);
-
-// Views of host tensors in tensor_specs() order: outputs writable, inputs
-// read-only.
-std::vector<gomhc::TensorView> host_views(const std::vector<TensorSpec> &specs,
-                                          const std::vector<float *> &data);
 
 struct ReferenceData {
     std::string key;
@@ -314,7 +286,7 @@ extern std::map<std::string, std::vector<Result>> g_results;
 
 extern std::map<std::string, double> g_reference_rate;
 
-Result make_result(Op op, const char *backend, const Shape &sh, std::string label);
+Result make_result(const BenchOp &op, const char *backend, const Sizes &sh, std::string label);
 
 // Google Benchmark calls a benchmark with growing iteration counts until one
 // call lasts the minimum time; that call is the measured one, and further
@@ -351,19 +323,19 @@ double timed_iterations(benchmark::State &state, const std::string &name, Result
 void set_counters(benchmark::State &state, Result &r, double tokens_per_call, double bytes_per_call,
                   double flops_per_call, double seconds, double bandwidth, double peak);
 
-std::string rate_key(Op op, const Shape &sh);
+std::string rate_key(const BenchOp &op, const Sizes &sh);
 
 // The reference is single-threaded float64 and slow: it runs on 1/8 of the
 // tokens (tokens/s stays comparable, as every op is linear in T).
 int64_t reference_tokens(int64_t tokens);
 
-std::string variant_label(Op op, const Shape &sh);
+std::string variant_label(const BenchOp &op, const Sizes &sh);
 
-void bm_reference(benchmark::State &state, Op op, Shape sh, std::string name);
+void bm_reference(benchmark::State &state, const BenchOp *op, Sizes sh, std::string name);
 
-void set_x_ref(benchmark::State &state, Result &r, Op op, const Shape &sh);
+void set_x_ref(benchmark::State &state, Result &r, const BenchOp &op, const Sizes &sh);
 
-void bm_cpu(benchmark::State &state, Op op, Shape sh, std::string name);
+void bm_cpu(benchmark::State &state, const BenchOp *op, Sizes sh, std::string name);
 
 struct DeviceData {
     std::string key;
@@ -379,16 +351,9 @@ std::vector<float *> device_tensors(const std::string &key, const std::vector<Te
 // Device-to-device copy of 2 x 1 GiB: the GPU's bandwidth roof.
 void bm_cuda_copy(benchmark::State &state);
 
-void bm_cuda(benchmark::State &state, Op op, Shape sh, std::string name);
+void bm_cuda(benchmark::State &state, const BenchOp *op, Sizes sh, std::string name);
 
-struct OpShapes {
-    Op op;
-    std::vector<Shape> shapes;
-};
-
-std::vector<OpShapes> op_table();
-
-std::string bench_name(Op op, const char *backend, const Shape &sh);
+std::string bench_name(const BenchOp &op, const char *backend, const Sizes &sh);
 
 // Runs `set_up` (which may throw: the row then fails with its message) and
 // one warm-up `step`, then times `step` for the benchmark's iterations.
@@ -446,7 +411,7 @@ enum class Pattern {
 };
 
 struct PatternInfo {
-    Op op;
+    const char *op;
     const char *backend;
     const char *label;
     bool fused;        // backward: each write in the pass that first reads its inputs
@@ -461,13 +426,13 @@ void run_pattern(Pattern p, const std::vector<float *> &v, int64_t c, size_t beg
 
 // Largest difference between the pattern's outputs and the gomhc kernel's,
 // relative to the largest output, after one call of each on `data`.
-double pattern_mismatch(Pattern p, const Shape &sh, const std::vector<TensorSpec> &specs,
+double pattern_mismatch(Pattern p, const Sizes &sh, const std::vector<TensorSpec> &specs,
                         const std::vector<float *> &data);
 
-void bm_pattern(benchmark::State &state, Pattern p, Shape sh, std::string name);
+void bm_pattern(benchmark::State &state, Pattern p, Sizes sh, std::string name);
 
 // The yardstick rows of `op` at the target shape (T = 16384, C = 256, d = 4).
-void register_pattern_benchmarks(Op op);
+void register_pattern_benchmarks(const BenchOp &op);
 
 void register_layer_benchmarks();
 

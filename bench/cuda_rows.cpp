@@ -56,37 +56,31 @@ void bm_cuda_copy(benchmark::State &state) {
     release_device_data();
 }
 
-void bm_cuda(benchmark::State &state, Op op, Shape sh, std::string name) {
-    const auto specs = tensor_specs(op, sh, sh.tokens);
-    Result r = make_result(op, "cuda", sh, variant_label(op, sh));
+void bm_cuda(benchmark::State &state, const BenchOp *op, Sizes sh, std::string name) {
+    const auto specs = tensor_specs(*op, sh, op->tokens(sh));
+    Result r = make_result(*op, "cuda", sh, variant_label(*op, sh));
     state.SetLabel(r.label);
-    std::vector<gomhc::TensorView> views;
+    std::optional<KernelCall> call;
     try {
-        const auto data = device_tensors("cuda/" + name, specs);
-        for (size_t i = 0; i < specs.size(); ++i) {
-            float *p = data[i];
-            views.push_back(specs[i].output ? gomhc::TensorView::cuda(p, specs[i].shape)
-                                            : gomhc::TensorView::cuda(static_cast<const float *>(p),
-                                                                      specs[i].shape));
-        }
-        run_kernel(op, sh, views);  // warm-up: module load, JIT
+        call.emplace(*op, sh, device_tensors("cuda/" + name, specs), gomhc::Device::cuda);
+        (*call)();  // warm-up: module load, JIT
         gomhc::cuda_synchronize();
     } catch (const std::exception &e) {
         record_failure(state, name, r, e.what());
         return;
     }
     const double seconds = timed_iterations(state, name, r, [&] {
-        run_kernel(op, sh, views);
+        (*call)();
         gomhc::cuda_synchronize();
     });
     if (seconds < 0) {
         return;
     }
-    const double t = double(sh.tokens);
+    const double t = double(op->tokens(sh));
     // GPU roofline: bandwidth only (device copy), no GPU flop peak is measured.
-    set_counters(state, r, t, t * bytes_per_token(op, sh, sizeof(float)),
-                 t * flops_per_token(op, sh), seconds, g_machine.cuda_copy_bw, 0);
-    set_x_ref(state, r, op, sh);
+    set_counters(state, r, t, t * bytes_per_token(*op, sh, sizeof(float)),
+                 t * flops_per_token(*op, sh), seconds, g_machine.cuda_copy_bw, 0);
+    set_x_ref(state, r, *op, sh);
     record(name, r);
 }
 

@@ -33,17 +33,6 @@ std::vector<float *> host_tensors(const std::string &key, const std::vector<Tens
     return out;
 }
 
-std::vector<gomhc::TensorView> host_views(const std::vector<TensorSpec> &specs,
-                                          const std::vector<float *> &data) {
-    std::vector<gomhc::TensorView> views;
-    for (size_t i = 0; i < specs.size(); ++i) {
-        views.push_back(specs[i].output ? gomhc::TensorView::host(data[i], specs[i].shape)
-                                        : gomhc::TensorView::host(
-                                              static_cast<const float *>(data[i]), specs[i].shape));
-    }
-    return views;
-}
-
 ReferenceData g_reference_data;
 
 const std::vector<ref::Vec> &reference_inputs(const std::string &key,
@@ -67,27 +56,25 @@ const std::vector<ref::Vec> &reference_inputs(const std::string &key,
 // ---------------------------------------------------------------------------
 // CPU kernel and reference benchmarks.
 
-std::string rate_key(Op op, const Shape &sh) {
-    return std::string(op_name(op)) + "/" + shape_string(op, sh, sh.tokens);
+std::string rate_key(const BenchOp &op, const Sizes &sh) {
+    return op.name + "/" + shape_string(op, sh);
 }
 
 int64_t reference_tokens(int64_t tokens) { return std::max<int64_t>(64, tokens / 8); }
 
-std::string variant_label(Op op, const Shape &sh) {
-    if (is_stream_op(op) || is_row_op(op)) {
-        return "";
-    }
+// The kernel the runtime picks for (d, s) on ops that specialise on both.
+std::string variant_label(const BenchOp &op, const Sizes &sh) {
     try {
-        return gomhc::kernel_variant(sh.d, sh.s);
+        return gomhc::kernel_variant(int(op.size(sh, "d")), int(op.size(sh, "s")));
     } catch (const std::exception &) {
-        return "";
+        return "";  // no d and s, or no kernel for them
     }
 }
 
-void bm_reference(benchmark::State &state, Op op, Shape sh, std::string name) {
-    const int64_t t = reference_tokens(sh.tokens);
-    const auto specs = tensor_specs(op, sh, t);
-    Result r = make_result(op, "ref_f64", sh, "float64, 1 thread, T=" + std::to_string(t));
+void bm_reference(benchmark::State &state, const BenchOp *op, Sizes sh, std::string name) {
+    const int64_t t = reference_tokens(op->tokens(sh));
+    const auto specs = tensor_specs(*op, sh, t);
+    Result r = make_result(*op, "ref_f64", sh, "float64, 1 thread, T=" + std::to_string(t));
     state.SetLabel(r.label);
     const std::vector<ref::Vec> *in = nullptr;
     try {
@@ -98,16 +85,16 @@ void bm_reference(benchmark::State &state, Op op, Shape sh, std::string name) {
     }
     const auto t0 = Clock::now();
     for (auto _ : state) {
-        run_reference(op, sh, t, *in);
+        run_reference(*op, sh, t, *in);
     }
     const double seconds = seconds_since(t0);
-    set_counters(state, r, double(t), double(t) * bytes_per_token(op, sh, sizeof(double)),
-                 double(t) * flops_per_token(op, sh), seconds, 0, 0);
-    g_reference_rate[rate_key(op, sh)] = r.tokens_per_s;
+    set_counters(state, r, double(t), double(t) * bytes_per_token(*op, sh, sizeof(double)),
+                 double(t) * flops_per_token(*op, sh), seconds, 0, 0);
+    g_reference_rate[rate_key(*op, sh)] = r.tokens_per_s;
     record(name, r);
 }
 
-void set_x_ref(benchmark::State &state, Result &r, Op op, const Shape &sh) {
+void set_x_ref(benchmark::State &state, Result &r, const BenchOp &op, const Sizes &sh) {
     const auto it = g_reference_rate.find(rate_key(op, sh));
     if (it != g_reference_rate.end() && it->second > 0) {
         r.x_ref = r.tokens_per_s / it->second;
@@ -115,29 +102,29 @@ void set_x_ref(benchmark::State &state, Result &r, Op op, const Shape &sh) {
     }
 }
 
-void bm_cpu(benchmark::State &state, Op op, Shape sh, std::string name) {
-    const auto specs = tensor_specs(op, sh, sh.tokens);
-    Result r = make_result(op, "cpu", sh, variant_label(op, sh));
+void bm_cpu(benchmark::State &state, const BenchOp *op, Sizes sh, std::string name) {
+    const auto specs = tensor_specs(*op, sh, op->tokens(sh));
+    Result r = make_result(*op, "cpu", sh, variant_label(*op, sh));
     state.SetLabel(r.label);
-    std::vector<gomhc::TensorView> views;
+    std::optional<KernelCall> call;
     try {
-        views = host_views(specs, host_tensors("cpu/" + name, specs));
-        run_kernel(op, sh, views);  // warm-up: thread pool, caches, page faults
+        call.emplace(*op, sh, host_tensors("cpu/" + name, specs), gomhc::Device::host);
+        (*call)();  // warm-up: thread pool, caches, page faults
     } catch (const std::exception &e) {
         record_failure(state, name, r, e.what());
         return;
     }
     const double seconds = timed_iterations(state, name, r, [&] {
-        run_kernel(op, sh, views);
+        (*call)();
         benchmark::ClobberMemory();
     });
     if (seconds < 0) {
         return;
     }
-    const double t = double(sh.tokens);
-    set_counters(state, r, t, t * bytes_per_token(op, sh, sizeof(float)),
-                 t * flops_per_token(op, sh), seconds, triad_bandwidth(), fma_peak());
-    set_x_ref(state, r, op, sh);
+    const double t = double(op->tokens(sh));
+    set_counters(state, r, t, t * bytes_per_token(*op, sh, sizeof(float)),
+                 t * flops_per_token(*op, sh), seconds, triad_bandwidth(), fma_peak());
+    set_x_ref(state, r, *op, sh);
     record(name, r);
 }
 

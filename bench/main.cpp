@@ -6,38 +6,8 @@ namespace gomhc_bench {
 // ---------------------------------------------------------------------------
 // Registration.
 
-std::vector<OpShapes> op_table() {
-    // Mixer ops: T = 4096 at the (d, s) pairs below, and T = 16384 at (4, 2).
-    std::vector<Shape> mixer;
-    for (auto ds : std::vector<std::pair<int, int>>{{4, 1}, {4, 2}, {4, 3}, {8, 2}, {16, 2}}) {
-        mixer.push_back({4096, ds.first, ds.second, 768});
-    }
-    mixer.push_back({16384, 4, 2, 256});
-    // Stream ops depend on d and C only: d of the pairs above at C = 768, and
-    // T = 16384, C = 256 at d = 4.
-    std::vector<Shape> stream = {
-        {4096, 4, 1, 768}, {4096, 8, 1, 768}, {4096, 16, 1, 768}, {16384, 4, 1, 256}};
-    std::vector<Shape> combined = {{4096, 4, 2, 768}, {16384, 4, 2, 256}};
-    // The trainer's row ops: C = 768 and, as the MLP's hidden layer sees GELU,
-    // 4C = 3072 wide rows.
-    std::vector<Shape> rows = {{4096, 1, 1, 768}, {4096, 1, 1, 3072}};
-    return {{Op::cayley_forward, mixer},
-            {Op::cayley_backward, mixer},
-            {Op::orthostochastic_forward, mixer},
-            {Op::orthostochastic_backward, mixer},
-            {Op::stream_read_forward, stream},
-            {Op::stream_read_backward, stream},
-            {Op::stream_write_forward, stream},
-            {Op::stream_write_backward, stream},
-            {Op::mixer_forward, combined},
-            {Op::layernorm_forward, rows},
-            {Op::layernorm_backward, rows},
-            {Op::gelu_forward, rows},
-            {Op::gelu_backward, rows}};
-}
-
-std::string bench_name(Op op, const char *backend, const Shape &sh) {
-    return std::string(op_name(op)) + "/" + backend + "/" + shape_string(op, sh, sh.tokens);
+std::string bench_name(const BenchOp &op, const char *backend, const Sizes &sh) {
+    return op.name + "/" + backend + "/" + shape_string(op, sh);
 }
 
 std::string g_cuda_status;  // "available" or the reason it is not
@@ -115,25 +85,24 @@ void register_all() {
             ->Unit(benchmark::kMillisecond);
     }
 
-    const std::vector<OpShapes> table = op_table();
-    for (const OpShapes &entry : table) {
-        for (const Shape &sh : entry.shapes) {
-            const std::string name = bench_name(entry.op, "ref_f64", sh);
+    for (const BenchOp &op : bench_ops()) {
+        for (const Sizes &sh : op.rows) {
+            const std::string name = bench_name(op, "ref_f64", sh);
             benchmark::RegisterBenchmark(
                 name.c_str(),
-                [op = entry.op, sh, name](benchmark::State &st) { bm_reference(st, op, sh, name); })
+                [op = &op, sh, name](benchmark::State &st) { bm_reference(st, op, sh, name); })
                 ->UseRealTime()
                 ->Unit(benchmark::kMillisecond);
         }
-        for (const Shape &sh : entry.shapes) {
-            const std::string name = bench_name(entry.op, "cpu", sh);
+        for (const Sizes &sh : op.rows) {
+            const std::string name = bench_name(op, "cpu", sh);
             benchmark::RegisterBenchmark(
                 name.c_str(),
-                [op = entry.op, sh, name](benchmark::State &st) { bm_cpu(st, op, sh, name); })
+                [op = &op, sh, name](benchmark::State &st) { bm_cpu(st, op, sh, name); })
                 ->UseRealTime()
                 ->Unit(benchmark::kMicrosecond);
         }
-        register_pattern_benchmarks(entry.op);
+        register_pattern_benchmarks(op);
     }
 
     register_layer_benchmarks();
@@ -157,12 +126,12 @@ void register_all() {
     benchmark::RegisterBenchmark("cuda/probe/copy_dtod", bm_cuda_copy)
         ->UseRealTime()
         ->Unit(benchmark::kMillisecond);
-    for (const OpShapes &entry : table) {
-        for (const Shape &sh : entry.shapes) {
-            const std::string name = bench_name(entry.op, "cuda", sh);
+    for (const BenchOp &op : bench_ops()) {
+        for (const Sizes &sh : op.rows) {
+            const std::string name = bench_name(op, "cuda", sh);
             benchmark::RegisterBenchmark(
                 name.c_str(),
-                [op = entry.op, sh, name](benchmark::State &st) { bm_cuda(st, op, sh, name); })
+                [op = &op, sh, name](benchmark::State &st) { bm_cuda(st, op, sh, name); })
                 ->UseRealTime()
                 ->Unit(benchmark::kMicrosecond);
         }

@@ -14,14 +14,14 @@ std::map<std::string, std::vector<Result>> g_results;
 // float64 reference tokens/s by op and shape (the shape of the kernel rows).
 std::map<std::string, double> g_reference_rate;
 
-Result make_result(Op op, const char *backend, const Shape &sh, std::string label) {
+Result make_result(const BenchOp &op, const char *backend, const Sizes &sh, std::string label) {
     Result r;
-    r.op = op_name(op);
+    r.op = op.name;
     r.backend = backend;
-    r.shape = shape_string(op, sh, sh.tokens);
+    r.shape = shape_string(op, sh);
     r.label = std::move(label);
     if (std::strcmp(backend, "ref_f64") != 0) {
-        for (const TensorSpec &t : tensor_specs(op, sh, sh.tokens)) {
+        for (const TensorSpec &t : tensor_specs(op, sh, op.tokens(sh))) {
             r.working_set += double(element_count(t.shape)) * sizeof(float);
         }
     }

@@ -14,29 +14,29 @@ namespace gomhc_bench {
 PatternInfo pattern_info(Pattern p) {
     switch (p) {
         case Pattern::forward_stores:
-            return {Op::stream_write_forward, "hw_st", "hand-written AVX2, ordinary stores", false,
+            return {"stream_write_forward", "hw_st", "hand-written AVX2, ordinary stores", false,
                     false};
         case Pattern::forward_nontemporal:
-            return {Op::stream_write_forward, "hw_nt", "hand-written AVX2, non-temporal stores",
+            return {"stream_write_forward", "hw_nt", "hand-written AVX2, non-temporal stores",
                     false, true};
         case Pattern::backward_passes:
-            return {Op::stream_write_backward, "hw_pass", "hand-written AVX2, gomhc's passes",
-                    false, false};
+            return {"stream_write_backward", "hw_pass", "hand-written AVX2, gomhc's passes", false,
+                    false};
         case Pattern::backward_fused:
-            return {Op::stream_write_backward, "hw_fuse",
+            return {"stream_write_backward", "hw_fuse",
                     "hand-written AVX2, each write in the pass that reads", true, false};
         case Pattern::backward_fused_nontemporal:
-            return {Op::stream_write_backward, "hw_fnt",
+            return {"stream_write_backward", "hw_fnt",
                     "hand-written AVX2, fused, non-temporal stores", true, true};
     }
-    return {Op::stream_write_forward, "?", "", false, false};
+    return {"stream_write_forward", "?", "", false, false};
 }
 
 void run_pattern(Pattern p, const std::vector<float *> &v, int64_t c, size_t begin, size_t end) {
 #if defined(GOMHC_BENCH_HAVE_AVX2_FMA_FILE)
     const PatternInfo info = pattern_info(p);
     const auto t0 = int64_t(begin), t1 = int64_t(end);
-    if (info.op == Op::stream_write_forward) {
+    if (std::strcmp(info.op, "stream_write_forward") == 0) {
         gomhc_bench::write_forward_pattern({v[0], v[1], v[2], v[3], v[4], c}, t0, t1,
                                            info.nontemporal);
     } else {
@@ -49,16 +49,17 @@ void run_pattern(Pattern p, const std::vector<float *> &v, int64_t c, size_t beg
 #endif
 }
 
-double pattern_mismatch(Pattern p, const Shape &sh, const std::vector<TensorSpec> &specs,
+double pattern_mismatch(Pattern p, const Sizes &sh, const std::vector<TensorSpec> &specs,
                         const std::vector<float *> &data) {
-    run_kernel(pattern_info(p).op, sh, host_views(specs, data));
+    const BenchOp &op = bench_op(pattern_info(p).op);
+    KernelCall(op, sh, data, gomhc::Device::host)();
     std::vector<std::vector<float>> expected;
     for (size_t i = 0; i < specs.size(); ++i) {
         if (specs[i].output) {
             expected.emplace_back(data[i], data[i] + element_count(specs[i].shape));
         }
     }
-    run_pattern(p, data, sh.c, 0, size_t(sh.tokens));
+    run_pattern(p, data, op.size(sh, "C"), 0, size_t(op.tokens(sh)));
     double largest = 0, worst = 0;
     size_t out = 0;
     for (size_t i = 0; i < specs.size(); ++i) {
@@ -74,16 +75,18 @@ double pattern_mismatch(Pattern p, const Shape &sh, const std::vector<TensorSpec
     return largest > 0 ? worst / largest : worst;
 }
 
-void bm_pattern(benchmark::State &state, Pattern p, Shape sh, std::string name) {
+void bm_pattern(benchmark::State &state, Pattern p, Sizes sh, std::string name) {
     const PatternInfo info = pattern_info(p);
-    const auto specs = tensor_specs(info.op, sh, sh.tokens);
-    Result r = make_result(info.op, info.backend, sh, info.label);
+    const BenchOp &op = bench_op(info.op);
+    const int64_t tokens = op.tokens(sh), c = op.size(sh, "C");
+    const auto specs = tensor_specs(op, sh, tokens);
+    Result r = make_result(op, info.backend, sh, info.label);
     state.SetLabel(r.label);
     if (!use_avx2_fma()) {
         record_failure(state, name, r, "skipped: needs a CPU (and compiler) with AVX2 and FMA");
         return;
     }
-    if (sh.d != gomhc_bench::kPatternStreams || sh.c % 8 != 0) {
+    if (op.size(sh, "d") != gomhc_bench::kPatternStreams || c % 8 != 0) {
         record_failure(state, name, r,
                        "the hand-written patterns need d = 4 and C a multiple of 8");
         return;
@@ -104,25 +107,24 @@ void bm_pattern(benchmark::State &state, Pattern p, Shape sh, std::string name) 
             }
         },
         [&] {
-            parallel_tasks(
-                size_t(sh.tokens), size_t(gomhc_bench::kPatternTask), kernel_threads(),
-                [&](size_t begin, size_t end) { run_pattern(p, data, sh.c, begin, end); });
+            parallel_tasks(size_t(tokens), size_t(gomhc_bench::kPatternTask), kernel_threads(),
+                           [&](size_t begin, size_t end) { run_pattern(p, data, c, begin, end); });
         });
     if (!seconds) {
         return;
     }
-    const double t = double(sh.tokens);
-    set_counters(state, r, t, t * bytes_per_token(info.op, sh, sizeof(float)),
-                 t * flops_per_token(info.op, sh), *seconds, triad_bandwidth(), fma_peak());
+    const double t = double(tokens);
+    set_counters(state, r, t, t * bytes_per_token(op, sh, sizeof(float)),
+                 t * flops_per_token(op, sh), *seconds, triad_bandwidth(), fma_peak());
     record(name, r);
 }
 
-void register_pattern_benchmarks(Op op) {
-    const Shape sh{16384, gomhc_bench::kPatternStreams, 1, 256};
+void register_pattern_benchmarks(const BenchOp &op) {
+    const Sizes sh{16384, gomhc_bench::kPatternStreams, 256};  // tokens, d, C
     for (Pattern p :
          {Pattern::forward_stores, Pattern::forward_nontemporal, Pattern::backward_passes,
           Pattern::backward_fused, Pattern::backward_fused_nontemporal}) {
-        if (pattern_info(p).op != op) {
+        if (pattern_info(p).op != op.name) {
             continue;
         }
         const std::string name = bench_name(op, pattern_info(p).backend, sh);

@@ -374,9 +374,28 @@ CoefficientPath coefficient_forward(int64_t tokens, int d, int64_t c, int64_t k,
 CoefficientGrads coefficient_backward(int64_t tokens, int d, int64_t c, int64_t k, const Vec &x,
                                       const Vec &w, const Vec &b, const Vec &a, const Vec &dy,
                                       const Vec &dh_post, const Vec &dlogits) {
-    const CoefficientPath fw = coefficient_forward(tokens, d, c, k, x, w, b, a);
+    return coefficient_backward_saved(tokens, d, c, k, x, w, a,
+                                      coefficient_forward(tokens, d, c, k, x, w, b, a), dy, dh_post,
+                                      dlogits);
+}
+
+CoefficientGrads coefficient_backward_saved(int64_t tokens, int d, int64_t c, int64_t k,
+                                            const Vec &x, const Vec &w, const Vec &a,
+                                            CoefficientPath fw, const Vec &dy, const Vec &dh_post,
+                                            const Vec &dlogits) {
     const int64_t dc = d * c;
     const int64_t k_res = k - 2 * d;
+    require_size(x, tokens * dc, "x");
+    require_size(w, k * dc, "w");
+    require_size(a, 3, "a");
+    require_size(fw.inv_rms, tokens, "inv_rms");
+    require_size(fw.z, tokens * k, "z");
+    require_size(fw.h_pre, tokens * d, "h_pre");
+    require_size(fw.h_post, tokens * d, "h_post");
+    fw.x_norm.assign(size_t(tokens * dc), 0.0);
+    for (int64_t m = 0; m < tokens * dc; ++m) {
+        fw.x_norm[size_t(m)] = x[size_t(m)] * fw.inv_rms[size_t(m / dc)];
+    }
     require_size(dy, tokens * c, "dy");
     require_size(dh_post, tokens * d, "dh_post");
     require_size(dlogits, tokens * k_res, "dlogits");

@@ -132,6 +132,13 @@ struct CoefficientGrads {
 CoefficientGrads coefficient_backward(int64_t tokens, int d, int64_t c, int64_t k, const Vec &x,
                                       const Vec &w, const Vec &b, const Vec &a, const Vec &dy,
                                       const Vec &dh_post, const Vec &dlogits);
+// The same from what the forward saved, as the coefficients_backward kernel
+// reads it: fw's inv_rms, z, h_pre and h_post (x_norm follows from x and
+// inv_rms; b is not needed).
+CoefficientGrads coefficient_backward_saved(int64_t tokens, int d, int64_t c, int64_t k,
+                                            const Vec &x, const Vec &w, const Vec &a,
+                                            CoefficientPath fw, const Vec &dy, const Vec &dh_post,
+                                            const Vec &dlogits);
 
 // Everything one forward computes, per token.
 struct LayerForward {

@@ -58,7 +58,7 @@ inline void check_cayley_forward(Backend &b, int64_t tokens, int d, int s, doubl
     INFO(b.name() << " cayley_forward " << where);
     ref::Rng rng(seed);
     const Vec p = normal_f32(rng, tokens * pair_count(d, s), sigma);
-    const Vec qk = kernel_cayley_forward(b, tokens, d, s, p);
+    const Vec qk = run_kernel(b, "cayley_forward", sizes_of(tokens, d, s), {p})[0];
     const Vec qr = ref::cayley_forward(tokens, n, p);
 
     const double q_err = ref::max_abs_error(qk, qr);
@@ -86,7 +86,7 @@ inline void check_cayley_backward_vs_reference(Backend &b, int64_t tokens, int d
     const Vec p = rng.normal_vec(size_t(tokens * pair_count(d, s)), sigma);
     const Vec q = ref::round_to_float(ref::cayley_forward(tokens, n, p));
     const Vec dq = normal_f32(rng, tokens * n * n, 1.0);
-    const Vec gk = kernel_cayley_backward(b, tokens, d, s, q, dq);
+    const Vec gk = run_kernel(b, "cayley_backward", sizes_of(tokens, d, s), {q, dq})[0];
     const Vec gr = ref::cayley_backward(tokens, n, q, dq);
     CHECK(ref::all_finite(gk));
     CHECK(ref::normwise_error(gk, gr) <= kBackwardTol);
@@ -104,8 +104,8 @@ inline void check_cayley_backward_vs_fd(Backend &b, int64_t tokens, int d, int s
     const Vec w = normal_f32(rng, tokens * n * n, 1.0);
     auto loss = [&](const Vec &pv) { return ref::dot(w, ref::cayley_forward(tokens, n, pv)); };
     const Vec fd = ref::numeric_gradient(loss, p, 1e-6);
-    const Vec qk = kernel_cayley_forward(b, tokens, d, s, p);
-    const Vec gk = kernel_cayley_backward(b, tokens, d, s, qk, w);
+    const Vec qk = run_kernel(b, "cayley_forward", sizes_of(tokens, d, s), {p})[0];
+    const Vec gk = run_kernel(b, "cayley_backward", sizes_of(tokens, d, s), {qk, w})[0];
     CHECK(ref::normwise_error(gk, fd) <= kFiniteDiffTol);
 }
 
@@ -122,7 +122,7 @@ inline void check_orthostochastic_forward(Backend &b, int64_t tokens, int d, int
                       ? ref::round_to_float(ref::cayley_forward(
                             tokens, n, rng.normal_vec(size_t(tokens * pair_count(d, s)), 1.0)))
                       : normal_f32(rng, tokens * n * n, 1.0);
-    const Vec hk = kernel_orthostochastic_forward(b, tokens, d, s, q);
+    const Vec hk = run_kernel(b, "orthostochastic_forward", sizes_of(tokens, d, s), {q})[0];
     const Vec hr = ref::orthostochastic_forward(tokens, d, s, q);
     CHECK(ref::normwise_error(hk, hr) <= kForwardTol);
     CHECK(ref::min_entry(hk) >= 0.0);
@@ -137,8 +137,8 @@ inline void check_orthostochastic_properties(Backend &b, int64_t tokens, int d, 
     INFO(b.name() << " params -> Q -> H properties " << where);
     ref::Rng rng(seed);
     const Vec p = normal_f32(rng, tokens * pair_count(d, s), sigma);
-    const Vec qk = kernel_cayley_forward(b, tokens, d, s, p);
-    const Vec hk = kernel_orthostochastic_forward(b, tokens, d, s, qk);
+    const Vec qk = run_kernel(b, "cayley_forward", sizes_of(tokens, d, s), {p})[0];
+    const Vec hk = run_kernel(b, "orthostochastic_forward", sizes_of(tokens, d, s), {qk})[0];
     const double row_err = ref::max_row_sum_error(tokens, d, hk);
     const double col_err = ref::max_col_sum_error(tokens, d, hk);
     const double min_h = ref::min_entry(hk);
@@ -163,7 +163,7 @@ inline void check_orthostochastic_backward(Backend &b, int64_t tokens, int d, in
     const Vec q = ref::round_to_float(
         ref::cayley_forward(tokens, n, rng.normal_vec(size_t(tokens * pair_count(d, s)), 1.0)));
     const Vec dh = normal_f32(rng, tokens * d * d, 1.0);
-    const Vec gk = kernel_orthostochastic_backward(b, tokens, d, s, q, dh);
+    const Vec gk = run_kernel(b, "orthostochastic_backward", sizes_of(tokens, d, s), {q, dh})[0];
     const Vec gr = ref::orthostochastic_backward(tokens, d, s, q, dh);
     CHECK(ref::normwise_error(gk, gr) <= kBackwardTol);
 
@@ -187,13 +187,14 @@ inline void check_stream_read(Backend &b, int64_t tokens, int d, int64_t c, uint
     const Vec h_pre = ref::round_to_float(rng.uniform_vec(size_t(tokens * d), 0.0, 1.0));
     const Vec dy = normal_f32(rng, tokens * c, 1.0);
 
-    const Vec yk = kernel_stream_read_forward(b, tokens, d, c, x, h_pre);
+    const Vec yk = run_kernel(b, "stream_read_forward", sizes_of(tokens, d, c), {x, h_pre})[0];
     CHECK(ref::normwise_error(yk, ref::stream_read_forward(tokens, d, c, x, h_pre)) <= kForwardTol);
 
-    const auto gk = kernel_stream_read_backward(b, tokens, d, c, x, h_pre, dy);
+    const auto gk = run_kernel(b, "stream_read_backward", sizes_of(tokens, d, c), {x, h_pre, dy});
+    const Vec &dx = gk[0], &dh_pre = gk[1];
     const auto gr = ref::stream_read_backward(tokens, d, c, x, h_pre, dy);
-    CHECK(ref::normwise_error(gk.dx, gr.dx) <= kBackwardTol);
-    CHECK(ref::normwise_error(gk.dh_pre, gr.dh_pre) <= kBackwardTol);
+    CHECK(ref::normwise_error(dx, gr.dx) <= kBackwardTol);
+    CHECK(ref::normwise_error(dh_pre, gr.dh_pre) <= kBackwardTol);
 
     if (with_fd) {
         auto fd = [&](const Vec &at, auto &&forward) {
@@ -204,8 +205,8 @@ inline void check_stream_read(Backend &b, int64_t tokens, int d, int64_t c, uint
             fd(x, [&](const Vec &v) { return ref::stream_read_forward(tokens, d, c, v, h_pre); });
         const Vec fd_h =
             fd(h_pre, [&](const Vec &v) { return ref::stream_read_forward(tokens, d, c, x, v); });
-        CHECK(ref::normwise_error(gk.dx, fd_x) <= kFiniteDiffTol);
-        CHECK(ref::normwise_error(gk.dh_pre, fd_h) <= kFiniteDiffTol);
+        CHECK(ref::normwise_error(dx, fd_x) <= kFiniteDiffTol);
+        CHECK(ref::normwise_error(dh_pre, fd_h) <= kFiniteDiffTol);
     }
 }
 
@@ -217,10 +218,10 @@ inline void check_stream_sum(Backend &b, int64_t tokens, int d, int64_t c, uint6
     const Vec x = normal_f32(rng, tokens * d * c, 1.0);
     const Vec dy = normal_f32(rng, tokens * c, 1.0);
 
-    const Vec yk = kernel_stream_sum_forward(b, tokens, d, c, x);
+    const Vec yk = run_kernel(b, "stream_sum_forward", sizes_of(tokens, d, c), {x})[0];
     CHECK(ref::normwise_error(yk, ref::stream_sum_forward(tokens, d, c, x)) <= kForwardTol);
 
-    const Vec dxk = kernel_stream_sum_backward(b, tokens, d, c, dy);
+    const Vec dxk = run_kernel(b, "stream_sum_backward", sizes_of(tokens, d, c), {dy})[0];
     CHECK(ref::normwise_error(dxk, ref::stream_sum_backward(tokens, d, c, dy)) <= kBackwardTol);
     const double lhs = ref::dot(dy, ref::stream_sum_forward(tokens, d, c, x));
     CHECK(std::abs(lhs - ref::dot(dxk, x)) <= kBackwardTol * (1.0 + std::abs(lhs)));
@@ -236,16 +237,19 @@ inline void check_stream_write(Backend &b, int64_t tokens, int d, int64_t c, uin
     const Vec f = normal_f32(rng, tokens * c, 1.0);
     const Vec dout = normal_f32(rng, tokens * d * c, 1.0);
 
-    const Vec ok = kernel_stream_write_forward(b, tokens, d, c, x, h_res, h_post, f);
+    const Vec ok =
+        run_kernel(b, "stream_write_forward", sizes_of(tokens, d, c), {x, h_res, h_post, f})[0];
     CHECK(ref::normwise_error(ok, ref::stream_write_forward(tokens, d, c, x, h_res, h_post, f)) <=
           kForwardTol);
 
-    const auto gk = kernel_stream_write_backward(b, tokens, d, c, x, h_res, h_post, f, dout);
+    const auto gk =
+        run_kernel(b, "stream_write_backward", sizes_of(tokens, d, c), {x, h_res, h_post, f, dout});
+    const Vec &dx = gk[0], &dh_res = gk[1], &dh_post = gk[2], &df = gk[3];
     const auto gr = ref::stream_write_backward(tokens, d, c, x, h_res, h_post, f, dout);
-    CHECK(ref::normwise_error(gk.dx, gr.dx) <= kBackwardTol);
-    CHECK(ref::normwise_error(gk.dh_res, gr.dh_res) <= kBackwardTol);
-    CHECK(ref::normwise_error(gk.dh_post, gr.dh_post) <= kBackwardTol);
-    CHECK(ref::normwise_error(gk.df, gr.df) <= kBackwardTol);
+    CHECK(ref::normwise_error(dx, gr.dx) <= kBackwardTol);
+    CHECK(ref::normwise_error(dh_res, gr.dh_res) <= kBackwardTol);
+    CHECK(ref::normwise_error(dh_post, gr.dh_post) <= kBackwardTol);
+    CHECK(ref::normwise_error(df, gr.df) <= kBackwardTol);
 
     if (with_fd) {
         auto loss = [&](const Vec &xv, const Vec &rv, const Vec &pv, const Vec &fv) {
@@ -259,10 +263,10 @@ inline void check_stream_write(Backend &b, int64_t tokens, int d, int64_t c, uin
             ref::numeric_gradient([&](const Vec &v) { return loss(x, h_res, v, f); }, h_post);
         const Vec fd_f =
             ref::numeric_gradient([&](const Vec &v) { return loss(x, h_res, h_post, v); }, f);
-        CHECK(ref::normwise_error(gk.dx, fd_x) <= kFiniteDiffTol);
-        CHECK(ref::normwise_error(gk.dh_res, fd_res) <= kFiniteDiffTol);
-        CHECK(ref::normwise_error(gk.dh_post, fd_post) <= kFiniteDiffTol);
-        CHECK(ref::normwise_error(gk.df, fd_f) <= kFiniteDiffTol);
+        CHECK(ref::normwise_error(dx, fd_x) <= kFiniteDiffTol);
+        CHECK(ref::normwise_error(dh_res, fd_res) <= kFiniteDiffTol);
+        CHECK(ref::normwise_error(dh_post, fd_post) <= kFiniteDiffTol);
+        CHECK(ref::normwise_error(df, fd_f) <= kFiniteDiffTol);
     }
 }
 

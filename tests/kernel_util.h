@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <deque>
 #include <gomhc/gomhc.hpp>
+#include <gomhc/ops.hpp>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -71,6 +72,7 @@ public:
     // Token ids in the backend's memory (the float buffers' 4-byte slots).
     virtual gomhc::TokenView tokens(const std::vector<int32_t> &ids, Shape shape) = 0;
     virtual std::string name() const = 0;
+    virtual gomhc::Device device() const = 0;
 };
 
 inline int64_t element_count(const Shape &shape) {
@@ -106,6 +108,7 @@ public:
         return gomhc::TokenView::host(id_storage_.back().data(), std::move(shape));
     }
     std::string name() const override { return "host"; }
+    gomhc::Device device() const override { return gomhc::Device::host; }
 
 private:
     // A deque never moves its elements, so the views stay valid.
@@ -114,107 +117,61 @@ private:
 };
 
 // ---------------------------------------------------------------------------
-// The kernels with float64 in and out. Inputs must already be representable
-// in float32 (use ref::round_to_float) so kernel and reference see the same
-// numbers.
+// Any op of the catalog (gomhc/ops.hpp) with float64 in and out. Inputs must
+// already be representable in float32 (use ref::round_to_float) so kernel and
+// reference see the same numbers.
 
-inline Vec kernel_cayley_forward(Backend &b, int64_t tokens, int d, int s, const Vec &params) {
-    const int n = d * s;
-    auto p = b.input(params, {tokens, pair_count(d, s)});
-    auto q = b.output({tokens, n, n});
-    gomhc::cayley_forward(d, s, p, q);
-    return b.download(q);
+// The sizes of a call, in the order the op's catalog entry names them.
+using Sizes = std::vector<double>;
+
+template<class... Size>
+Sizes sizes_of(Size... size) {
+    return {double(size)...};
 }
 
-inline Vec kernel_cayley_backward(Backend &b, int64_t tokens, int d, int s, const Vec &q,
-                                  const Vec &dq) {
-    const int n = d * s;
-    auto qv = b.input(q, {tokens, n, n});
-    auto dqv = b.input(dq, {tokens, n, n});
-    auto dp = b.output({tokens, pair_count(d, s)});
-    gomhc::cayley_backward(d, s, qv, dqv, dp);
-    return b.download(dp);
+inline std::string sizes_text(const Sizes &sizes) {
+    std::string text;
+    for (double s : sizes) {
+        text += (text.empty() ? "" : ", ") + std::to_string(s);
+    }
+    return text;
 }
 
-inline Vec kernel_orthostochastic_forward(Backend &b, int64_t tokens, int d, int s, const Vec &q) {
-    const int n = d * s;
-    auto qv = b.input(q, {tokens, n, n});
-    auto h = b.output({tokens, d, d});
-    gomhc::orthostochastic_forward(d, s, qv, h);
-    return b.download(h);
-}
-
-inline Vec kernel_orthostochastic_backward(Backend &b, int64_t tokens, int d, int s, const Vec &q,
-                                           const Vec &dh) {
-    const int n = d * s;
-    auto qv = b.input(q, {tokens, n, n});
-    auto dhv = b.input(dh, {tokens, d, d});
-    auto dq = b.output({tokens, n, n});
-    gomhc::orthostochastic_backward(d, s, qv, dhv, dq);
-    return b.download(dq);
-}
-
-inline Vec kernel_stream_read_forward(Backend &b, int64_t tokens, int d, int64_t c, const Vec &x,
-                                      const Vec &h_pre) {
-    auto xv = b.input(x, {tokens, d, c});
-    auto hv = b.input(h_pre, {tokens, d});
-    auto y = b.output({tokens, c});
-    gomhc::stream_read_forward(xv, hv, y);
-    return b.download(y);
-}
-
-inline ref::StreamReadGrads kernel_stream_read_backward(Backend &b, int64_t tokens, int d,
-                                                        int64_t c, const Vec &x, const Vec &h_pre,
-                                                        const Vec &dy) {
-    auto xv = b.input(x, {tokens, d, c});
-    auto hv = b.input(h_pre, {tokens, d});
-    auto dyv = b.input(dy, {tokens, c});
-    auto dx = b.output({tokens, d, c});
-    auto dh = b.output({tokens, d});
-    gomhc::stream_read_backward(xv, hv, dyv, dx, dh);
-    return {b.download(dx), b.download(dh)};
-}
-
-inline Vec kernel_stream_sum_forward(Backend &b, int64_t tokens, int d, int64_t c, const Vec &x) {
-    auto xv = b.input(x, {tokens, d, c});
-    auto y = b.output({tokens, c});
-    gomhc::stream_sum_forward(xv, y);
-    return b.download(y);
-}
-
-inline Vec kernel_stream_sum_backward(Backend &b, int64_t tokens, int d, int64_t c, const Vec &dy) {
-    auto dyv = b.input(dy, {tokens, c});
-    auto dx = b.output({tokens, d, c});
-    gomhc::stream_sum_backward(dyv, dx);
-    return b.download(dx);
-}
-
-inline Vec kernel_stream_write_forward(Backend &b, int64_t tokens, int d, int64_t c, const Vec &x,
-                                       const Vec &h_res, const Vec &h_post, const Vec &f) {
-    auto xv = b.input(x, {tokens, d, c});
-    auto rv = b.input(h_res, {tokens, d, d});
-    auto pv = b.input(h_post, {tokens, d});
-    auto fv = b.input(f, {tokens, c});
-    auto out = b.output({tokens, d, c});
-    gomhc::stream_write_forward(xv, rv, pv, fv, out);
-    return b.download(out);
-}
-
-inline ref::StreamWriteGrads kernel_stream_write_backward(Backend &b, int64_t tokens, int d,
-                                                          int64_t c, const Vec &x, const Vec &h_res,
-                                                          const Vec &h_post, const Vec &f,
-                                                          const Vec &dx_next) {
-    auto xv = b.input(x, {tokens, d, c});
-    auto rv = b.input(h_res, {tokens, d, d});
-    auto pv = b.input(h_post, {tokens, d});
-    auto fv = b.input(f, {tokens, c});
-    auto gv = b.input(dx_next, {tokens, d, c});
-    auto dx = b.output({tokens, d, c});
-    auto dres = b.output({tokens, d, d});
-    auto dpost = b.output({tokens, d});
-    auto df = b.output({tokens, c});
-    gomhc::stream_write_backward(xv, rv, pv, fv, gv, dx, dres, dpost, df);
-    return {b.download(dx), b.download(dres), b.download(dpost), b.download(df)};
+// Runs catalog op `op` at `sizes` on `b`. `inputs` are its input tensors in
+// catalog order (token ids as whole numbers); outputs start as NaN, or as 0
+// where the op adds into them. Returns the outputs in catalog order.
+inline std::vector<Vec> run_kernel(Backend &b, const std::string &op, const Sizes &sizes,
+                                   const std::vector<Vec> &inputs) {
+    const std::vector<gomhc::OpTensor> tensors = gomhc::op_info(op).tensors(sizes);
+    std::vector<void *> data;
+    std::vector<gomhc::TensorView> outputs;
+    size_t next_input = 0;
+    for (const gomhc::OpTensor &t : tensors) {
+        if (t.output) {
+            outputs.push_back(b.output(t.shape));
+            if (t.adds) {
+                gomhc::fill(outputs.back(), 0.0f);
+            }
+            data.push_back(const_cast<float *>(outputs.back().data()));
+            continue;
+        }
+        REQUIRE_MESSAGE(next_input < inputs.size(),
+                        op << ": no values for '" << std::string(t.name) << "'");
+        const Vec &values = inputs[next_input++];
+        if (t.ids_below > 0) {
+            const std::vector<int32_t> ids(values.begin(), values.end());
+            data.push_back(const_cast<int32_t *>(b.tokens(ids, t.shape).data()));
+        } else {
+            data.push_back(const_cast<float *>(b.input(values, t.shape).data()));
+        }
+    }
+    REQUIRE_MESSAGE(next_input == inputs.size(), op << ": more inputs given than it takes");
+    gomhc::run_op(op, sizes, data, b.device());
+    std::vector<Vec> out;
+    for (const gomhc::TensorView &v : outputs) {
+        out.push_back(b.download(v));
+    }
+    return out;
 }
 
 // Random float32-representable test data.

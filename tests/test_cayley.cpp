@@ -10,15 +10,15 @@ using namespace gomhc_test;
 
 TEST_CASE("cayley: worked example d=2, s=1") {
     HostBackend b;
-    const Vec q = kernel_cayley_forward(b, 1, 2, 1, Vec{double(1.0f / 3.0f)});
+    const Vec q = run_kernel(b, "cayley_forward", {1, 2, 1}, {Vec{double(1.0f / 3.0f)}})[0];
     CHECK(ref::max_abs_error(q, Vec{0.8, -0.6, 0.6, 0.8}) <= 1e-6);
 }
 
 TEST_CASE("cayley: n = 1 has no parameters and Q = [1]") {
     HostBackend b;
-    const Vec q = kernel_cayley_forward(b, 3, 1, 1, Vec{});
+    const Vec q = run_kernel(b, "cayley_forward", {3, 1, 1}, {Vec{}})[0];
     CHECK(ref::max_abs_error(q, Vec{1, 1, 1}) == 0.0);
-    const Vec dp = kernel_cayley_backward(b, 3, 1, 1, q, Vec{0.5, -2, 7});
+    const Vec dp = run_kernel(b, "cayley_backward", {3, 1, 1}, {q, Vec{0.5, -2, 7}})[0];
     CHECK(dp.empty());
 }
 
@@ -28,8 +28,8 @@ TEST_CASE("cayley: zero parameters give the identity") {
         const int64_t tokens = 5;
         INFO("d=" << ds.d << " s=" << ds.s);
         HostBackend b;
-        const Vec q = kernel_cayley_forward(b, tokens, ds.d, ds.s,
-                                            Vec(size_t(tokens * pair_count(ds.d, ds.s)), 0.0));
+        const Vec q = run_kernel(b, "cayley_forward", sizes_of(tokens, ds.d, ds.s),
+                                 {Vec(size_t(tokens * pair_count(ds.d, ds.s)), 0.0)})[0];
         Vec eye;
         for (int64_t t = 0; t < tokens; ++t) {
             const Vec e = ref::identity(n);

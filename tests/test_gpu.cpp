@@ -55,7 +55,7 @@ public:
         return m.ids(std::move(shape));
     }
     std::string name() const override { return gomhc::device_name(device_); }
-    Device device() const { return device_; }
+    Device device() const override { return device_; }
 
 private:
     gomhc::DeviceMemory &allocate(size_t count) {
@@ -179,9 +179,9 @@ TEST_CASE("gpu: worked example d=2, s=1") {
     for (Device device : gpus()) {
         INFO(gomhc::device_name(device));
         DeviceBackend b(device);
-        const Vec q = kernel_cayley_forward(b, 1, 2, 1, Vec{double(1.0f / 3.0f)});
+        const Vec q = run_kernel(b, "cayley_forward", {1, 2, 1}, {Vec{double(1.0f / 3.0f)}})[0];
         CHECK(ref::max_abs_error(q, Vec{0.8, -0.6, 0.6, 0.8}) <= 1e-6);
-        const Vec h = kernel_orthostochastic_forward(b, 1, 2, 1, q);
+        const Vec h = run_kernel(b, "orthostochastic_forward", {1, 2, 1}, {q})[0];
         CHECK(ref::max_abs_error(h, Vec{0.64, 0.36, 0.36, 0.64}) <= 1e-6);
     }
 }
@@ -313,62 +313,56 @@ TEST_CASE("gpu: HyperConnection (and so each Mixer) matches the host for every m
     }
 }
 
-TEST_CASE("gpu: layernorm forward and backward match the host kernels") {
-    for (Device device : gpus()) {
-        INFO(gomhc::device_name(device));
-        const int64_t t = 77, c = 384;
-        ref::Rng rng(5600);
-        const Vec x = ref::to_double(ref::to_float(rng.normal_vec(size_t(t * c), 1.0)));
-        const Vec gamma = ref::to_double(ref::to_float(rng.normal_vec(size_t(c), 1.0)));
-        const Vec beta = ref::to_double(ref::to_float(rng.normal_vec(size_t(c), 1.0)));
-        const Vec dy = ref::to_double(ref::to_float(rng.normal_vec(size_t(t * c), 1.0)));
-        HostBackend hb;
-        DeviceBackend cb(device);
-        Vec results[2][4];  // per backend: y, dx, dgamma, dbeta
-        Backend *backends[2] = {&hb, &cb};
-        for (int which = 0; which < 2; which++) {
-            Backend &b = *backends[which];
-            const auto xv = b.input(x, {t, c}), gv = b.input(gamma, {c}), bv = b.input(beta, {c});
-            const auto y = b.output({t, c}), mean = b.output({t}), rstd = b.output({t});
-            gomhc::layernorm_forward(xv, gv, bv, y, mean, rstd);
-            const auto dyv = b.input(dy, {t, c});
-            const auto dx = b.output({t, c}), dgamma = b.output({c}), dbeta = b.output({c});
-            gomhc::layernorm_backward(dyv, xv, gv, mean, rstd, dx, dgamma, dbeta);
-            results[which][0] = b.download(y);
-            results[which][1] = b.download(dx);
-            results[which][2] = b.download(dgamma);
-            results[which][3] = b.download(dbeta);
+// Random inputs for one call of a catalog op: N(0, 3^2) floats (wide enough
+// to reach GELU's and the softmax's tails), token ids below their bound.
+std::vector<Vec> random_inputs(const std::vector<gomhc::OpTensor> &tensors, uint64_t seed) {
+    ref::Rng rng(seed);
+    std::vector<Vec> inputs;
+    for (const gomhc::OpTensor &t : tensors) {
+        if (t.output) {
+            continue;
         }
-        for (int k = 0; k < 4; k++) {
-            CAPTURE(k);
-            CHECK(ref::normwise_error(results[1][k], results[0][k]) <= 1e-5);
+        int64_t count = 1;
+        for (int64_t extent : t.shape) {
+            count *= extent;
+        }
+        if (t.ids_below > 0) {
+            const std::vector<int32_t> ids = random_token_ids(rng, count, t.ids_below);
+            inputs.emplace_back(ids.begin(), ids.end());
+        } else {
+            inputs.push_back(normal_f32(rng, count, 3.0));
         }
     }
+    return inputs;
 }
 
-TEST_CASE("gpu: gelu forward and backward match the host kernels") {
+// Every op of the catalog, at each of its example sizes (the last of them
+// wide enough to fill the GPU kernels' blocks): the device kernel against
+// the host kernel on the same inputs, output by output.
+TEST_CASE("gpu: every catalog op matches the host kernels at its examples") {
     for (Device device : gpus()) {
         INFO(gomhc::device_name(device));
-        const int64_t t = 33, c = 3072;
-        ref::Rng rng(5700);
-        const Vec x = ref::to_double(ref::to_float(rng.normal_vec(size_t(t * c), 3.0)));
-        const Vec dy = ref::to_double(ref::to_float(rng.normal_vec(size_t(t * c), 1.0)));
-        HostBackend hb;
-        DeviceBackend cb(device);
-        Vec results[2][2];  // per backend: y, dx
-        Backend *backends[2] = {&hb, &cb};
-        for (int which = 0; which < 2; which++) {
-            Backend &b = *backends[which];
-            const auto xv = b.input(x, {t, c}), dyv = b.input(dy, {t, c});
-            const auto y = b.output({t, c}), dx = b.output({t, c});
-            gomhc::gelu_forward(xv, y);
-            gomhc::gelu_backward(xv, dyv, dx);
-            results[which][0] = b.download(y);
-            results[which][1] = b.download(dx);
-        }
-        for (int k = 0; k < 2; k++) {
-            CAPTURE(k);
-            CHECK(ref::normwise_error(results[1][k], results[0][k]) <= 1e-5);
+        uint64_t seed = 5600;
+        for (const gomhc::OpInfo *op : gomhc::op_catalog()) {
+            for (const Sizes &sizes : op->examples) {
+                const std::vector<gomhc::OpTensor> tensors = op->tensors(sizes);
+                const std::vector<Vec> inputs = random_inputs(tensors, seed++);
+                HostBackend hb;
+                DeviceBackend db(device);
+                const std::vector<Vec> host = run_kernel(hb, op->name, sizes, inputs);
+                const std::vector<Vec> on_device = run_kernel(db, op->name, sizes, inputs);
+                size_t k = 0;
+                for (const gomhc::OpTensor &t : tensors) {
+                    if (!t.output) {
+                        continue;
+                    }
+                    INFO(std::string(op->name) << " output " << std::string(t.name) << " at ("
+                                               << sizes_text(sizes) << ")");
+                    CHECK(ref::all_finite(host[k]));
+                    CHECK(ref::normwise_error(on_device[k], host[k]) <= 1e-5);
+                    k++;
+                }
+            }
         }
     }
 }
@@ -389,78 +383,7 @@ void compare_backends(Device device, const F &run, double tolerance) {
     }
 }
 
-TEST_CASE("gpu: embedding forward and backward match the host kernels") {
-    for (Device device : gpus()) {
-        INFO(gomhc::device_name(device));
-        const int64_t batch = 3, t = 37, vocab = 300, c = 96, d = 4;
-        ref::Rng rng(5800);
-        const std::vector<int32_t> ids = random_token_ids(rng, batch * t, vocab);
-        const Vec wte = ref::to_double(ref::to_float(rng.normal_vec(size_t(vocab * c), 1.0)));
-        const Vec wpe = ref::to_double(ref::to_float(rng.normal_vec(size_t(t * c), 1.0)));
-        const Vec dout =
-            ref::to_double(ref::to_float(rng.normal_vec(size_t(batch * t * d * c), 1.0)));
-        compare_backends<3>(
-            device,
-            [&](Backend &b) {
-                const auto tokens = b.tokens(ids, {batch, t});
-                const auto out = b.output({batch, t, d, c});
-                gomhc::embedding_forward(tokens, b.input(wte, {vocab, c}), b.input(wpe, {t, c}),
-                                         out);
-                const auto dwte = b.output({vocab, c}), dwpe = b.output({t, c});
-                gomhc::fill(dwte, 0.0f);
-                gomhc::fill(dwpe, 0.0f);
-                gomhc::embedding_backward(tokens, b.input(dout, {batch, t, d, c}), dwte, dwpe);
-                return std::array<Vec, 3>{b.download(out), b.download(dwte), b.download(dwpe)};
-            },
-            1e-6);
-    }
-}
-
-TEST_CASE("gpu: causal softmax forward and backward match the host kernels") {
-    for (Device device : gpus()) {
-        INFO(gomhc::device_name(device));
-        const int64_t heads = 6, t = 70;
-        const float scale = 0.125f;
-        ref::Rng rng(5900);
-        const Vec scores =
-            ref::to_double(ref::to_float(rng.normal_vec(size_t(heads * t * t), 3.0)));
-        const Vec dprobs =
-            ref::to_double(ref::to_float(rng.normal_vec(size_t(heads * t * t), 1.0)));
-        compare_backends<2>(
-            device,
-            [&](Backend &b) {
-                const auto probs = b.output({heads, t, t}), dscores = b.output({heads, t, t});
-                gomhc::causal_softmax_forward(scale, b.input(scores, {heads, t, t}), probs);
-                gomhc::causal_softmax_backward(scale, probs, b.input(dprobs, {heads, t, t}),
-                                               dscores);
-                return std::array<Vec, 2>{b.download(probs), b.download(dscores)};
-            },
-            1e-5);
-    }
-}
-
-TEST_CASE("gpu: cross-entropy forward and backward match the host kernels") {
-    for (Device device : gpus()) {
-        INFO(gomhc::device_name(device));
-        const int64_t t = 45, vocab = 300, padded = 384;
-        ref::Rng rng(6000);
-        const std::vector<int32_t> targets = random_token_ids(rng, t, vocab);
-        const Vec logits = ref::to_double(ref::to_float(rng.normal_vec(size_t(t * padded), 4.0)));
-        compare_backends<3>(
-            device,
-            [&](Backend &b) {
-                const auto lv = b.input(logits, {t, padded});
-                const auto tv = b.tokens(targets, {t});
-                const auto loss = b.output({t}), lse = b.output({t}),
-                           dlogits = b.output({t, padded});
-                gomhc::cross_entropy_forward(vocab, lv, tv, loss, lse);
-                gomhc::cross_entropy_backward(vocab, 1.0f / float(t), lv, tv, lse, dlogits);
-                return std::array<Vec, 3>{b.download(loss), b.download(lse), b.download(dlogits)};
-            },
-            1e-5);
-    }
-}
-
+// AdamW keeps moments between calls, so it is a class, not a catalog op.
 TEST_CASE("gpu: squared norm and three AdamW steps match the host kernels") {
     for (Device device : gpus()) {
         INFO(gomhc::device_name(device));

@@ -43,14 +43,6 @@ struct HostCall {
     }
 };
 
-std::string sizes_text(const std::vector<double> &sizes) {
-    std::string text;
-    for (double s : sizes) {
-        text += (text.empty() ? "" : ", ") + std::to_string(s);
-    }
-    return text;
-}
-
 }  // namespace
 
 TEST_CASE("op catalog: every op runs by name at its examples, the C API alike") {
@@ -134,6 +126,16 @@ TEST_CASE("op catalog: the C API lists and describes the ops") {
     CHECK(tensors[3].shape[2] == 9);
     CHECK(tensors[3].output == 1);
     CHECK(tensors[0].output == 0);
+
+    const gomhc::OpInfo &layernorm = gomhc::op_info("layernorm_forward");
+    std::vector<double> examples(layernorm.examples.size() * 2);
+    REQUIRE(gomhc_op_examples("layernorm_forward", examples.data(), int(examples.size()),
+                              &count) == GOMHC_OK);
+    REQUIRE(count == int(layernorm.examples.size()));
+    CHECK(examples[2] == layernorm.examples[1][0]);
+    CHECK(examples[3] == layernorm.examples[1][1]);
+    CHECK(gomhc_op_examples("layernorm_forward", examples.data(), 1, &count) ==
+          GOMHC_INVALID_ARGUMENT);
 }
 
 TEST_CASE("op catalog: bad calls name the problem and write nothing") {

@@ -8,20 +8,22 @@ using namespace gomhc_test;
 
 TEST_CASE("orthostochastic: worked example d=2, s=1") {
     HostBackend b;
-    const Vec h = kernel_orthostochastic_forward(b, 1, 2, 1, Vec{0.8f, -0.6f, 0.6f, 0.8f});
+    const Vec h =
+        run_kernel(b, "orthostochastic_forward", {1, 2, 1}, {Vec{0.8f, -0.6f, 0.6f, 0.8f}})[0];
     CHECK(ref::max_abs_error(h, Vec{0.64, 0.36, 0.36, 0.64}) <= 1e-6);
     // And the whole chain from the parameter 1/3.
-    const Vec q = kernel_cayley_forward(b, 1, 2, 1, Vec{double(1.0f / 3.0f)});
-    const Vec h2 = kernel_orthostochastic_forward(b, 1, 2, 1, q);
+    const Vec q = run_kernel(b, "cayley_forward", {1, 2, 1}, {Vec{double(1.0f / 3.0f)}})[0];
+    const Vec h2 = run_kernel(b, "orthostochastic_forward", {1, 2, 1}, {q})[0];
     CHECK(ref::max_abs_error(h2, Vec{0.64, 0.36, 0.36, 0.64}) <= 1e-6);
 }
 
 TEST_CASE("orthostochastic: a hand-checked s=2 block") {
     // d=1, s=2: H = (1/2) * sum of all four squares.
     HostBackend b;
-    const Vec h = kernel_orthostochastic_forward(b, 1, 1, 2, Vec{1, 2, 3, 4});
+    const Vec h = run_kernel(b, "orthostochastic_forward", {1, 1, 2}, {Vec{1, 2, 3, 4}})[0];
     CHECK(ref::max_abs_error(h, Vec{15.0}) <= 1e-5);
-    const Vec dq = kernel_orthostochastic_backward(b, 1, 1, 2, Vec{1, 2, 3, 4}, Vec{0.5});
+    const Vec dq =
+        run_kernel(b, "orthostochastic_backward", {1, 1, 2}, {Vec{1, 2, 3, 4}, Vec{0.5}})[0];
     // (2/s) * q * dh = 0.5 * q
     CHECK(ref::max_abs_error(dq, Vec{0.5, 1, 1.5, 2}) <= 1e-6);
 }

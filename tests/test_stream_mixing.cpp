@@ -10,12 +10,13 @@ using namespace gomhc_test;
 TEST_CASE("stream mixing: hand-worked values") {
     HostBackend b;
     // x = [[1,2],[3,4]] (d=2, C=2), h_pre = [0.5, 2] -> y = [6.5, 9].
-    const Vec y = kernel_stream_read_forward(b, 1, 2, 2, Vec{1, 2, 3, 4}, Vec{0.5, 2});
+    const Vec y =
+        run_kernel(b, "stream_read_forward", {1, 2, 2}, {Vec{1, 2, 3, 4}, Vec{0.5, 2}})[0];
     CHECK(ref::max_abs_error(y, Vec{6.5, 9}) <= 1e-6);
     // d=2, C=1: x = [1, 2], h_res = [[0.25, 0.75], [0.75, 0.25]], h_post = [2, -1], f = [4]
     // -> x_next = [9.75, -2.75].
-    const Vec out = kernel_stream_write_forward(b, 1, 2, 1, Vec{1, 2}, Vec{0.25, 0.75, 0.75, 0.25},
-                                                Vec{2, -1}, Vec{4});
+    const Vec out = run_kernel(b, "stream_write_forward", {1, 2, 1},
+                               {Vec{1, 2}, Vec{0.25, 0.75, 0.75, 0.25}, Vec{2, -1}, Vec{4}})[0];
     CHECK(ref::max_abs_error(out, Vec{9.75, -2.75}) <= 1e-6);
 }
 

@@ -54,6 +54,13 @@ class ParamSlice(ctypes.Structure):
                 ("shape", _i64 * 2)]
 
 
+class OpTensor(ctypes.Structure):
+    _fields_ = [("name", ctypes.c_char_p), ("rank", _int), ("shape", _i64 * 8), ("output", _int),
+                ("adds", _int), ("ids_below", _i64)]
+
+
+# The functions that are not ops: errors, threads, devices, the layer, and the
+# op catalog, through which every op is called (ops.py).
 _SIGNATURES = {
     "gomhc_last_error": (ctypes.c_char_p, []),
     "gomhc_set_num_threads": (_int, [_int]),
@@ -61,14 +68,16 @@ _SIGNATURES = {
     "gomhc_set_device": (_int, [_int]),
     "gomhc_cuda_available": (_int, []),
     "gomhc_set_cuda_stream": (_int, [_vp, _vp]),
-    "gomhc_cayley_forward": (_int, [_i64, _int, _int, _vp, _vp]),
-    "gomhc_cayley_backward": (_int, [_i64, _int, _int, _vp, _vp, _vp]),
-    "gomhc_orthostochastic_forward": (_int, [_i64, _int, _int, _vp, _vp]),
-    "gomhc_orthostochastic_backward": (_int, [_i64, _int, _int, _vp, _vp, _vp]),
-    "gomhc_stream_read_forward": (_int, [_i64, _int, _i64, _vp, _vp, _vp]),
-    "gomhc_stream_read_backward": (_int, [_i64, _int, _i64, _vp, _vp, _vp, _vp, _vp]),
-    "gomhc_stream_write_forward": (_int, [_i64, _int, _i64, _vp, _vp, _vp, _vp, _vp]),
-    "gomhc_stream_write_backward": (_int, [_i64, _int, _i64] + [_vp] * 9),
+    "gomhc_op_count": (_int, []),
+    "gomhc_op_name": (ctypes.c_char_p, [_int]),
+    "gomhc_op_sizes": (_int, [ctypes.c_char_p, ctypes.POINTER(ctypes.c_char_p), _int,
+                              ctypes.POINTER(_int), ctypes.POINTER(ctypes.c_char_p)]),
+    "gomhc_op_tensors": (_int, [ctypes.c_char_p, ctypes.POINTER(ctypes.c_double), _int,
+                                ctypes.POINTER(OpTensor), _int, ctypes.POINTER(_int)]),
+    "gomhc_op_examples": (_int, [ctypes.c_char_p, ctypes.POINTER(ctypes.c_double), _int,
+                                 ctypes.POINTER(_int)]),
+    "gomhc_op_run": (_int, [ctypes.c_char_p, ctypes.POINTER(ctypes.c_double), _int,
+                            ctypes.POINTER(_vp), _int]),
     "gomhc_layer_create_on": (_int, [ctypes.c_char_p, _int, _int, _i64, _u64, _int,
                                      ctypes.POINTER(_vp)]),
     "gomhc_layer_create_at": (_int, [ctypes.c_char_p, _int, _int, _i64, _u64, _int, _i64, _int,

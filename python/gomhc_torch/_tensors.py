@@ -6,14 +6,16 @@ import torch
 from ._library import DEVICE_CUDA, DEVICE_HOST, check, lib
 
 
-def require(tensor, name, shape=None, device=None):
-    """A float32, contiguous tensor of `shape` (None entries: any extent) on
-    `device`; returns it. Raises TypeError or ValueError naming `name`."""
+def require(tensor, name, shape=None, device=None, dtype=torch.float32):
+    """A contiguous tensor of `dtype` (float32, or int32 for token ids) and
+    `shape` (None entries: any extent) on `device`; returns it. Raises
+    TypeError or ValueError naming `name`."""
     if not isinstance(tensor, torch.Tensor):
         raise TypeError(f"gomhc_torch: '{name}' is a {type(tensor).__name__}, not a tensor")
-    if tensor.dtype != torch.float32:
-        raise TypeError(f"gomhc_torch: '{name}' has dtype {tensor.dtype}; gomhc computes in "
-                        "torch.float32 (convert with .float())")
+    if tensor.dtype != dtype:
+        convert = ".float()" if dtype == torch.float32 else ".int()"
+        raise TypeError(f"gomhc_torch: '{name}' has dtype {tensor.dtype}; gomhc takes "
+                        f"{dtype} here (convert with {convert})")
     if device is not None and tensor.device != device:
         raise ValueError(f"gomhc_torch: '{name}' is on {tensor.device}, the call's other "
                          f"tensors on {device}")

@@ -92,6 +92,9 @@ int gomhc_op_tensors(const char *op, const double *sizes, int size_count, gomhc_
                      int capacity, int *count);
 int gomhc_op_run(const char *op, const double *sizes, int size_count, void *const *tensors,
                  int tensor_count);
+/* The op's example sizes (small, reaching its kernels' tails), one after the
+ * other, each as many as gomhc_op_sizes names; *count is how many. */
+int gomhc_op_examples(const char *op, double *sizes, int capacity, int *count);
 
 /* The hyper-connection layer (see gomhc/gomhc.hpp, class HyperConnection, for
  * the mathematics). method is one of "residual", "hc", "mhc", "mhc-lite",

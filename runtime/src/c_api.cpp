@@ -303,6 +303,24 @@ int gomhc_op_run(const char *op, const double *sizes, int size_count, void *cons
     });
 }
 
+int gomhc_op_examples(const char *op, double *sizes, int capacity, int *count) {
+    return guarded([&] {
+        const char *fn = "gomhc_op_examples";
+        require_pointer(op, fn, "op");
+        require_pointer(count, fn, "count");
+        const gomhc::OpInfo &info = gomhc::op_info(op);
+        const int needed = int(info.examples.size() * info.sizes.size());
+        require(sizes != nullptr || capacity == 0, fn, "'sizes' is a null pointer");
+        require(capacity >= needed, fn,
+                "capacity = " + std::to_string(capacity) + ", the op's examples take " +
+                    std::to_string(needed));
+        for (const std::vector<double> &example : info.examples) {
+            sizes = std::copy(example.begin(), example.end(), sizes);
+        }
+        *count = int(info.examples.size());
+    });
+}
+
 const char *gomhc_last_error(void) { return last_error.c_str(); }
 
 int gomhc_set_num_threads(int threads) {

@@ -59,7 +59,7 @@ const OpInfo causal_softmax_forward_info{
         causal_softmax_forward(float(z[2]), v.tensor(0), v.tensor(1));
     },
     "",
-    {{1, 1, 1.0}, {3, 13, 0.25}}};
+    {{1, 1, 1.0}, {3, 13, 0.25}, {6, 70, 0.125}}};
 const OpInfo causal_softmax_backward_info{
     "causal_softmax_backward",
     {"H", "T", "scale"},
@@ -74,7 +74,7 @@ const OpInfo causal_softmax_backward_info{
         causal_softmax_backward(float(z[2]), v.tensor(0), v.tensor(1), v.tensor(2));
     },
     "causal_softmax_forward",
-    {{1, 1, 1.0}, {3, 13, 0.25}}};
+    {{1, 1, 1.0}, {3, 13, 0.25}, {6, 70, 0.125}}};
 const OpRegistration causal_softmax_forward_op(causal_softmax_forward_info);
 const OpRegistration causal_softmax_backward_op(causal_softmax_backward_info);
 

@@ -70,7 +70,7 @@ const OpInfo cross_entropy_forward_info{
         cross_entropy_forward(int64_t(z[2]), v.tensor(0), v.ids(1), v.tensor(2), v.tensor(3));
     },
     "",
-    {{1, 1, 1}, {7, 40, 37}}};
+    {{1, 1, 1}, {7, 40, 37}, {45, 384, 300}}};
 const OpInfo cross_entropy_backward_info{
     "cross_entropy_backward",
     {"tokens", "Vp", "vocab", "scale"},
@@ -87,7 +87,7 @@ const OpInfo cross_entropy_backward_info{
                                v.tensor(3));
     },
     "cross_entropy_forward",
-    {{1, 1, 1, 1.0}, {7, 40, 37, 0.125}}};
+    {{1, 1, 1, 1.0}, {7, 40, 37, 0.125}, {45, 384, 300, 1.0 / 45}}};
 const OpRegistration cross_entropy_forward_op(cross_entropy_forward_info);
 const OpRegistration cross_entropy_backward_op(cross_entropy_backward_info);
 

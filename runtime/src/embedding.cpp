@@ -102,7 +102,7 @@ const OpInfo embedding_forward_info{
         embedding_forward(v.ids(0), v.tensor(1), v.tensor(2), v.tensor(3));
     },
     "",
-    {{1, 1, 1, 1, 1, 1}, {2, 5, 3, 37, 11, 7}}};
+    {{1, 1, 1, 1, 1, 1}, {2, 5, 3, 37, 11, 7}, {3, 37, 4, 96, 300, 37}}};
 const OpInfo embedding_backward_info{
     "embedding_backward",
     {"B", "T", "d", "C", "V", "P"},
@@ -117,7 +117,7 @@ const OpInfo embedding_backward_info{
         embedding_backward(v.ids(0), v.tensor(1), v.tensor(2), v.tensor(3));
     },
     "embedding_forward",
-    {{1, 1, 1, 1, 1, 1}, {2, 5, 3, 37, 11, 7}}};
+    {{1, 1, 1, 1, 1, 1}, {2, 5, 3, 37, 11, 7}, {3, 37, 4, 96, 300, 37}}};
 const OpRegistration embedding_forward_op(embedding_forward_info);
 const OpRegistration embedding_backward_op(embedding_backward_info);
 

@@ -53,7 +53,7 @@ const OpInfo gelu_forward_info{
     },
     [](const std::vector<double> &, const OpData &v) { gelu_forward(v.tensor(0), v.tensor(1)); },
     "",
-    {{1, 1}, {7, 37}}};
+    {{1, 1}, {7, 37}, {33, 3072}}};
 const OpInfo gelu_backward_info{
     "gelu_backward",
     {"tokens", "C"},
@@ -66,7 +66,7 @@ const OpInfo gelu_backward_info{
         gelu_backward(v.tensor(0), v.tensor(1), v.tensor(2));
     },
     "gelu_forward",
-    {{1, 1}, {7, 37}}};
+    {{1, 1}, {7, 37}, {33, 3072}}};
 const OpRegistration gelu_forward_op(gelu_forward_info);
 const OpRegistration gelu_backward_op(gelu_backward_info);
 

@@ -80,7 +80,7 @@ const OpInfo layernorm_forward_info{
                           v.tensor(5));
     },
     "",
-    {{1, 1}, {7, 37}, {3, 130}}};
+    {{1, 1}, {7, 37}, {3, 130}, {77, 384}}};
 const OpInfo layernorm_backward_info{
     "layernorm_backward",
     {"tokens", "C"},
@@ -96,7 +96,7 @@ const OpInfo layernorm_backward_info{
                            v.tensor(5), v.tensor(6), v.tensor(7));
     },
     "layernorm_forward",
-    {{1, 1}, {7, 37}, {3, 130}}};
+    {{1, 1}, {7, 37}, {3, 130}, {77, 384}}};
 const OpRegistration layernorm_forward_op(layernorm_forward_info);
 const OpRegistration layernorm_backward_op(layernorm_backward_info);
 

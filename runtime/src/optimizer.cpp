@@ -179,7 +179,7 @@ const OpInfo squared_norm_info{
     },
     [](const std::vector<double> &, const OpData &v) { squared_norm(v.tensor(0), v.tensor(1)); },
     "",
-    {{1}, {1037}}};
+    {{1}, {1037}, {100003}}};
 const OpInfo add_info{"add",
                       {"count"},
                       [](const std::vector<double> &z) -> std::vector<OpTensor> {
@@ -190,7 +190,7 @@ const OpInfo add_info{"add",
                           add(v.tensor(0), v.tensor(1), v.tensor(2));
                       },
                       "",
-                      {{1}, {1037}}};
+                      {{1}, {1037}, {100003}}};
 const OpRegistration squared_norm_op(squared_norm_info);
 const OpRegistration add_op(add_info);
 

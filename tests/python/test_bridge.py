@@ -175,6 +175,86 @@ class Errors(unittest.TestCase):
         self.expect(ValueError, "kromhc", lambda: g.HyperConnection("kromhc", 3, 1, 8))
 
 
+class Catalog(unittest.TestCase):
+    """Every op of libgomhc's catalog through the bridge, with no code of its
+    own: each runs at its example sizes, and each op with autograd has the
+    gradients of central differences of its own forward."""
+
+    @staticmethod
+    def inputs_at(op, sizes):
+        inputs = []
+        for t in op.tensors(sizes):
+            if t.output:
+                continue
+            if t.ids_below > 0:
+                inputs.append(torch.randint(0, t.ids_below, t.shape, dtype=torch.int32))
+            else:
+                inputs.append(0.5 * torch.randn(t.shape))
+        return inputs
+
+    @staticmethod
+    def unshown_sizes(name, sizes):
+        """The sizes the inputs' shapes do not show, which a caller names."""
+        op = g.ops.catalog()[name]
+        return {s: v for s, v in zip(op.sizes, sizes) if s in g.ops.given_sizes(name)}
+
+    def test_every_op_runs_at_its_examples(self):
+        catalog = g.ops.catalog()
+        self.assertIn("layernorm_forward", catalog)
+        for name, op in catalog.items():
+            for sizes in op.examples:
+                with self.subTest(op=name, sizes=sizes):
+                    outputs = getattr(g.ops, name)(*self.inputs_at(op, sizes),
+                                                   **self.unshown_sizes(name, sizes))
+                    outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+                    wanted = [t for t in op.tensors(sizes) if t.output]
+                    self.assertEqual([tuple(o.shape) for o in outputs], [t.shape for t in wanted])
+                    for o in outputs:
+                        self.assertTrue(torch.isfinite(o.float()).all())
+
+    def test_every_gradient_matches_central_differences(self):
+        families = g.ops.differentiable_ops()
+        self.assertIn("layernorm", families)
+        catalog = g.ops.catalog()
+        for family in families:
+            name = family + "_forward"
+            op = catalog[name]
+            fn = getattr(g.ops, family)
+            for sizes in op.examples:
+                with self.subTest(op=family, sizes=sizes):
+                    given = self.unshown_sizes(name, sizes)
+                    inputs = self.inputs_at(op, sizes)
+                    floats = [i for i, x in enumerate(inputs) if x.is_floating_point()]
+                    for i in floats:
+                        inputs[i].requires_grad_(True)
+                    outputs = fn(*inputs, **given)
+                    outputs = outputs if isinstance(outputs, tuple) else (outputs,)
+                    weights = [torch.randn(o.shape) if o.requires_grad else None for o in outputs]
+
+                    def loss(xs):
+                        outs = fn(*xs, **given)
+                        outs = outs if isinstance(outs, tuple) else (outs,)
+                        return sum((w.double() * o.double()).sum()
+                                   for w, o in zip(weights, outs) if w is not None)
+
+                    loss(inputs).backward()
+                    h = 1e-2
+                    direction = {i: torch.randn(inputs[i].shape) for i in floats}
+                    with torch.no_grad():
+                        def moved(sign):
+                            return [x + sign * h * direction[i] if i in direction else x
+                                    for i, x in enumerate(inputs)]
+                        fd = (loss(moved(1)) - loss(moved(-1))).item() / (2 * h)
+                    grads = [inputs[i].grad if inputs[i].grad is not None
+                             else torch.zeros_like(inputs[i]) for i in floats]
+                    analytic = sum((gr.double() * direction[i].double()).sum().item()
+                                   for gr, i in zip(grads, floats))
+                    bound = 1e-2 * math.sqrt(sum(gr.double().pow(2).sum().item() for gr in grads)) \
+                        * math.sqrt(sum(v.double().pow(2).sum().item() for v in direction.values()))
+                    self.assertLessEqual(abs(fd - analytic), bound + 1e-6,
+                                         f"{family} at {sizes}: {analytic} against {fd}")
+
+
 class TinyGpt(torch.nn.Module):
     """A small PyTorch GPT whose attention and MLP blocks the bridge wraps."""
 

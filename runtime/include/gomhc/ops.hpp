@@ -51,7 +51,9 @@ struct OpInfo {
     // each of X_forward's outputs; it writes d<input>.
     const char *forward_of = "";
     // Sizes to try it at: small, with odd counts that reach the kernels'
-    // tails (the generic tests and the bridge's tests run every op at each).
+    // tails, and for ops whose GPU kernels work on whole rows one wide enough
+    // to fill their blocks (the generic tests, test_cuda's host-versus-device
+    // comparison and the bridge's tests run every op at each).
     std::vector<std::vector<double>> examples = {};
 };
 
