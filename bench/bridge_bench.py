@@ -19,8 +19,10 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "python"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 import gomhc_torch as g  # noqa: E402
 import torch_reference as ref  # noqa: E402
+import torch_setup  # noqa: E402
 from gomhc_torch._library import check, lib  # noqa: E402
 
 
@@ -46,6 +48,7 @@ def main():
     a = parser.parse_args()
     torch.set_num_threads(a.threads)
     g.set_num_threads(a.threads)
+    print(torch_setup.describe(), flush=True)
     torch.manual_seed(0)
 
     layer = g.HyperConnection(a.method, a.d, a.s, a.C, branch=lambda y: y, seed=1)

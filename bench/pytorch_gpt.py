@@ -9,6 +9,9 @@ without gomhc would write it.
     /usr/bin/python3 bench/pytorch_gpt.py [--presets small,medium] [--methods residual,go,mhc]
                                           [--threads 2] [--steps 5]
 
+bench/pytorch_env.sh runs it with PyTorch set up as an expert would (OpenBLAS's
+OpenMP build, jemalloc); bench/versus_pytorch.sh times both beside gomhc.
+
 Prints one line per preset and method: ms per step (median), tokens/s.
 """
 import argparse
@@ -23,7 +26,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "python"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 import torch_reference as ref  # noqa: E402
+import torch_setup  # noqa: E402
 
 D, S = 4, 2  # the streams and go's block size
 
@@ -140,6 +145,7 @@ def main():
     parser.add_argument("--steps", type=int, default=5)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    print(torch_setup.describe(), flush=True)
     for name in args.presets.split(","):
         for method in args.methods.split(","):
             time_preset(name, method, args.steps)
