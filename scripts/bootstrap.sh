@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 
 packages=(cmake ninja-build g++ libhalide14-0-dev llvm-14-dev libbenchmark-dev doctest-dev gnuplot-nox
           libcli11-dev nlohmann-json3-dev bible-kjv libopenblas-dev zlib1g-dev libopenmpi-dev
-          openmpi-bin python3-torch pocl-opencl-icd ocl-icd-opencl-dev clinfo libclblast-dev)
+          openmpi-bin python3-torch pocl-opencl-icd ocl-icd-opencl-dev clinfo libclblast-dev
+          clang-14 libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

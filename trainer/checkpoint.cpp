@@ -4,11 +4,16 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <tuple>
+
+#include "json_fields.h"
 
 namespace gomhc::trainer {
 
@@ -129,43 +134,102 @@ Safetensors parse_safetensors(const std::string &bytes, const std::string &where
         fail("truncated: the header announces " + std::to_string(length) + " bytes, the file has " +
              std::to_string(bytes.size() - 8) + " after the length");
     }
-    nlohmann::json header;
+    nlohmann::json json;
     try {
-        header = nlohmann::json::parse(bytes.substr(8, size_t(length)));
+        json = nlohmann::json::parse(bytes.begin() + 8, bytes.begin() + 8 + long(length));
     } catch (const nlohmann::json::exception &e) {
-        fail(std::string("the safetensors header is not JSON (") + e.what() + ")");
+        fail("the safetensors header is not JSON (" + json_error_text(e) + ")");
     }
+    const JsonObject header(json, where + " (safetensors header)");
     Safetensors out;
     const size_t data_start = 8 + size_t(length);
-    const size_t data_size = bytes.size() - data_start;
-    for (auto it = header.begin(); it != header.end(); ++it) {
-        if (it.key() == "__metadata__") {
-            for (auto m = it->begin(); m != it->end(); ++m) {
-                out.metadata[m.key()] = m->get<std::string>();
+    const uint64_t data_size = bytes.size() - data_start;
+    // Byte ranges of the tensors, to refuse overlaps and holes.
+    std::vector<std::tuple<uint64_t, uint64_t, std::string>> ranges;
+    for (const auto &[name, value] : json.items()) {
+        if (name == "__metadata__") {
+            const JsonObject metadata(value, where + " (safetensors header)", name);
+            for (const auto &[key, text] : value.items()) {
+                out.metadata[key] = metadata.string(key);
             }
             continue;
         }
-        const auto &t = *it;
-        if (t.value("dtype", "") != "F32") {
-            fail("tensor " + it.key() + " has dtype " + t.value("dtype", "?") + ", expected F32");
+        const JsonObject t(value, where + " (safetensors header)", name);
+        const std::string dtype = t.string("dtype");
+        if (dtype != "F32") {
+            fail("tensor " + name + " has dtype " + dtype + ", expected F32");
         }
         LoadedTensor tensor;
-        tensor.shape = t.at("shape").get<std::vector<int64_t>>();
-        const auto offsets = t.at("data_offsets").get<std::vector<size_t>>();
-        size_t count = 1;
+        tensor.shape = t.integers("shape", 0, INT64_MAX);
+        uint64_t count = 1;
         for (int64_t e : tensor.shape) {
-            count *= size_t(e);
+            if (e != 0 && count > data_size / sizeof(float) / uint64_t(e)) {
+                count = UINT64_MAX;  // more than the file holds
+                break;
+            }
+            count *= uint64_t(e);
         }
-        if (offsets.size() != 2 || offsets[1] < offsets[0] ||
-            offsets[1] - offsets[0] != count * sizeof(float) || offsets[1] > data_size) {
-            fail("tensor " + it.key() + "'s data lies outside the file (truncated?)");
+        const std::vector<int64_t> offsets = t.integers("data_offsets", 0, INT64_MAX);
+        if (offsets.size() != 2) {
+            t.fail("data_offsets",
+                   "has " + std::to_string(offsets.size()) + " entries, expected 2 (begin, end)");
         }
-        tensor.data.resize(count);
-        std::memcpy(tensor.data.data(), bytes.data() + data_start + offsets[0],
-                    count * sizeof(float));
-        out.tensors[it.key()] = std::move(tensor);
+        const uint64_t begin = uint64_t(offsets[0]), end = uint64_t(offsets[1]);
+        if (end > data_size) {
+            fail("tensor " + name + "'s data [" + std::to_string(begin) + ", " +
+                 std::to_string(end) + ") lies past the end of the file's " +
+                 std::to_string(data_size) + " data bytes (truncated?)");
+        }
+        if (count == UINT64_MAX || end < begin || end - begin != count * sizeof(float)) {
+            fail("tensor " + name + ": data_offsets [" + std::to_string(begin) + ", " +
+                 std::to_string(end) + ") do not hold its shape's " +
+                 (count == UINT64_MAX ? std::string("elements (more than the file's ") +
+                                            std::to_string(data_size) + " data bytes)"
+                                      : std::to_string(count) + " floats"));
+        }
+        tensor.data.resize(size_t(count));
+        if (count > 0) {
+            std::memcpy(tensor.data.data(), bytes.data() + data_start + begin,
+                        count * sizeof(float));
+        }
+        ranges.emplace_back(begin, end, name);
+        out.tensors[name] = std::move(tensor);
+    }
+    // As the format asks: the tensors tile the data exactly, no byte read
+    // twice and none left over.
+    std::sort(ranges.begin(), ranges.end());
+    uint64_t covered = 0;
+    std::string previous;
+    for (const auto &[begin, end, name] : ranges) {
+        if (begin < covered) {
+            fail("tensors " + previous + " and " + name + " overlap at byte " +
+                 std::to_string(begin) + " of the data");
+        }
+        if (begin > covered) {
+            fail("bytes " + std::to_string(covered) + " to " + std::to_string(begin) +
+                 " of the data belong to no tensor (before " + name + ")");
+        }
+        covered = end;
+        previous = name;
+    }
+    if (covered != data_size) {
+        fail(std::to_string(data_size - covered) + " bytes after the last tensor's data" +
+             (previous.empty() ? std::string() : " (" + previous + ")") + " belong to no tensor");
     }
     return out;
+}
+
+void check_finite(const std::string &name, const float *values, size_t count,
+                  const std::string &where) {
+    for (size_t i = 0; i < count; i++) {
+        if (!std::isfinite(values[i])) {
+            std::ostringstream value;
+            value << values[i];
+            throw CheckpointError(where + ": tensor " + name + " holds " + value.str() +
+                                  " at element " + std::to_string(i) + " of " +
+                                  std::to_string(count) + " (it must be finite)");
+        }
+    }
 }
 
 }  // namespace gomhc::trainer

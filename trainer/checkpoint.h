@@ -45,7 +45,15 @@ struct Safetensors {
     std::map<std::string, std::string> metadata;
     std::map<std::string, LoadedTensor> tensors;
 };
-// Parses a safetensors file of float32 tensors; `where` names it in errors.
+// Parses a safetensors file of float32 tensors. Throws CheckpointError
+// naming `where` and the tensor or header field for anything but a valid
+// file: a header length past the end, a field of the wrong type, a dtype
+// other than F32, a shape its byte range does not hold, tensors that overlap
+// or leave bytes of the data unused.
 Safetensors parse_safetensors(const std::string &bytes, const std::string &where);
+// Throws CheckpointError naming `where`, the tensor and the element at the
+// first NaN or infinity.
+void check_finite(const std::string &name, const float *values, size_t count,
+                  const std::string &where);
 
 }  // namespace gomhc::trainer

@@ -3,42 +3,11 @@
 #include <cstring>
 
 #include "checkpoint.h"
+#include "weights_file.h"
 
 namespace gomhc::trainer {
 
 namespace fs = std::filesystem;
-
-nlohmann::json config_json(const GptConfig &c) {
-    return {{"vocab", c.vocab},
-            {"padded_vocab", c.padded_vocab},
-            {"layers", c.layers},
-            {"width", c.width},
-            {"heads", c.heads},
-            {"context", c.context},
-            {"method", method_name(c.method)},
-            {"d", c.d},
-            {"s", c.s},
-            {"seed", c.seed}};
-}
-
-GptConfig config_from_json(const nlohmann::json &j, const std::string &where) {
-    try {
-        GptConfig c;
-        c.vocab = j.at("vocab");
-        c.padded_vocab = j.at("padded_vocab");
-        c.layers = j.at("layers");
-        c.width = j.at("width");
-        c.heads = j.at("heads");
-        c.context = j.at("context");
-        c.method = parse_method(j.at("method").get<std::string>());
-        c.d = j.at("d");
-        c.s = j.at("s");
-        c.seed = j.at("seed");
-        return c;
-    } catch (const nlohmann::json::exception &e) {
-        throw CheckpointError(where + ": the model config is incomplete (" + e.what() + ")");
-    }
-}
 
 namespace {
 
@@ -50,16 +19,19 @@ void upload_all(Device device, float *data, const std::vector<float> &host) {
     }
 }
 
-}  // namespace
-
-std::string model_bytes(Gpt &gpt) {
-    const std::vector<float> host = host_copy(gpt.device(), gpt.params(), gpt.num_params());
+std::string model_bytes_of(Gpt &gpt, const std::vector<float> &host) {
     std::vector<NamedTensor> tensors;
     for (const ParamTensor &t : gpt.layout()) {
         tensors.push_back({t.name, t.shape, host.data() + t.offset});
     }
     return safetensors_bytes(
         tensors, {{"format", "gomhc-gpt"}, {"config", config_json(gpt.config()).dump()}});
+}
+
+}  // namespace
+
+std::string model_bytes(Gpt &gpt) {
+    return model_bytes_of(gpt, host_copy(gpt.device(), gpt.params(), gpt.num_params()));
 }
 
 std::vector<float> host_copy(Device device, const float *data, int64_t count) {
@@ -73,21 +45,8 @@ std::vector<float> host_copy(Device device, const float *data, int64_t count) {
 }
 
 void load_model_weights(Gpt &gpt, const std::string &bytes, const std::string &where) {
-    const Safetensors file = parse_safetensors(bytes, where);
-    std::vector<float> host(static_cast<size_t>(gpt.num_params()));
-    for (const ParamTensor &t : gpt.layout()) {
-        const auto it = file.tensors.find(t.name);
-        if (it == file.tensors.end()) {
-            throw CheckpointError(where + ": no tensor " + t.name +
-                                  " (a checkpoint of another model configuration?)");
-        }
-        if (it->second.shape != t.shape) {
-            throw CheckpointError(where + ": tensor " + t.name + " has another shape than this " +
-                                  "model's (a checkpoint of another model configuration?)");
-        }
-        std::copy(it->second.data.begin(), it->second.data.end(), host.begin() + t.offset);
-    }
-    upload_all(gpt.device(), gpt.params(), host);
+    upload_all(gpt.device(), gpt.params(),
+               weights_from_file(bytes, gpt.layout(), gpt.num_params(), where));
 }
 
 std::string optimizer_bytes(Adamw &opt, int64_t n) {
@@ -98,17 +57,10 @@ std::string optimizer_bytes(Adamw &opt, int64_t n) {
 }
 
 void load_optimizer(Adamw &opt, int64_t n, const std::string &bytes, const std::string &where) {
-    const Safetensors file = parse_safetensors(bytes, where);
-    for (const char *name : {"exp_avg", "exp_avg_sq"}) {
-        const auto it = file.tensors.find(name);
-        if (it == file.tensors.end() || it->second.shape != std::vector<int64_t>{n}) {
-            throw CheckpointError(where + ": no tensor " + name + " of " + std::to_string(n) +
-                                  " floats (a checkpoint of another model configuration?)");
-        }
-        upload_all(opt.device(),
-                   std::strcmp(name, "exp_avg") == 0 ? opt.first_moment() : opt.second_moment(),
-                   it->second.data);
-    }
+    // Both are checked before either is loaded.
+    const Moments moments = moments_from_file(bytes, n, where);
+    upload_all(opt.device(), opt.first_moment(), moments.first);
+    upload_all(opt.device(), opt.second_moment(), moments.second);
 }
 
 namespace {
@@ -123,14 +75,10 @@ fs::path pending(const fs::path &dir, const std::string &name) { return dir / (n
 CheckpointFiles read_checkpoint(const fs::path &dir) {
     const fs::path state_path = dir / "state.json";
     CheckpointFiles out;
-    try {
-        out.state = nlohmann::json::parse(read_file(state_path));
-    } catch (const nlohmann::json::exception &e) {
-        throw CheckpointError(state_path.string() + ": not valid JSON (" + e.what() + ")");
-    }
+    out.state = parse_state(read_file(state_path), state_path.string());
     for (const std::string name : kCheckpointFiles) {
         const fs::path path = dir / name;
-        const uint32_t want = out.state.at("checksums").value(name, 0u);
+        const uint32_t want = out.state.checksums.at(name);
         std::string bytes = fs::exists(path) ? read_file(path) : std::string();
         if (crc32_of(bytes) != want && fs::exists(pending(dir, name))) {
             // A save stopped between state.json and the renames: the pending
@@ -158,12 +106,32 @@ void write_checkpoint(const fs::path &dir, Gpt &gpt, Adamw &opt, nlohmann::json 
     // pending names before it names their checksums, and renamed after.
     // Stopped before the commit, the old set is intact; stopped after it,
     // read_checkpoint finishes the renames.
-    const std::string files[] = {model_bytes(gpt), optimizer_bytes(opt, gpt.num_params())};
-    for (size_t i = 0; i < 2; i++) {
-        write_file_atomically(pending(dir, kCheckpointFiles[i]), files[i]);
-        state["checksums"][kCheckpointFiles[i]] = crc32_of(files[i]);
+    const std::vector<float> weights = host_copy(gpt.device(), gpt.params(), gpt.num_params());
+    for (const ParamTensor &t : gpt.layout()) {
+        int64_t count = 1;
+        for (int64_t e : t.shape) {
+            count *= e;
+        }
+        check_finite(t.name, weights.data() + t.offset, size_t(count),
+                     "the weights to save in " + dir.string() + " (not saved)");
     }
-    write_file_atomically(dir / "state.json", state.dump(2) + "\n");
+    const std::string files[] = {model_bytes_of(gpt, weights),
+                                 optimizer_bytes(opt, gpt.num_params())};
+    try {
+        for (size_t i = 0; i < 2; i++) {
+            write_file_atomically(pending(dir, kCheckpointFiles[i]), files[i]);
+            state["checksums"][kCheckpointFiles[i]] = crc32_of(files[i]);
+        }
+        write_file_atomically(dir / "state.json", state.dump(2) + "\n");
+    } catch (const CheckpointError &) {
+        // Before the commit: the old set stands; free what the new one took
+        // (on a full disk, the room the next try needs).
+        for (const std::string name : kCheckpointFiles) {
+            std::error_code ec;
+            fs::remove(pending(dir, name), ec);
+        }
+        throw;
+    }
     for (const std::string name : kCheckpointFiles) {
         if (std::rename(pending(dir, name).c_str(), (dir / name).c_str()) != 0) {
             throw CheckpointError("cannot rename " + pending(dir, name).string() + " into " +

@@ -11,22 +11,21 @@
 #include <string>
 
 #include "gpt.h"
+#include "run_state.h"
 
 namespace gomhc::trainer {
-
-nlohmann::json config_json(const GptConfig &config);
-// Throws CheckpointError naming `where` and the field when it is missing.
-GptConfig config_from_json(const nlohmann::json &json, const std::string &where);
 
 // `count` floats of host or CUDA memory, copied to the host.
 std::vector<float> host_copy(Device device, const float *data, int64_t count);
 // The weights as safetensors bytes (downloaded from the model's device).
 std::string model_bytes(Gpt &gpt);
 // Loads weights by name into the model; every tensor must be there with its
-// shape. Throws CheckpointError naming the file and tensor.
+// shape, and finite. Throws CheckpointError naming the file and tensor.
 void load_model_weights(Gpt &gpt, const std::string &bytes, const std::string &where);
 
 std::string optimizer_bytes(Adamw &opt, int64_t num_params);
+// Loads AdamW's moments: "exp_avg" and "exp_avg_sq" of num_params floats,
+// finite, the second moment never negative.
 void load_optimizer(Adamw &opt, int64_t num_params, const std::string &bytes,
                     const std::string &where);
 
@@ -34,13 +33,15 @@ void load_optimizer(Adamw &opt, int64_t num_params, const std::string &bytes,
 // finishing a save that stopped after its commit; returns the state and the
 // files. Throws CheckpointError naming the file and the problem.
 struct CheckpointFiles {
-    nlohmann::json state;
+    CheckpointState state;
     std::string model, optimizer;  // the files' bytes
 };
 CheckpointFiles read_checkpoint(const std::filesystem::path &dir);
 // Writes the set so that a stop at any point leaves either the old or the new
 // checkpoint readable: both files under pending names (NAME.next), then
-// state.json with their checksums (the commit), then the renames.
+// state.json with their checksums (the commit), then the renames. Weights
+// that are not finite are not saved: CheckpointError names the tensor and
+// the old checkpoint stays.
 void write_checkpoint(const std::filesystem::path &dir, Gpt &gpt, Adamw &opt, nlohmann::json state);
 
 }  // namespace gomhc::trainer

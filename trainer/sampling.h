@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "gpt.h"
+#include "utf8.h"
 
 namespace gomhc::trainer {
 
@@ -25,8 +26,5 @@ std::vector<int32_t> generate(Gpt &gpt, std::vector<int32_t> prompt,
 
 // Byte tokens as text, through valid_utf8.
 std::string decode_bytes(const std::vector<int32_t> &tokens);
-// Valid UTF-8 is kept, every invalid byte becomes U+FFFD (the replacement
-// character).
-std::string valid_utf8(const std::string &bytes);
 
 }  // namespace gomhc::trainer

@@ -4,7 +4,7 @@
 #include <fstream>
 #include <gomhc/gomhc.hpp>
 
-#include "sampling.h"
+#include "utf8.h"
 
 namespace gomhc::trainer {
 
@@ -41,6 +41,11 @@ Tokenizer Tokenizer::load(const std::filesystem::path &path) {
                               " (1 to 65536 expected)");
     }
     if (header[1] == 2) {
+        if (header[3] >= count) {
+            throw InvalidArgument("tokenizer " + where + ": end-of-text id " +
+                                  std::to_string(header[3]) + " is outside its " +
+                                  std::to_string(count) + " tokens");
+        }
         t.end_of_text_ = int32_t(header[3]);
     }
     t.pieces_.reserve(count);

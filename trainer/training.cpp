@@ -1,8 +1,11 @@
 #include "training.h"
 
+#include <cerrno>
+#include <cfloat>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <iomanip>
 #include <map>
@@ -54,6 +57,19 @@ void check_settings(const TrainSettings &s) {
             throw TrainError(msg.str());
         }
     };
+    // The optimizer computes in float: a value past its range is infinite there.
+    const auto a_float = [](const char *flag, double value) {
+        if (!(std::fabs(value) <= double(FLT_MAX))) {
+            std::ostringstream msg;
+            msg << flag << " = " << value << ", expected a finite value within a float's range ("
+                << FLT_MAX << ")";
+            throw TrainError(msg.str());
+        }
+    };
+    a_float("--lr", s.lr);
+    a_float("--min-lr", s.min_lr);
+    a_float("--weight-decay", s.weight_decay);
+    a_float("--clip", s.clip);
     at_least("--batch", double(s.batch), 1);
     at_least("--grad-accum", double(s.grad_accum), 1);
     at_least("--steps", double(s.steps), 1);
@@ -85,11 +101,13 @@ void check_settings(const TrainSettings &s) {
     }
 }
 
-// A folder holding a run: refuse to start over it unless resuming.
-void check_out_folder(const TrainSettings &s) {
+// A folder holding a run: refuse to start over it unless resuming. Returns
+// whether there is a checkpoint to resume: a run stopped before its first
+// save (metrics.jsonl, no state.json) resumes from step 0.
+bool check_out_folder(const TrainSettings &s) {
     const bool has_state = fs::exists(s.out / "state.json");
     const bool has_metrics = fs::exists(s.out / "metrics.jsonl");
-    if (s.resume && !has_state) {
+    if (s.resume && !has_state && !has_metrics) {
         throw TrainError("--resume: " + s.out.string() + " holds no checkpoint (no state.json)");
     }
     if (!s.resume && (has_state || has_metrics)) {
@@ -97,6 +115,7 @@ void check_out_folder(const TrainSettings &s) {
                          " already holds a run; pass --resume to continue it, or choose another "
                          "--out (nothing was written)");
     }
+    return s.resume && has_state;
 }
 
 // Creates the folder and proves it writable before anything else is written.
@@ -115,6 +134,17 @@ void make_writable(const fs::path &out) {
         }
     }
     fs::remove(probe, ec);
+}
+
+// One line of metrics.jsonl, flushed. A line that cannot be written (a
+// full disk) stops the run rather than leaving a record with holes.
+void append_metrics(std::ofstream &metrics, const json &line, const fs::path &path,
+                    const std::string &kept) {
+    metrics << line.dump() << "\n" << std::flush;
+    if (!metrics) {
+        throw TrainError("step " + line.value("step", json(0)).dump() + ": cannot write " +
+                         path.string() + " (" + std::strerror(errno) + "); stopped, " + kept);
+    }
 }
 
 std::string format_duration(double seconds) {
@@ -260,12 +290,13 @@ TrainResult train(const TrainSettings &settings, std::ostream &root_log,
     // Every input is checked on every rank before anything is written.
     std::optional<Dataset> data;
     std::optional<Batches> train_batches, val_batches;
+    bool from_checkpoint = false;
     ranks.together([&] {
         check_settings(s);
         data.emplace(load_dataset(s.data, cfg.vocab));
         train_batches.emplace(data->train, s.batch, cfg.context, "training");
         val_batches.emplace(data->val, s.batch, cfg.context, "validation");
-        check_out_folder(s);
+        from_checkpoint = check_out_folder(s);
     });
 
     // The machine's cores are shared by its ranks.
@@ -291,8 +322,7 @@ TrainResult train(const TrainSettings &settings, std::ostream &root_log,
     int64_t first_step = 0;
     const auto resume = [&] {
         const CheckpointFiles files = read_checkpoint(s.out);
-        const GptConfig saved =
-            config_from_json(files.state.at("config"), (s.out / "state.json").string());
+        const GptConfig &saved = files.state.config;
         if (config_json(saved) != config_json(cfg)) {
             throw TrainError(
                 "--resume: " + s.out.string() + " holds a checkpoint of another configuration (" +
@@ -300,8 +330,8 @@ TrainResult train(const TrainSettings &settings, std::ostream &root_log,
         }
         load_model_weights(gpt, files.model, (s.out / "model.safetensors").string());
         load_optimizer(opt, n, files.optimizer, (s.out / "optimizer.safetensors").string());
-        first_step = files.state.at("step").get<int64_t>();
-        note_run_changes(files.state.value("run", json::object()), run_settings(s, world), log);
+        first_step = files.state.step;
+        note_run_changes(files.state.run, run_settings(s, world), log);
         opt.set_steps(first_step);
         if (first_step >= s.steps) {
             throw TrainError("--resume: the checkpoint in " + s.out.string() + " is at step " +
@@ -309,7 +339,7 @@ TrainResult train(const TrainSettings &settings, std::ostream &root_log,
                              std::to_string(s.steps) + "; raise --steps to go on");
         }
     };
-    if (s.resume) {
+    if (from_checkpoint) {
         // Rank 0 first: its read may finish the renames of a stopped save.
         ranks.together([&] {
             if (ranks.root()) {
@@ -333,7 +363,7 @@ TrainResult train(const TrainSettings &settings, std::ostream &root_log,
     ranks.together([&] {
         if (ranks.root()) {
             make_writable(s.out);
-            history = read_history(metrics_path, s.resume ? first_step : -1);
+            history = read_history(metrics_path, from_checkpoint ? first_step : -1);
             write_file_atomically(metrics_path, history.kept_lines);
             metrics.open(metrics_path, std::ios::app);
         }
@@ -353,8 +383,11 @@ TrainResult train(const TrainSettings &settings, std::ostream &root_log,
         << " steps on " << (s.device == Device::cuda ? "cuda" : "cpu") << " (" << threads
         << " threads" << (world > 1 ? " per rank" : "") << ", FMA peak " << std::fixed
         << std::setprecision(1) << peak * 1e-9 << " GFLOP/s)\n";
-    if (s.resume) {
+    if (from_checkpoint) {
         log << "             resuming from step " << first_step << " in " << s.out.string() << "\n";
+    } else if (s.resume) {
+        log << "             " << s.out.string() << " holds no checkpoint yet (the run stopped "
+            << "before its first save): starting from step 0\n";
     }
     log.unsetf(std::ios::floatfield);
 
@@ -368,6 +401,13 @@ TrainResult train(const TrainSettings &settings, std::ostream &root_log,
     result.steps_done = first_step;
     result.num_params = n;
 
+    // What a failed step leaves: the last checkpoint saved, untouched.
+    int64_t last_saved = from_checkpoint ? first_step : -1;
+    const auto kept = [&] {
+        return last_saved < 0 ? "no checkpoint was saved yet in " + s.out.string()
+                              : "the last checkpoint in " + s.out.string() + " (step " +
+                                    std::to_string(last_saved) + ") is kept as it was";
+    };
     // An error every rank meets alike (from summed values).
     const auto fail = [&](const std::string &message) {
         if (world > 1) {
@@ -385,14 +425,13 @@ TrainResult train(const TrainSettings &settings, std::ostream &root_log,
         const double val = total / double(s.eval_batches);
         if (!std::isfinite(val)) {
             fail("step " + std::to_string(step) + ": the validation loss is " +
-                 std::to_string(val) + "; the last checkpoint in " + s.out.string() +
-                 " is kept as it was");
+                 std::to_string(val) + "; stopped, " + kept());
         }
         result.val_losses.emplace_back(step, float(val));
         if (ranks.root()) result.run_val_losses.emplace_back(step, float(val));
         history.val.emplace_back(step, val);
         if (ranks.root()) {
-            metrics << json{{"step", step}, {"val_loss", val}}.dump() << "\n" << std::flush;
+            append_metrics(metrics, {{"step", step}, {"val_loss", val}}, metrics_path, kept());
         }
         log << "step " << step << "/" << s.steps << "  val loss " << std::fixed
             << std::setprecision(4) << val << "\n";
@@ -411,7 +450,13 @@ TrainResult train(const TrainSettings &settings, std::ostream &root_log,
                        "the step; samples seed from --seed and the step)"},
                       {"run", run_settings(s, world)},
                       {"optimizer_steps", opt.steps()}};
-        write_checkpoint(s.out, gpt, opt, state);
+        try {
+            write_checkpoint(s.out, gpt, opt, state);
+        } catch (const CheckpointError &e) {
+            throw TrainError("step " + std::to_string(step) + ": the checkpoint was not saved (" +
+                             e.what() + "); stopped, " + kept());
+        }
+        last_saved = step;
     };
 
     if (first_step == 0) {
@@ -450,8 +495,7 @@ TrainResult train(const TrainSettings &settings, std::ostream &root_log,
         if (!std::isfinite(loss) || !std::isfinite(norm)) {
             fail("step " + std::to_string(done) + ": the " +
                  (std::isfinite(loss) ? "gradient norm" : "training loss") + " is " +
-                 std::to_string(std::isfinite(loss) ? norm : loss) +
-                 "; stopped, the last checkpoint in " + s.out.string() + " is kept as it was");
+                 std::to_string(std::isfinite(loss) ? norm : loss) + "; stopped, " + kept());
         }
         AdamwSettings as;
         as.lr = float(learning_rate(s, step));
@@ -481,7 +525,7 @@ TrainResult train(const TrainSettings &settings, std::ostream &root_log,
             if (world > 1) {
                 line["allreduce_ms"] = sum_seconds * 1e3;
             }
-            metrics << line.dump() << "\n" << std::flush;
+            append_metrics(metrics, line, metrics_path, kept());
         }
         const bool last = done == s.steps;
         if (s.log_every > 0 && (done % s.log_every == 0 || done == first_step + 1 || last)) {
@@ -519,9 +563,8 @@ TrainResult train(const TrainSettings &settings, std::ostream &root_log,
         if (last || stopping || (s.checkpoint_every > 0 && done % s.checkpoint_every == 0)) {
             // Every rank must hold the weights rank 0 saves.
             if (world > 1 && !ranks.same(weights_checksum(gpt))) {
-                fail("step " + std::to_string(done) +
-                     ": the ranks hold different weights; the last checkpoint in " +
-                     s.out.string() + " is kept as it was");
+                fail("step " + std::to_string(done) + ": the ranks hold different weights; " +
+                     kept());
             }
             if (ranks.root()) {
                 save(done);

@@ -16,6 +16,10 @@
  * Every function returns 0 on success. On failure it returns a nonzero code
  * (enum gomhc_status), writes nothing to its outputs, and gomhc_last_error()
  * describes the problem. Outputs are overwritten, never accumulated.
+ * Misuse is refused, not undefined: a destroyed or never-made layer ("not a
+ * live layer"; destroying twice does nothing), token counts no memory can
+ * hold, and a call on a layer that is in a call on another thread (a layer
+ * takes one call at a time) return GOMHC_INVALID_ARGUMENT.
  * Limits: tokens >= 1, d >= 1, s >= 1, c >= 1, n = d*s <= 64.
  */
 #ifndef GOMHC_H

@@ -1,6 +1,8 @@
 // The C API: checks every argument before touching memory, then calls the
 // C++ API and turns exceptions into status codes plus gomhc_last_error().
 #include <algorithm>
+#include <cstdint>
+#include <memory>
 #include <new>
 #include <string>
 #include <vector>
@@ -8,6 +10,7 @@
 #include "gomhc.h"
 #include "gomhc/gomhc.hpp"
 #include "gomhc/ops.hpp"
+#include "layer_registry.h"
 #include "op_support.h"
 
 namespace {
@@ -28,6 +31,16 @@ void require_pointer(const void *pointer, const char *function, const char *name
     require(pointer != nullptr, function, std::string("'") + name + "' is a null pointer");
 }
 
+// The most floats one tensor can hold: more cannot be a caller's buffer and
+// would overflow the index arithmetic.
+constexpr int64_t kMaxFloats = PTRDIFF_MAX / int64_t(sizeof(float));
+
+void require_addressable(const char *function, int64_t tokens, int64_t per_token) {
+    require(per_token <= kMaxFloats && tokens <= kMaxFloats / per_token, function,
+            "tokens = " + std::to_string(tokens) + " of " + std::to_string(per_token) +
+                " floats each is more than memory can hold");
+}
+
 void require_sizes(const char *function, int64_t tokens, int64_t d, int64_t s, int64_t c) {
     require(tokens >= 1, function, "tokens = " + std::to_string(tokens) + ", expected >= 1");
     require(d >= 1, function, "d = " + std::to_string(d) + ", expected >= 1");
@@ -35,6 +48,8 @@ void require_sizes(const char *function, int64_t tokens, int64_t d, int64_t s, i
     require(c >= 1, function, "c = " + std::to_string(c) + ", expected >= 1");
     require(d * s <= gomhc::kMaxN, function,
             "n = d*s = " + std::to_string(d * s) + ", expected <= " + std::to_string(gomhc::kMaxN));
+    require(c <= kMaxFloats / d, function, "c = " + std::to_string(c) + " is too large");
+    require_addressable(function, tokens, std::max({d * s * d * s, d * c, d * d}));
 }
 
 template<typename Body>
@@ -414,10 +429,46 @@ namespace {
 
 void require_layer(const gomhc_layer *layer, const char *function) {
     require(layer != nullptr, function, "'layer' is a null pointer");
+    require(gomhc::detail::layer_registry().live(layer), function,
+            "'layer' is not a live layer (destroyed, or not made by gomhc_layer_create)");
 }
 
-void require_tokens(const char *function, int64_t tokens) {
+// One call on a layer: refuses a pointer that is not a live layer and a
+// layer in a call on another thread (a layer takes one call at a time), and
+// ends the claim however the call ends.
+class LayerCall {
+public:
+    LayerCall(gomhc_layer *layer, const char *function) : layer_(layer) {
+        require(layer != nullptr, function, "'layer' is a null pointer");
+        using Claim = gomhc::detail::LayerRegistry::Claim;
+        const Claim claim = gomhc::detail::layer_registry().claim(layer);
+        require(claim != Claim::not_live, function,
+                "'layer' is not a live layer (destroyed, or not made by gomhc_layer_create)");
+        require(claim != Claim::busy, function,
+                "the layer is in a call on another thread (a layer takes one call at a time: "
+                "give each thread its own layer, or serialize the calls)");
+    }
+    ~LayerCall() {
+        if (gomhc::detail::layer_registry().release(layer_)) {
+            delete layer_;  // destroyed by another thread during this call
+        }
+    }
+    LayerCall(const LayerCall &) = delete;
+    LayerCall &operator=(const LayerCall &) = delete;
+
+private:
+    gomhc_layer *layer_;
+};
+
+// The layer when it is live, else null (for the calls without a status).
+template<typename Layer>
+Layer *live_or_null(Layer *layer) {
+    return layer && gomhc::detail::layer_registry().live(layer) ? layer : nullptr;
+}
+
+void require_tokens(const char *function, int64_t tokens, const gomhc_layer *layer) {
     require(tokens >= 1, function, "tokens = " + std::to_string(tokens) + ", expected >= 1");
+    require_addressable(function, tokens, layer->layer.d() * layer->layer.c());
 }
 
 // A view of the caller's pointer in the layer's memory (host or CUDA).
@@ -445,13 +496,16 @@ int gomhc_layer_create_at(const char *method, int d, int s, int64_t c, uint64_t 
             throw InvalidArgument{std::string(fn) + ": " + e.what()};
         }
         require(c >= 1, fn, "c = " + std::to_string(c) + ", expected >= 1");
+        require(c <= kMaxFloats / std::max(d, 1), fn, "c = " + std::to_string(c) + " is too large");
         require(index >= 0, fn, "index = " + std::to_string(index) + ", expected >= 0");
         require(symmetric == 0 || symmetric == 1, fn,
                 "symmetric = " + std::to_string(symmetric) + ", expected 0 or 1");
         const gomhc::Device on = device_of(device, fn);
         gomhc::HyperConnection layer(m, d, s, c, seed, on, {index, symmetric == 1});
         auto slices = layer.param_layout();
-        *out = new gomhc_layer{std::move(layer), std::move(slices)};
+        std::unique_ptr<gomhc_layer> made(new gomhc_layer{std::move(layer), std::move(slices)});
+        gomhc::detail::layer_registry().add(made.get());
+        *out = made.release();
     });
 }
 
@@ -465,9 +519,14 @@ int gomhc_layer_create(const char *method, int d, int s, int64_t c, uint64_t see
     return gomhc_layer_create_on(method, d, s, c, seed, GOMHC_DEVICE_HOST, out);
 }
 
-void gomhc_layer_destroy(gomhc_layer *layer) { delete layer; }
+void gomhc_layer_destroy(gomhc_layer *layer) {
+    if (layer && gomhc::detail::layer_registry().remove(layer)) {
+        delete layer;
+    }
+}
 
 int gomhc_layer_device(const gomhc_layer *layer) {
+    layer = live_or_null(layer);
     if (layer == nullptr) {
         return -1;
     }
@@ -475,21 +534,29 @@ int gomhc_layer_device(const gomhc_layer *layer) {
 }
 
 int64_t gomhc_layer_num_params(const gomhc_layer *layer) {
+    layer = live_or_null(layer);
     return layer ? const_cast<gomhc_layer *>(layer)->layer.num_params() : -1;
 }
 
-float *gomhc_layer_params(gomhc_layer *layer) { return layer ? layer->layer.params() : nullptr; }
+float *gomhc_layer_params(gomhc_layer *layer) {
+    layer = live_or_null(layer);
+    return layer ? layer->layer.params() : nullptr;
+}
 
-float *gomhc_layer_grads(gomhc_layer *layer) { return layer ? layer->layer.grads() : nullptr; }
+float *gomhc_layer_grads(gomhc_layer *layer) {
+    layer = live_or_null(layer);
+    return layer ? layer->layer.grads() : nullptr;
+}
 
 int gomhc_layer_zero_grads(gomhc_layer *layer) {
     return guarded([&] {
-        require_layer(layer, "gomhc_layer_zero_grads");
+        LayerCall call(layer, "gomhc_layer_zero_grads");
         layer->layer.zero_grads();
     });
 }
 
 int gomhc_layer_param_slice_count(const gomhc_layer *layer) {
+    layer = live_or_null(layer);
     return layer ? int(layer->slices.size()) : -1;
 }
 
@@ -513,7 +580,7 @@ int gomhc_layer_param_slice(const gomhc_layer *layer, int index, gomhc_param_sli
 
 int gomhc_layer_bind(gomhc_layer *layer, float *params, float *grads) {
     return guarded([&] {
-        require_layer(layer, "gomhc_layer_bind");
+        LayerCall call(layer, "gomhc_layer_bind");
         layer->layer.bind(params, grads);
     });
 }
@@ -521,8 +588,8 @@ int gomhc_layer_bind(gomhc_layer *layer, float *params, float *grads) {
 int gomhc_layer_pre(gomhc_layer *layer, int64_t tokens, const float *x, float *y) {
     return guarded([&] {
         const char *fn = "gomhc_layer_pre";
-        require_layer(layer, fn);
-        require_tokens(fn, tokens);
+        LayerCall call(layer, fn);
+        require_tokens(fn, tokens, layer);
         require_pointer(x, fn, "x");
         require_pointer(y, fn, "y");
         auto &l = layer->layer;
@@ -534,8 +601,8 @@ int gomhc_layer_post(gomhc_layer *layer, int64_t tokens, const float *x, const f
                      float *x_next) {
     return guarded([&] {
         const char *fn = "gomhc_layer_post";
-        require_layer(layer, fn);
-        require_tokens(fn, tokens);
+        LayerCall call(layer, fn);
+        require_tokens(fn, tokens, layer);
         require_pointer(x, fn, "x");
         require_pointer(f, fn, "f");
         require_pointer(x_next, fn, "x_next");
@@ -549,8 +616,8 @@ int gomhc_layer_post_backward(gomhc_layer *layer, int64_t tokens, const float *d
                               float *df) {
     return guarded([&] {
         const char *fn = "gomhc_layer_post_backward";
-        require_layer(layer, fn);
-        require_tokens(fn, tokens);
+        LayerCall call(layer, fn);
+        require_tokens(fn, tokens, layer);
         require_pointer(dx_next, fn, "dx_next");
         require_pointer(dx, fn, "dx");
         require_pointer(df, fn, "df");
@@ -564,8 +631,8 @@ int gomhc_layer_post_backward(gomhc_layer *layer, int64_t tokens, const float *d
 int gomhc_layer_pre_backward(gomhc_layer *layer, int64_t tokens, const float *dy, float *dx) {
     return guarded([&] {
         const char *fn = "gomhc_layer_pre_backward";
-        require_layer(layer, fn);
-        require_tokens(fn, tokens);
+        LayerCall call(layer, fn);
+        require_tokens(fn, tokens, layer);
         require_pointer(dy, fn, "dy");
         require_pointer(dx, fn, "dx");
         auto &l = layer->layer;

@@ -63,6 +63,9 @@ void device_free(Device device, float *base) {
 }
 
 void device_fill(const DeviceAddress &at, size_t count, float value) {
+    if (count == 0) {
+        return;
+    }
     switch (at.device) {
         case Device::host:
             std::fill_n(at.base + at.offset, count, value);
@@ -104,6 +107,9 @@ void device_copy_rows(const DeviceAddress &dst, size_t dst_pitch, const DeviceAd
 }
 
 void device_upload(const DeviceAddress &dst, const void *host, size_t bytes) {
+    if (bytes == 0) {
+        return;  // an empty array may have no memory at all
+    }
     switch (dst.device) {
         case Device::host:
             std::memcpy(dst.base + dst.offset, host, bytes);
@@ -119,6 +125,9 @@ void device_upload(const DeviceAddress &dst, const void *host, size_t bytes) {
 }
 
 void device_download(void *host, const DeviceAddress &src, size_t bytes) {
+    if (bytes == 0) {
+        return;
+    }
     switch (src.device) {
         case Device::host:
             std::memcpy(host, src.base + src.offset, bytes);

@@ -126,14 +126,14 @@ TEST_CASE("train: a save stopped at any point leaves the old or the new checkpoi
         const fs::path f =
             stopped("before", s.out, s.out, s.out, {"model.safetensors", "optimizer.safetensors"});
         const auto read = gomhc::trainer::read_checkpoint(f);
-        CHECK(read.state.at("step") == 4);
+        CHECK(read.state.step == 4);
         CHECK(read.model == file(s.out, "model.safetensors"));
     }
     SUBCASE("after the commit, nothing renamed yet: the new set, renames finished") {
         const fs::path f =
             stopped("after", t.out, s.out, s.out, {"model.safetensors", "optimizer.safetensors"});
         const auto read = gomhc::trainer::read_checkpoint(f);
-        CHECK(read.state.at("step") == 8);
+        CHECK(read.state.step == 8);
         CHECK(read.model == file(t.out, "model.safetensors"));
         CHECK(read.optimizer == file(t.out, "optimizer.safetensors"));
         CHECK(file(f, "model.safetensors") == file(t.out, "model.safetensors"));
@@ -180,6 +180,9 @@ TEST_CASE("train: bad inputs are refused with a message naming them, writing not
         t = s;
         t.grad_accum = 0;
         CHECK(contains(error_of([&] { run(t); }), "--grad-accum"));
+        t = s;
+        t.lr = 1e39;  // infinite as the float the optimizer computes in
+        CHECK(contains(error_of([&] { run(t); }), "--lr = 1e+39"));
         CHECK_FALSE(fs::exists(s.out));
     }
     SUBCASE("an unwritable output folder") {
@@ -214,17 +217,40 @@ TEST_CASE("train: bad inputs are refused with a message naming them, writing not
         none.out = dir / "fresh";
         CHECK(contains(error_of([&] { run(none); }), "no checkpoint"));
     }
-    SUBCASE("a non-finite loss stops the run naming the step, writing no checkpoint") {
-        // Weights with a NaN, given as --init.
+    SUBCASE("NaN weights given as --init are refused before anything is written") {
         gomhc::trainer::Gpt gpt(s.model, 1);
         gpt.params()[3] = NAN;
         gomhc::trainer::write_file_atomically(dir / "nan.safetensors",
                                               gomhc::trainer::model_bytes(gpt));
         TrainSettings t = s;
         t.init = dir / "nan.safetensors";
-        t.eval_every = 0;
         const std::string message = error_of([&] { run(t); });
-        CHECK(contains(message, "step"));
-        CHECK_FALSE(fs::exists(t.out / "state.json"));
+        CHECK(contains(message, "--init"));
+        CHECK(contains(message, "tensor wte holds nan at element 3"));
+        CHECK_FALSE(fs::exists(t.out));
     }
+}
+
+TEST_CASE(
+    "train: a loss that turns non-finite stops the run naming the step, keeping the last "
+    "good checkpoint") {
+    const fs::path dir = scratch("diverge");
+    const fs::path data = write_shards(dir);
+    TrainSettings s = tiny_settings(data, dir / "out");
+    s.checkpoint_every = 1;
+    s.eval_every = 0;
+    s.warmup = 0;
+    // Adam moves every weight by about lr per step: 1e30 keeps them finite
+    // for a step, then the products overflow.
+    s.lr = s.min_lr = 1e30;
+    const std::string message = error_of([&] { run(s); });
+    INFO(message);
+    CHECK(contains(message, "step 2: the training loss is"));
+    CHECK(contains(message, "stopped"));
+    // The checkpoint of step 1 is whole and loads.
+    CHECK(contains(message, "the last checkpoint in " + s.out.string() + " (step 1)"));
+    const auto files = gomhc::trainer::read_checkpoint(s.out);
+    CHECK(files.state.step == 1);
+    gomhc::trainer::Gpt gpt(s.model, 1);
+    gomhc::trainer::load_model_weights(gpt, files.model, "model.safetensors");
 }

@@ -1,5 +1,6 @@
 #include "common/cli.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -47,6 +48,29 @@ std::vector<MethodEntry> parse_method_list(const std::string &text, int default_
     }
     if (out.empty()) throw UsageError("empty method list '" + text + "'");
     return out;
+}
+
+std::vector<int> parse_d_list(const std::string &text) {
+    std::vector<int> ds;
+    for (const std::string &item : split_list(text)) {
+        size_t used = 0;
+        int d = 0;
+        try {
+            d = std::stoi(item, &used);
+        } catch (const std::exception &) {
+            used = 0;
+        }
+        if (used != item.size() || d < 2 || d > kMaxN) {
+            throw UsageError("--d: '" + item + "' is not a stream count in 2.." +
+                             std::to_string(kMaxN));
+        }
+        if (std::find(ds.begin(), ds.end(), d) != ds.end()) {
+            throw UsageError("--d: " + item + " is listed twice");
+        }
+        ds.push_back(d);
+    }
+    if (ds.empty()) throw UsageError("--d: no stream count given");
+    return ds;
 }
 
 void prepare_output_dir(const fs::path &dir) {

@@ -36,6 +36,9 @@ struct MethodEntry {
 // Parses "go,go:1,mhc"; an entry without ":S" gets default_s. UsageError on a
 // malformed entry (empty name, S not a positive integer).
 std::vector<MethodEntry> parse_method_list(const std::string &text, int default_s);
+// Parses a --d list such as "2,4,8": stream counts in [2, kMaxN], none
+// twice. UsageError naming the item otherwise.
+std::vector<int> parse_d_list(const std::string &text);
 // Creates dir (and parents) and checks that a file can be written in it;
 // throws std::runtime_error saying which folder and why otherwise.
 void prepare_output_dir(const std::filesystem::path &dir);

@@ -298,29 +298,6 @@ std::string converge_script(const fs::path &dir, const std::vector<Run> &runs,
     return gp.str();
 }
 
-std::vector<int> parse_d_list(const std::string &text) {
-    std::vector<int> ds;
-    for (const std::string &item : split_list(text)) {
-        size_t used = 0;
-        int d = 0;
-        try {
-            d = std::stoi(item, &used);
-        } catch (const std::exception &) {
-            used = 0;
-        }
-        if (used != item.size() || d < 2 || d > kMaxN) {
-            throw UsageError("--d: '" + item + "' is not a stream count in 2.." +
-                             std::to_string(kMaxN));
-        }
-        if (std::find(ds.begin(), ds.end(), d) != ds.end()) {
-            throw UsageError("--d: " + item + " is listed twice");
-        }
-        ds.push_back(d);
-    }
-    if (ds.empty()) throw UsageError("--d: no stream count given");
-    return ds;
-}
-
 }  // namespace
 
 int synth_main(int argc, char **argv) {

@@ -292,8 +292,7 @@ int sample_main(int argc, char **argv) {
         }
         const fs::path dir = checkpoint;
         const trainer::CheckpointFiles files = trainer::read_checkpoint(dir);
-        const GptConfig config =
-            trainer::config_from_json(files.state.at("config"), (dir / "state.json").string());
+        const GptConfig &config = files.state.config;
         trainer::Gpt gpt(config, 1);
         trainer::load_model_weights(gpt, files.model, (dir / "model.safetensors").string());
         std::optional<trainer::Tokenizer> tokenizer;
