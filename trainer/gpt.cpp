@@ -3,9 +3,10 @@
 #include "gpt.h"
 
 #include <cmath>
-#include <random>
+#include <gomhc/seeded_normal.hpp>
 
 #include "device_buffer.h"
+#include "linear.h"
 #include "matmul.h"
 
 namespace gomhc::trainer {
@@ -14,9 +15,26 @@ namespace {
 
 constexpr double kInitStd = 0.02;
 
-// Offsets of one block's tensors in the flat parameter array.
+int64_t element_count(const std::vector<int64_t> &shape) {
+    int64_t count = 1;
+    for (int64_t e : shape) {
+        count *= e;
+    }
+    return count;
+}
+
+// A linear layer's weight [out][in] in the flat parameter block.
+struct LinearWeight {
+    int64_t offset, out, in;
+};
+
+// Where one block's tensors are in the flat parameter block.
 struct BlockOffsets {
-    int64_t ln1_g, ln1_b, qkv_w, proj_w, ln2_g, ln2_b, fc_w, fc_proj_w, hc_attn, hc_mlp;
+    int64_t ln1_g, ln1_b;
+    LinearWeight qkv, proj;
+    int64_t ln2_g, ln2_b;
+    LinearWeight fc, fc_proj;
+    int64_t hc_attn, hc_mlp;
 };
 
 // What one block keeps from forward for backward, for up to N tokens.
@@ -26,20 +44,42 @@ struct BlockActivations {
     DeviceBuffer y_mlp, ln2, ln2_mean, ln2_rstd, fc, fc_gelu, f_mlp;
 };
 
-// N(0, sigma^2) by Box-Muller over raw mt19937_64 draws, the same on any
-// standard library.
-class Normal {
-public:
-    explicit Normal(uint64_t seed) : engine_(seed) {}
-    double operator()(double sigma) {
-        const double u1 = (double(engine_() >> 11) + 1.0) * 0x1.0p-53;
-        const double u2 = double(engine_() >> 11) * 0x1.0p-53;
-        return sigma * std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2);
+// The seeded initialisation of every tensor but the hyper-connections' (the
+// layers draw their own), by kind, in layout order from one seeded normal
+// (the runtime's, the same with any standard library).
+std::vector<float> initial_params(const GptConfig &config, const std::vector<ParamTensor> &layout,
+                                  int64_t num_params) {
+    std::vector<float> init(size_t(num_params), 0.0f);
+    SeededNormal normal(config.seed);
+    const double proj_std = kInitStd / std::sqrt(2.0 * double(config.layers));
+    for (const ParamTensor &t : layout) {
+        float *p = init.data() + t.offset;
+        const auto draw = [&](int64_t count, double sigma) {
+            for (int64_t i = 0; i < count; i++) {
+                p[i] = float(sigma * normal.next());
+            }
+        };
+        switch (t.kind) {
+            case ParamKind::token_embedding:  // the padding rows stay 0
+                draw(config.vocab * config.width, kInitStd);
+                break;
+            case ParamKind::position_embedding:
+            case ParamKind::linear_weight:
+                draw(element_count(t.shape), kInitStd);
+                break;
+            case ParamKind::output_projection:
+                draw(element_count(t.shape), proj_std);
+                break;
+            case ParamKind::layernorm_gain:
+                std::fill(p, p + element_count(t.shape), 1.0f);
+                break;
+            case ParamKind::layernorm_bias:
+            case ParamKind::hyper_connection:
+                break;
+        }
     }
-
-private:
-    std::mt19937_64 engine_;
-};
+    return init;
+}
 
 MatrixArg plain(const float *data, int64_t ld) { return {data, ld, false}; }
 MatrixArg transposed(const float *data, int64_t ld) { return {data, ld, true}; }
@@ -76,7 +116,8 @@ struct Gpt::State {
     int64_t max_batch = 0;
     std::vector<ParamTensor> layout;
     int64_t num_params = 0;
-    int64_t wte = 0, wpe = 0, lnf_g = 0, lnf_b = 0;
+    LinearWeight wte{};  // the token embedding, and the head tied to it
+    int64_t wpe = 0, lnf_g = 0, lnf_b = 0;
     std::vector<BlockOffsets> blocks;
     std::vector<HyperConnection> hc_attn, hc_mlp;
     DeviceBuffer params, grads;
@@ -86,20 +127,43 @@ struct Gpt::State {
     std::vector<BlockActivations> acts;
     DeviceBuffer tokens, targets, scores, x_final, lnf_mean, lnf_rstd, combined, ones, logits, loss,
         lse;
-    // Backward scratch.
-    DeviceBuffer dx[2], dy, dln, dqkv, dattn, dprobs, dscores, dfc, dgelu, df, dz, dx_final, dh_pre,
-        dgamma, dbeta;
+    // Backward scratch. dx: the gradient of the streams at a block boundary,
+    // from the last block down to the embedding; dx_mid: within a block,
+    // between its attention and its MLP.
+    DeviceBuffer dx, dx_mid, dy, dln, dqkv, dattn, dprobs, dscores, dfc, dgelu, df, dz, dx_final,
+        dh_pre, dgamma, dbeta;
     int64_t batch = 0, t = 0;  // of the last forward
     bool have_targets = false;
 
-    int64_t add_tensor(const std::string &name, std::vector<int64_t> shape, bool decayed) {
-        int64_t size = 1;
-        for (int64_t e : shape) {
-            size *= e;
-        }
-        layout.push_back({name, num_params, std::move(shape), decayed});
-        num_params += size;
+    int64_t add_tensor(const std::string &name, std::vector<int64_t> shape, ParamKind kind,
+                       bool decayed) {
+        const int64_t count = element_count(shape);
+        layout.push_back({name, num_params, std::move(shape), kind, decayed});
+        num_params += count;
         return layout.back().offset;
+    }
+    // Weight decay applies to the matrices, not to LayerNorm's gains and biases.
+    int64_t add_layernorm_tensor(const std::string &name, ParamKind kind) {
+        return add_tensor(name, {config.width}, kind, false);
+    }
+    LinearWeight add_linear(const std::string &name, int64_t out, int64_t in, ParamKind kind) {
+        return {add_tensor(name, {out, in}, kind, true), out, in};
+    }
+    // The hyper-connection of sub-layer `index` (2 l: block l's attention,
+    // 2 l + 1: its MLP), seeded seed * 1000 + index. Its parameters go where
+    // its slice of the block is (bound after the upload); weight decay applies
+    // to its W. Returns the slice's offset.
+    int64_t add_hyper_connection(const std::string &name, int64_t index,
+                                 std::vector<HyperConnection> &into) {
+        HyperConnection hc(config.method, config.d, config.s, config.width,
+                           config.seed * 1000 + uint64_t(index), device);
+        const int64_t offset = num_params;
+        for (const auto &slice : hc.param_layout()) {
+            add_tensor(name + "." + slice.name, slice.shape, ParamKind::hyper_connection,
+                       slice.name == "W");
+        }
+        into.push_back(std::move(hc));
+        return offset;
     }
     float *param(int64_t offset) { return params.data() + offset; }
     float *grad(int64_t offset) { return grads.data() + offset; }
@@ -109,6 +173,8 @@ struct Gpt::State {
     TensorView gview(int64_t offset, std::vector<int64_t> shape) {
         return grads.view(std::move(shape), size_t(offset));
     }
+    TensorView weight(const LinearWeight &w) { return pview(w.offset, {w.out, w.in}); }
+    TensorView weight_grad(const LinearWeight &w) { return gview(w.offset, {w.out, w.in}); }
 
     void attention_forward(BlockActivations &a);
     void attention_backward(BlockActivations &a);
@@ -129,71 +195,31 @@ Gpt::Gpt(const GptConfig &config, int64_t max_batch, Device device)
     st.device = device;
     st.max_batch = max_batch;
     const int64_t C = config.width, L = config.layers, Vp = config.padded_vocab;
-    const int d = config.d, s = config.s;
+    const int d = config.d;
 
-    // The parameter layout; the hyper-connections' own parameters go where
-    // their slice is (bound below).
-    st.wte = st.add_tensor("wte", {Vp, C}, true);
-    st.wpe = st.add_tensor("wpe", {config.context, C}, true);
-    std::vector<std::pair<int64_t, int64_t>> hc_slices;
+    // The parameter layout, in the order of the files and of the draws.
+    st.wte = st.add_linear("wte", Vp, C, ParamKind::token_embedding);
+    st.wpe = st.add_tensor("wpe", {config.context, C}, ParamKind::position_embedding, true);
     for (int64_t l = 0; l < L; l++) {
         const std::string p = "h." + std::to_string(l) + ".";
         BlockOffsets b{};
-        b.ln1_g = st.add_tensor(p + "ln_1.weight", {C}, false);
-        b.ln1_b = st.add_tensor(p + "ln_1.bias", {C}, false);
-        b.qkv_w = st.add_tensor(p + "attn.c_attn.weight", {3 * C, C}, true);
-        b.proj_w = st.add_tensor(p + "attn.c_proj.weight", {C, C}, true);
-        b.ln2_g = st.add_tensor(p + "ln_2.weight", {C}, false);
-        b.ln2_b = st.add_tensor(p + "ln_2.bias", {C}, false);
-        b.fc_w = st.add_tensor(p + "mlp.c_fc.weight", {4 * C, C}, true);
-        b.fc_proj_w = st.add_tensor(p + "mlp.c_proj.weight", {C, 4 * C}, true);
-        struct SubLayer {
-            const char *name;
-            int64_t *offset;
-            std::vector<HyperConnection> *layers;
-        };
-        const SubLayer sub_layers[] = {{"hc_attn", &b.hc_attn, &st.hc_attn},
-                                       {"hc_mlp", &b.hc_mlp, &st.hc_mlp}};
-        for (size_t k = 0; k < 2; k++) {
-            const SubLayer &sub = sub_layers[k];
-            HyperConnection hc(config.method, d, s, C, config.seed * 1000 + uint64_t(2 * l + k),
-                               device);
-            *sub.offset = st.num_params;
-            for (const auto &slice : hc.param_layout()) {
-                st.add_tensor(p + sub.name + "." + slice.name, slice.shape, slice.name == "W");
-            }
-            sub.layers->push_back(std::move(hc));
-        }
+        b.ln1_g = st.add_layernorm_tensor(p + "ln_1.weight", ParamKind::layernorm_gain);
+        b.ln1_b = st.add_layernorm_tensor(p + "ln_1.bias", ParamKind::layernorm_bias);
+        b.qkv = st.add_linear(p + "attn.c_attn.weight", 3 * C, C, ParamKind::linear_weight);
+        b.proj = st.add_linear(p + "attn.c_proj.weight", C, C, ParamKind::output_projection);
+        b.ln2_g = st.add_layernorm_tensor(p + "ln_2.weight", ParamKind::layernorm_gain);
+        b.ln2_b = st.add_layernorm_tensor(p + "ln_2.bias", ParamKind::layernorm_bias);
+        b.fc = st.add_linear(p + "mlp.c_fc.weight", 4 * C, C, ParamKind::linear_weight);
+        b.fc_proj = st.add_linear(p + "mlp.c_proj.weight", C, 4 * C, ParamKind::output_projection);
+        b.hc_attn = st.add_hyper_connection(p + "hc_attn", 2 * l, st.hc_attn);
+        b.hc_mlp = st.add_hyper_connection(p + "hc_mlp", 2 * l + 1, st.hc_mlp);
         st.blocks.push_back(b);
     }
-    st.lnf_g = st.add_tensor("ln_f.weight", {C}, false);
-    st.lnf_b = st.add_tensor("ln_f.bias", {C}, false);
+    st.lnf_g = st.add_layernorm_tensor("ln_f.weight", ParamKind::layernorm_gain);
+    st.lnf_b = st.add_layernorm_tensor("ln_f.bias", ParamKind::layernorm_bias);
 
     // Seeded initialisation on the host, then one upload.
-    std::vector<float> init(size_t(st.num_params), 0.0f);
-    Normal normal(config.seed);
-    const double proj_std = kInitStd / std::sqrt(2.0 * double(L));
-    for (const ParamTensor &t : st.layout) {
-        int64_t size = 1;
-        for (int64_t e : t.shape) {
-            size *= e;
-        }
-        float *p = init.data() + t.offset;
-        const bool gain =
-            t.name.find("ln_") != std::string::npos && t.name.find(".weight") != std::string::npos;
-        if (gain) {
-            std::fill(p, p + size, 1.0f);
-        } else if (t.name == "wte") {
-            for (int64_t i = 0; i < config.vocab * C; i++) {  // padding rows stay 0
-                p[i] = float(normal(kInitStd));
-            }
-        } else if (t.decayed && t.name.find(".hc_") == std::string::npos) {
-            const bool projection = t.name.find("c_proj") != std::string::npos;
-            for (int64_t i = 0; i < size; i++) {
-                p[i] = float(normal(projection ? proj_std : kInitStd));
-            }
-        }
-    }
+    const std::vector<float> init = initial_params(config, st.layout, st.num_params);
     st.params = DeviceBuffer(device, size_t(st.num_params));
     st.grads = DeviceBuffer(device, size_t(st.num_params));
     st.params.upload(init.data(), init.size());
@@ -241,8 +267,8 @@ Gpt::Gpt(const GptConfig &config, int64_t max_batch, Device device)
     st.logits = buffer(N * size_t(Vp));
     st.loss = buffer(N);
     st.lse = buffer(N);
-    st.dx[0] = buffer(streams);
-    st.dx[1] = buffer(streams);
+    st.dx = buffer(streams);
+    st.dx_mid = buffer(streams);
     for (DeviceBuffer *row : {&st.dy, &st.dln, &st.dattn, &st.df, &st.dz}) {
         *row = buffer(N * size_t(C));
     }
@@ -268,11 +294,7 @@ std::vector<std::pair<int64_t, int64_t>> Gpt::decayed_ranges() const {
     std::vector<std::pair<int64_t, int64_t>> ranges;
     for (const ParamTensor &t : state_->layout) {
         if (t.decayed) {
-            int64_t count = 1;
-            for (int64_t e : t.shape) {
-                count *= e;
-            }
-            ranges.emplace_back(t.offset, count);
+            ranges.emplace_back(t.offset, element_count(t.shape));
         }
     }
     return ranges;
@@ -350,7 +372,6 @@ float Gpt::forward(const int32_t *tokens_in, const int32_t *targets_in, int64_t 
     st.batch = batch_size;
     st.t = t_size;
     const int64_t N = batch_size * t_size, C = cfg.width, d = cfg.d, Vp = cfg.padded_vocab;
-    const Device dev = st.device;
     for (int64_t i = 0; i < N; i++) {
         for (const int32_t *ids : {tokens_in, targets_in}) {
             if (ids && (ids[i] < 0 || ids[i] >= cfg.vocab)) {
@@ -366,7 +387,7 @@ float Gpt::forward(const int32_t *tokens_in, const int32_t *targets_in, int64_t 
         st.targets.upload_ids(targets_in, size_t(N));
     }
 
-    embedding_forward(st.tokens.id_view({batch_size, t_size}), st.pview(st.wte, {Vp, C}),
+    embedding_forward(st.tokens.id_view({batch_size, t_size}), st.weight(st.wte),
                       st.pview(st.wpe, {cfg.context, C}),
                       st.streams[0].view({batch_size, t_size, d, C}));
     for (int64_t l = 0; l < cfg.layers; l++) {
@@ -379,36 +400,30 @@ float Gpt::forward(const int32_t *tokens_in, const int32_t *targets_in, int64_t 
         st.hc_attn[size_t(l)].pre(x_in, a.y_attn.view({N, C}));
         layernorm_forward(a.y_attn.view({N, C}), st.pview(o.ln1_g, {C}), st.pview(o.ln1_b, {C}),
                           a.ln1.view({N, C}), a.ln1_mean.view({N}), a.ln1_rstd.view({N}));
-        matmul(dev, N, 3 * C, C, 1.0f, plain(a.ln1.data(), C), transposed(st.param(o.qkv_w), C),
-               0.0f, a.qkv.data(), 3 * C);
+        linear_forward(a.ln1.view({N, C}), st.weight(o.qkv), a.qkv.view({N, 3 * C}));
         st.attention_forward(a);
-        matmul(dev, N, C, C, 1.0f, plain(a.attn_y.data(), C), transposed(st.param(o.proj_w), C),
-               0.0f, a.f_attn.data(), C);
+        linear_forward(a.attn_y.view({N, C}), st.weight(o.proj), a.f_attn.view({N, C}));
         st.hc_attn[size_t(l)].post(x_in, a.f_attn.view({N, C}), x_mid);
         // MLP sub-layer.
         st.hc_mlp[size_t(l)].pre(x_mid, a.y_mlp.view({N, C}));
         layernorm_forward(a.y_mlp.view({N, C}), st.pview(o.ln2_g, {C}), st.pview(o.ln2_b, {C}),
                           a.ln2.view({N, C}), a.ln2_mean.view({N}), a.ln2_rstd.view({N}));
-        matmul(dev, N, 4 * C, C, 1.0f, plain(a.ln2.data(), C), transposed(st.param(o.fc_w), C),
-               0.0f, a.fc.data(), 4 * C);
+        linear_forward(a.ln2.view({N, C}), st.weight(o.fc), a.fc.view({N, 4 * C}));
         gelu_forward(a.fc.view({N, 4 * C}), a.fc_gelu.view({N, 4 * C}));
-        matmul(dev, N, C, 4 * C, 1.0f, plain(a.fc_gelu.data(), 4 * C),
-               transposed(st.param(o.fc_proj_w), 4 * C), 0.0f, a.f_mlp.data(), C);
+        linear_forward(a.fc_gelu.view({N, 4 * C}), st.weight(o.fc_proj), a.f_mlp.view({N, C}));
         st.hc_mlp[size_t(l)].post(x_mid, a.f_mlp.view({N, C}), x_out);
     }
     // The final norm on every stream, then the streams summed.
     layernorm_forward(st.streams[size_t(cfg.layers)].view({N * d, C}), st.pview(st.lnf_g, {C}),
                       st.pview(st.lnf_b, {C}), st.x_final.view({N * d, C}),
                       st.lnf_mean.view({N * d}), st.lnf_rstd.view({N * d}));
-    const float *combined = st.x_final.data();
     if (d > 1) {
         stream_read_forward(st.x_final.view({N, d, C}), st.ones.view({N, d}),
                             st.combined.view({N, C}));
-        combined = st.combined.data();
     }
+    const TensorView combined = d > 1 ? st.combined.view({N, C}) : st.x_final.view({N, C});
     // The head, tied to the token embedding: logits = combined wte^T.
-    matmul(dev, N, Vp, C, 1.0f, plain(combined, C), transposed(st.param(st.wte), C), 0.0f,
-           st.logits.data(), Vp);
+    linear_forward(combined, st.weight(st.wte), st.logits.view({N, Vp}));
     if (!targets_in) {
         return 0.0f;
     }
@@ -431,62 +446,48 @@ void Gpt::backward(float loss_scale) {
     const GptConfig &cfg = st.config;
     const int64_t B = st.batch, T = st.t, N = B * T, C = cfg.width, d = cfg.d,
                   Vp = cfg.padded_vocab;
-    const Device dev = st.device;
 
     // The loss's gradient overwrites the logits.
     cross_entropy_backward(cfg.vocab, loss_scale / float(N), st.logits.view({N, Vp}),
                            st.targets.id_view({N}), st.lse.view({N}), st.logits.view({N, Vp}));
-    const float *combined = d > 1 ? st.combined.data() : st.x_final.data();
-    float *dcombined = d > 1 ? st.dz.data() : st.dx_final.data();
-    matmul(dev, N, C, Vp, 1.0f, plain(st.logits.data(), Vp), plain(st.param(st.wte), C), 0.0f,
-           dcombined, C);
-    matmul(dev, Vp, C, N, 1.0f, transposed(st.logits.data(), Vp), plain(combined, C), 1.0f,
-           st.grad(st.wte), C);
+    const TensorView combined = d > 1 ? st.combined.view({N, C}) : st.x_final.view({N, C});
+    const TensorView dcombined = d > 1 ? st.dz.view({N, C}) : st.dx_final.view({N, C});
+    linear_backward(st.logits.view({N, Vp}), combined, st.weight(st.wte), dcombined,
+                    st.weight_grad(st.wte));
     if (d > 1) {
         stream_read_backward(st.x_final.view({N, d, C}), st.ones.view({N, d}), st.dz.view({N, C}),
                              st.dx_final.view({N, d, C}), st.dh_pre.view({N, d}));
     }
-    int cur = 0;  // st.dx[cur] holds dL/d(streams at the current level)
-    st.layernorm_backward_adding(
-        st.dx_final.view({N * d, C}), st.streams[size_t(cfg.layers)].view({N * d, C}), st.lnf_g,
-        st.lnf_b, st.lnf_mean, st.lnf_rstd, st.dx[cur].view({N * d, C}), N * d);
+    st.layernorm_backward_adding(st.dx_final.view({N * d, C}),
+                                 st.streams[size_t(cfg.layers)].view({N * d, C}), st.lnf_g,
+                                 st.lnf_b, st.lnf_mean, st.lnf_rstd, st.dx.view({N * d, C}), N * d);
+    const TensorView dx = st.dx.view({N, d, C}), dx_mid = st.dx_mid.view({N, d, C});
     for (int64_t l = cfg.layers - 1; l >= 0; l--) {
         BlockActivations &a = st.acts[size_t(l)];
         const BlockOffsets &o = st.blocks[size_t(l)];
-        const TensorView dx_out = st.dx[cur].view({N, d, C});
-        const TensorView dx_mid = st.dx[1 - cur].view({N, d, C});
-        // MLP sub-layer.
-        st.hc_mlp[size_t(l)].post_backward(dx_out, dx_mid, st.df.view({N, C}));
-        matmul(dev, N, 4 * C, C, 1.0f, plain(st.df.data(), C), plain(st.param(o.fc_proj_w), 4 * C),
-               0.0f, st.dgelu.data(), 4 * C);
-        matmul(dev, C, 4 * C, N, 1.0f, transposed(st.df.data(), C), plain(a.fc_gelu.data(), 4 * C),
-               1.0f, st.grad(o.fc_proj_w), 4 * C);
+        // MLP sub-layer: from the block's output (dx) to its middle (dx_mid).
+        st.hc_mlp[size_t(l)].post_backward(dx, dx_mid, st.df.view({N, C}));
+        linear_backward(st.df.view({N, C}), a.fc_gelu.view({N, 4 * C}), st.weight(o.fc_proj),
+                        st.dgelu.view({N, 4 * C}), st.weight_grad(o.fc_proj));
         gelu_backward(a.fc.view({N, 4 * C}), st.dgelu.view({N, 4 * C}), st.dfc.view({N, 4 * C}));
-        matmul(dev, N, C, 4 * C, 1.0f, plain(st.dfc.data(), 4 * C), plain(st.param(o.fc_w), C),
-               0.0f, st.dln.data(), C);
-        matmul(dev, 4 * C, C, N, 1.0f, transposed(st.dfc.data(), 4 * C), plain(a.ln2.data(), C),
-               1.0f, st.grad(o.fc_w), C);
+        linear_backward(st.dfc.view({N, 4 * C}), a.ln2.view({N, C}), st.weight(o.fc),
+                        st.dln.view({N, C}), st.weight_grad(o.fc));
         st.layernorm_backward_adding(st.dln.view({N, C}), a.y_mlp.view({N, C}), o.ln2_g, o.ln2_b,
                                      a.ln2_mean, a.ln2_rstd, st.dy.view({N, C}), N);
         st.hc_mlp[size_t(l)].pre_backward(st.dy.view({N, C}), dx_mid);
-        // Attention sub-layer.
-        const TensorView dx_in = st.dx[cur].view({N, d, C});
-        st.hc_attn[size_t(l)].post_backward(dx_mid, dx_in, st.df.view({N, C}));
-        matmul(dev, N, C, C, 1.0f, plain(st.df.data(), C), plain(st.param(o.proj_w), C), 0.0f,
-               st.dattn.data(), C);
-        matmul(dev, C, C, N, 1.0f, transposed(st.df.data(), C), plain(a.attn_y.data(), C), 1.0f,
-               st.grad(o.proj_w), C);
+        // Attention sub-layer: from the middle to the block's input (dx again).
+        st.hc_attn[size_t(l)].post_backward(dx_mid, dx, st.df.view({N, C}));
+        linear_backward(st.df.view({N, C}), a.attn_y.view({N, C}), st.weight(o.proj),
+                        st.dattn.view({N, C}), st.weight_grad(o.proj));
         st.attention_backward(a);
-        matmul(dev, N, C, 3 * C, 1.0f, plain(st.dqkv.data(), 3 * C), plain(st.param(o.qkv_w), C),
-               0.0f, st.dln.data(), C);
-        matmul(dev, 3 * C, C, N, 1.0f, transposed(st.dqkv.data(), 3 * C), plain(a.ln1.data(), C),
-               1.0f, st.grad(o.qkv_w), C);
+        linear_backward(st.dqkv.view({N, 3 * C}), a.ln1.view({N, C}), st.weight(o.qkv),
+                        st.dln.view({N, C}), st.weight_grad(o.qkv));
         st.layernorm_backward_adding(st.dln.view({N, C}), a.y_attn.view({N, C}), o.ln1_g, o.ln1_b,
                                      a.ln1_mean, a.ln1_rstd, st.dy.view({N, C}), N);
-        st.hc_attn[size_t(l)].pre_backward(st.dy.view({N, C}), dx_in);
+        st.hc_attn[size_t(l)].pre_backward(st.dy.view({N, C}), dx);
     }
-    embedding_backward(st.tokens.id_view({B, T}), st.dx[cur].view({B, T, d, C}),
-                       st.gview(st.wte, {Vp, C}), st.gview(st.wpe, {cfg.context, C}));
+    embedding_backward(st.tokens.id_view({B, T}), st.dx.view({B, T, d, C}), st.weight_grad(st.wte),
+                       st.gview(st.wpe, {cfg.context, C}));
     st.have_targets = false;
 }
 

@@ -33,11 +33,24 @@ int64_t padded_vocab_for(int64_t vocab);
 // make a model (width not divisible by heads, method refusing (d, s), ...).
 void check_config(const GptConfig &config);
 
+// What a tensor of the model is, which decides its initialisation
+// (docs/trainer.md, "The model").
+enum class ParamKind {
+    token_embedding,     // wte: N(0, 0.02^2) on the vocabulary's rows, padding rows 0
+    position_embedding,  // wpe: N(0, 0.02^2)
+    layernorm_gain,      // 1
+    layernorm_bias,      // 0
+    linear_weight,       // c_attn, c_fc: N(0, 0.02^2)
+    output_projection,   // the c_proj weights: N(0, (0.02 / sqrt(2 L))^2)
+    hyper_connection,    // a slice of a hyper-connection: the layer initialises it
+};
+
 // One named tensor of the flat parameter block.
 struct ParamTensor {
     std::string name;  // e.g. "h.0.attn.c_attn.weight"
     int64_t offset;    // in floats
     std::vector<int64_t> shape;
+    ParamKind kind;
     bool decayed;  // weight decay applies (matrices)
 };
 

@@ -11,7 +11,7 @@
 #include <string>
 
 #include "gpt.h"
-#include "run_state.h"
+#include "checkpoint_state.h"
 
 namespace gomhc::trainer {
 

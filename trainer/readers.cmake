@@ -2,5 +2,5 @@
 # the tokenizer file, safetensors and state.json (with the JSON they share).
 # The trainer builds them into its libraries; tests/fuzz compiles the same
 # files with clang's fuzzer and sanitizer instrumentation.
-set(GOMHC_TRAINER_READER_SOURCES checkpoint.cpp json_fields.cpp run_state.cpp token_shards.cpp
+set(GOMHC_TRAINER_READER_SOURCES checkpoint.cpp json_fields.cpp checkpoint_state.cpp token_shards.cpp
                                  tokenizer.cpp utf8.cpp weights_file.cpp)

@@ -1,69 +1,138 @@
 #include "run_state.h"
 
 #include "checkpoint.h"
-#include "json_fields.h"
+#include "model_files.h"
 
 namespace gomhc::trainer {
 
+using json = nlohmann::json;
+
 namespace {
 
-// Bounds that keep the arithmetic on a config in range; check_config
-// holds the tighter rules a model needs.
-constexpr int64_t kMaxExtent = int64_t(1) << 31;
+// CRC-32 of the weights, to compare ranks.
+uint64_t weights_checksum(Gpt &gpt) {
+    const std::vector<float> host = host_copy(gpt.device(), gpt.params(), gpt.num_params());
+    return crc32_of(
+        std::string(reinterpret_cast<const char *>(host.data()), host.size() * sizeof(float)));
+}
+
+// The settings a resumed run must repeat to continue bitwise. How the
+// micro-batches of a step split into ranks and accumulation ("ranks",
+// "grad_accum") may change: the sequences stay those of
+// "micro_batches_per_step".
+json run_settings(const TrainSettings &s, int ranks) {
+    return {{"batch", s.batch},
+            {"grad_accum", s.grad_accum},
+            {"ranks", ranks},
+            {"micro_batches_per_step", s.grad_accum * ranks},
+            {"steps", s.steps},
+            {"lr", s.lr},
+            {"min_lr", s.min_lr},
+            {"warmup", s.warmup},
+            {"beta1", s.beta1},
+            {"beta2", s.beta2},
+            {"weight_decay", s.weight_decay},
+            {"clip", s.clip},
+            {"threads", s.threads}};
+}
+
+// Notes where a resumed run differs from the checkpoint's.
+void note_run_changes(const json &saved, const json &now, std::ostream &log) {
+    for (const auto &[key, value] : now.items()) {
+        if (key != "grad_accum" && key != "ranks" && saved.contains(key) && saved[key] != value) {
+            log << "gomhc train: note: " << key << " is " << value.dump()
+                << ", the checkpoint's run had " << saved[key].dump()
+                << "; the run goes on but is not the one it would have been\n";
+        }
+    }
+    const json saved_ranks = saved.value("ranks", json(1));
+    if (saved.value("micro_batches_per_step", now["micro_batches_per_step"]) ==
+            now["micro_batches_per_step"] &&
+        (saved.value("grad_accum", now["grad_accum"]) != now["grad_accum"] ||
+         saved_ranks != now["ranks"])) {
+        log << "gomhc train: note: the checkpoint's run split each step into " << saved_ranks.dump()
+            << " ranks x " << saved.value("grad_accum", json(0)).dump()
+            << " micro-batches, this one into " << now["ranks"].dump() << " x "
+            << now["grad_accum"].dump()
+            << ": the same sequences, summed in another order (equal to rounding, not "
+               "bitwise)\n";
+    }
+}
+
+void resume(Run &run) {
+    const TrainSettings &s = run.settings;
+    const CheckpointFiles files = read_checkpoint(s.out);
+    const GptConfig &saved = files.state.config;
+    if (config_json(saved) != config_json(s.model)) {
+        throw TrainError(
+            "--resume: " + s.out.string() + " holds a checkpoint of another configuration (" +
+            config_json(saved).dump() + "); this run asks for " + config_json(s.model).dump());
+    }
+    load_model_weights(*run.gpt, files.model, (s.out / "model.safetensors").string());
+    load_optimizer(*run.opt, run.gpt->num_params(), files.optimizer,
+                   (s.out / "optimizer.safetensors").string());
+    run.first_step = files.state.step;
+    run.last_saved = run.first_step;
+    note_run_changes(files.state.run, run_settings(s, run.world), run.log);
+    run.opt->set_steps(run.first_step);
+    if (run.first_step >= s.steps) {
+        throw TrainError("--resume: the checkpoint in " + s.out.string() + " is at step " +
+                         std::to_string(run.first_step) + ", already --steps = " +
+                         std::to_string(s.steps) + "; raise --steps to go on");
+    }
+}
 
 }  // namespace
 
-nlohmann::json config_json(const GptConfig &c) {
-    return {{"vocab", c.vocab},
-            {"padded_vocab", c.padded_vocab},
-            {"layers", c.layers},
-            {"width", c.width},
-            {"heads", c.heads},
-            {"context", c.context},
-            {"method", method_name(c.method)},
-            {"d", c.d},
-            {"s", c.s},
-            {"seed", c.seed}};
+void restore(Run &run) {
+    const TrainSettings &s = run.settings;
+    Ranks &ranks = run.ranks;
+    if (run.from_checkpoint) {
+        ranks.together([&] {
+            if (ranks.root()) {
+                resume(run);
+            }
+        });
+        ranks.together([&] {
+            if (!ranks.root()) {
+                resume(run);
+            }
+        });
+    } else if (!s.init.empty()) {
+        ranks.together(
+            [&] { load_model_weights(*run.gpt, read_file(s.init), "--init " + s.init.string()); });
+    }
 }
 
-GptConfig config_from_json(const nlohmann::json &json, const std::string &where,
-                           const std::string &path) {
-    const JsonObject j(json, where, path);
-    GptConfig c;
-    c.vocab = j.integer("vocab", 1, kMaxExtent);
-    c.padded_vocab = j.integer("padded_vocab", 1, kMaxExtent);
-    c.layers = j.integer("layers", 1, kMaxExtent);
-    c.width = j.integer("width", 1, kMaxExtent);
-    c.heads = j.integer("heads", 1, kMaxExtent);
-    c.context = j.integer("context", 1, kMaxExtent);
-    const std::string method = j.string("method");
+void save_checkpoint(Run &run, int64_t step) {
+    const TrainSettings &s = run.settings;
+    // Every rank must hold the weights rank 0 saves.
+    if (run.world > 1 && !run.ranks.same(weights_checksum(*run.gpt))) {
+        run.fail("step " + std::to_string(step) + ": the ranks hold different weights; " +
+                 run.kept());
+    }
+    if (!run.ranks.root()) {
+        return;
+    }
+    json state = {{"step", step},
+                  {"config", config_json(s.model)},
+                  {"data",
+                   {{"folder", s.data.string()},
+                    {"next_batch", step * run.micro_per_step},
+                    {"batch", s.batch},
+                    {"grad_accum", s.grad_accum}}},
+                  {"rng",
+                   "none consumed by training steps (batches are a function of "
+                   "the step; samples seed from --seed and the step)"},
+                  {"run", run_settings(s, run.world)},
+                  {"optimizer_steps", run.opt->steps()}};
     try {
-        c.method = parse_method(method);
-    } catch (const Error &e) {
-        j.fail("method", std::string("is not a method: ") + e.what());
+        write_checkpoint(s.out, *run.gpt, *run.opt, state);
+    } catch (const CheckpointError &e) {
+        throw TrainError("step " + std::to_string(step) + ": the checkpoint was not saved (" +
+                         e.what() + "); stopped, " + run.kept());
     }
-    c.d = int(j.integer("d", 1, kMaxN));
-    c.s = int(j.integer("s", 1, kMaxN));
-    c.seed = j.unsigned_integer("seed");
-    return c;
-}
-
-CheckpointState parse_state(const std::string &text, const std::string &where) {
-    CheckpointState state;
-    try {
-        state.json = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::exception &e) {
-        throw CheckpointError(where + ": not valid JSON (" + json_error_text(e) + ")");
-    }
-    const JsonObject j(state.json, where);
-    state.step = j.integer("step", 0, INT64_MAX);
-    state.config = config_from_json(j.at("config"), where);
-    const JsonObject checksums = j.object("checksums");
-    for (const char *file : {"model.safetensors", "optimizer.safetensors"}) {
-        state.checksums[file] = uint32_t(checksums.unsigned_integer(file, UINT32_MAX));
-    }
-    state.run = j.has("run") ? j.object("run").value() : nlohmann::json::object();
-    return state;
+    run.last_saved = step;
 }
 
 }  // namespace gomhc::trainer

@@ -1,34 +1,22 @@
-// The JSON a checkpoint keeps: the model config (in state.json and in
-// model.safetensors' metadata) and state.json itself, the checkpoint's
-// commit record (docs/trainer.md, "Files"). Apart from the model, so the
-// readers link and are fuzzed without the kernels (tests/fuzz).
+// A run's checkpoint as the loop uses it (the files: checkpoint.h,
+// model_files.h): where a run starts (a checkpoint resumed, --init weights,
+// or the seeded model) and the checkpoint it saves, with state.json's record
+// of the run's settings and data position.
 #pragma once
 
-#include <cstdint>
-#include <map>
 #include <nlohmann/json.hpp>
-#include <string>
 
-#include "gpt.h"
+#include "run.h"
 
 namespace gomhc::trainer {
 
-nlohmann::json config_json(const GptConfig &config);
-// Throws CheckpointError naming `where` and the field ("config.width") when
-// one is missing or of the wrong type or sign, or the method is unknown.
-// Whether the values make a model is check_config's to say.
-GptConfig config_from_json(const nlohmann::json &json, const std::string &where,
-                           const std::string &path = "config");
+// Resumes the checkpoint in --out (rank 0 first: its read may finish the
+// renames of a stopped save) and sets run.first_step, or loads --init's
+// weights; noting, on rank 0's log, the settings a resumed run changed.
+void restore(Run &run);
 
-struct CheckpointState {
-    nlohmann::json json;  // the whole file
-    int64_t step = 0;     // optimizer steps done
-    GptConfig config;
-    std::map<std::string, uint32_t> checksums;  // CRC-32 of model and optimizer files
-    nlohmann::json run;  // the run's settings (an object; empty in older checkpoints)
-};
-// Parses state.json's text, checking every field the trainer uses; throws
-// CheckpointError naming `where` and the field.
-CheckpointState parse_state(const std::string &text, const std::string &where);
+// Saves the checkpoint of `step` on rank 0, once the ranks agree that they
+// hold the same weights.
+void save_checkpoint(Run &run, int64_t step);
 
 }  // namespace gomhc::trainer

@@ -1,13 +1,15 @@
 // The training loop (docs/trainer.md, "Training"): AdamW with linear warmup
 // and cosine decay, gradient accumulation, evaluation on fixed validation
-// batches, progress lines, DIR/metrics.jsonl, DIR/loss.png, checkpoints and
-// resume. `gomhc train` is a command line over train(); tests call it
+// batches, progress lines, DIR/metrics.jsonl, checkpoints and resume.
+// `gomhc train` is a command line over train() that also draws DIR/loss.png
+// and measures the FMA peak for the MFU (TrainHooks); tests call it
 // in-process.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <gomhc/gomhc.hpp>
 #include <ostream>
 #include <stdexcept>
@@ -49,7 +51,25 @@ struct TrainSettings {
     int64_t sample_tokens = 128;
     int64_t checkpoint_every = 0;  // and at the last step; 0: only at the last
     int64_t log_every = 10;        // progress lines; 0: none
-    bool plot = true;              // DIR/loss.png (when gnuplot is installed)
+    bool plot = true;              // DIR/loss.png, by TrainHooks::plot
+};
+
+// A run's loss curves as (step, loss): every step's training loss and every
+// evaluation's validation loss, a resumed run's from the run's start.
+struct LossCurves {
+    std::vector<std::pair<int64_t, double>> train, val;
+};
+
+// What the trainer leaves to its caller, so that the trainer library needs
+// neither the machine probe nor gnuplot (`gomhc train` fills both).
+struct TrainHooks {
+    // The machine's peak flop/s on `threads` threads, for the MFU of the
+    // progress lines and summary (called once, before the BLAS threads
+    // start); unset: no MFU is printed.
+    std::function<double(int threads)> fma_peak;
+    // Draws DIR/loss.png from the curves on rank 0 at the end of a run with
+    // settings.plot; returns the line to print (what was written).
+    std::function<std::string(const std::filesystem::path &out, const LossCurves &curves)> plot;
 };
 
 // The learning rate before step `step` (0-based) of `s.steps`: linear warmup
@@ -84,6 +104,7 @@ struct TrainResult {
 // prints to `log` and writes files, and errors every rank meets are
 // AgreedError (docs/trainer.md, "Several processes").
 TrainResult train(const TrainSettings &settings, std::ostream &log,
-                  const std::atomic<bool> *stop = nullptr, Ranks &ranks = Ranks::world());
+                  const std::atomic<bool> *stop = nullptr, Ranks &ranks = Ranks::world(),
+                  const TrainHooks &hooks = {});
 
 }  // namespace gomhc::trainer

@@ -8,10 +8,10 @@
 #include <optional>
 
 #include "device_array.h"
+#include "gomhc/seeded_normal.hpp"
 #include "layer_path.h"
 #include "methods/method.h"
 #include "op_support.h"
-#include "seeded_normal.h"
 
 namespace gomhc {
 

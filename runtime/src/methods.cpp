@@ -54,7 +54,7 @@ int64_t residual_logit_count(Method method, int d, int s) {
 
 std::vector<float> initial_residual_logits(Method method, int d, int s, uint64_t seed) {
     const int64_t count = residual_logit_count(method, d, s);
-    detail::SeededNormal normal(seed);
+    SeededNormal normal(seed);
     std::vector<float> logits(size_t(count), 0.0f);
     method_spec(method).initial_logits(d, s, normal, logits.data(), count);
     return logits;

@@ -15,7 +15,7 @@
 
 #include "checkpoint.h"
 #include "model_files.h"
-#include "run_state.h"
+#include "checkpoint_state.h"
 #include "tokenizer.h"
 #include "train_fixtures.h"
 

@@ -2,8 +2,8 @@
 // whole model (reference/gpt_reference.h), for every residual method: the
 // loss, the analytic gradients against central finite differences of the
 // reference loss (one entry of every tensor, and random directions), the
-// loss at initialisation near ln(vocab), one batch overfit, and bitwise
-// equal runs on 1 and 2 threads.
+// loss at initialisation near ln(vocab), one batch overfit, bitwise equal
+// runs on 1 and 2 threads, and the linear layers on their own.
 #include <doctest/doctest.h>
 
 #include <algorithm>
@@ -14,6 +14,7 @@
 
 #include "gpt.h"
 #include "gpt_reference.h"
+#include "linear.h"
 #include "matmul.h"
 
 namespace ref = gomhc::reference;
@@ -204,4 +205,56 @@ TEST_CASE("gpt: 1 and 2 threads give bitwise the same loss and gradients") {
     }
     gomhc::set_num_threads(0);
     CHECK(results[0] == results[1]);
+}
+
+TEST_CASE("gpt: a linear layer is y = x W^T, dx = dy W, dW += dy^T x, and refuses other shapes") {
+    using gomhc::TensorView;
+    const int64_t n = 3, in = 4, out = 2;
+    std::mt19937_64 rng(11);
+    const auto random = [&](int64_t count) {
+        std::vector<float> v(static_cast<size_t>(count));
+        for (auto &e : v) {
+            e = float(double(rng() >> 11) * 0x1.0p-53 - 0.5);
+        }
+        return v;
+    };
+    std::vector<float> x = random(n * in), w = random(out * in), dy = random(n * out);
+    std::vector<float> y(size_t(n * out)), dx(size_t(n * in)), dw(size_t(out * in), 0.5f);
+    const TensorView xv = TensorView::host(x.data(), {n, in}),
+                     wv = TensorView::host(w.data(), {out, in});
+    gomhc::trainer::linear_forward(xv, wv, TensorView::host(y.data(), {n, out}));
+    gomhc::trainer::linear_backward(TensorView::host(dy.data(), {n, out}), xv, wv,
+                                    TensorView::host(dx.data(), {n, in}),
+                                    TensorView::host(dw.data(), {out, in}));
+    for (int64_t i = 0; i < n; i++) {
+        for (int64_t o = 0; o < out; o++) {
+            double want = 0;
+            for (int64_t k = 0; k < in; k++) {
+                want += double(x[size_t(i * in + k)]) * w[size_t(o * in + k)];
+            }
+            CHECK(y[size_t(i * out + o)] == doctest::Approx(want).epsilon(1e-6));
+        }
+        for (int64_t k = 0; k < in; k++) {
+            double want = 0;
+            for (int64_t o = 0; o < out; o++) {
+                want += double(dy[size_t(i * out + o)]) * w[size_t(o * in + k)];
+            }
+            CHECK(dx[size_t(i * in + k)] == doctest::Approx(want).epsilon(1e-6));
+        }
+    }
+    for (int64_t o = 0; o < out; o++) {
+        for (int64_t k = 0; k < in; k++) {
+            double want = 0.5;  // added to what was there
+            for (int64_t i = 0; i < n; i++) {
+                want += double(dy[size_t(i * out + o)]) * x[size_t(i * in + k)];
+            }
+            CHECK(dw[size_t(o * in + k)] == doctest::Approx(want).epsilon(1e-6));
+        }
+    }
+    CHECK_THROWS_AS(gomhc::trainer::linear_forward(xv, wv, TensorView::host(y.data(), {out, n})),
+                    gomhc::InvalidArgument);
+    CHECK_THROWS_AS(gomhc::trainer::linear_backward(TensorView::host(dy.data(), {n, out}), xv, wv,
+                                                    TensorView::host(dx.data(), {in, n}),
+                                                    TensorView::host(dw.data(), {out, in})),
+                    gomhc::InvalidArgument);
 }

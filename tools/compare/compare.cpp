@@ -234,7 +234,8 @@ int compare_main(int argc, char **argv) {
                     }
                 }
                 s.resume = fs::exists(s.out / "state.json");
-                const trainer::TrainResult r = trainer::train(s, std::cout, stop);
+                const trainer::TrainResult r = trainer::train(
+                    s, std::cout, stop, trainer::Ranks::world(), train::train_hooks());
                 if (r.interrupted) {
                     std::cout << "gomhc compare: interrupted; the same command continues it\n";
                     return 1;

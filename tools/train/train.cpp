@@ -230,7 +230,7 @@ int train_main(int argc, char **argv) {
         if (s.device == Device::cuda) {
             share_gpus(ranks);
         }
-        trainer::train(s, std::cout, stop_on_signal(), ranks);
+        trainer::train(s, std::cout, stop_on_signal(), ranks, train_hooks());
         return 0;
     } catch (const trainer::AgreedError &e) {
         if (ranks.root()) {

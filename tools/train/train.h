@@ -18,6 +18,11 @@ trainer::TrainSettings preset(const std::string &name);
 // $XDG_CACHE_HOME/gomhc/kjv or ~/.cache/gomhc/kjv.
 std::filesystem::path default_data(std::ostream &log);
 
+// What the commands give trainer::train: the machine's FMA peak for the MFU
+// (measured once per process and thread count) and DIR/loss.png drawn with
+// gnuplot (train_hooks.cpp).
+trainer::TrainHooks train_hooks();
+
 // SIGINT and SIGTERM from now on set the returned flag (a run given it
 // finishes its step, saves and returns); a second signal kills at once.
 const std::atomic<bool> *stop_on_signal();

@@ -12,8 +12,8 @@
 
 #include "device.h"
 #include "gomhc/gomhc.hpp"
+#include "gomhc/seeded_normal.hpp"
 #include "layer_path.h"
-#include "seeded_normal.h"
 
 namespace gomhc::detail {
 

@@ -1,11 +1,11 @@
-// Fuzz target: state.json (trainer/run_state.h, parse_state), the record a
+// Fuzz target: state.json (trainer/checkpoint_state.h, parse_state), the record a
 // resume and `gomhc sample` trust. Accepted: every field in range (checked
 // again here). Refused: CheckpointError naming the file.
 #include <string>
 
 #include "checkpoint.h"
 #include "fuzz_support.h"
-#include "run_state.h"
+#include "checkpoint_state.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     using namespace gomhc_fuzz;

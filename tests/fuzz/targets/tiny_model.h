@@ -25,8 +25,10 @@ inline gomhc::trainer::GptConfig tiny_config() {
 
 inline std::vector<gomhc::trainer::ParamTensor> tiny_embeddings() {
     const auto c = tiny_config();
-    return {{"wte", 0, {c.padded_vocab, c.width}, true},
-            {"wpe", c.padded_vocab * c.width, {c.context, c.width}, true}};
+    using gomhc::trainer::ParamKind;
+    return {{"wte", 0, {c.padded_vocab, c.width}, ParamKind::token_embedding, true},
+            {"wpe", c.padded_vocab * c.width, {c.context, c.width}, ParamKind::position_embedding,
+             true}};
 }
 
 }  // namespace gomhc_fuzz

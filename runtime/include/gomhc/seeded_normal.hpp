@@ -1,14 +1,15 @@
 // Seeded standard normal draws that are the same with every C++ standard
 // library: std::mt19937_64's output is fixed by the standard, but
 // std::normal_distribution's algorithm is not (libstdc++ and libc++ differ),
-// so the layer's initialisation draws through this instead.
+// so the layer's initialisation draws through this instead, and so does the
+// trainer's GPT (header-only: nothing of it is in libgomhc's ABI).
 #pragma once
 
 #include <cmath>
 #include <cstdint>
 #include <random>
 
-namespace gomhc::detail {
+namespace gomhc {
 
 class SeededNormal {
 public:
@@ -43,4 +44,4 @@ private:
     bool has_spare_ = false;
 };
 
-}  // namespace gomhc::detail
+}  // namespace gomhc
