@@ -50,6 +50,10 @@ gomhc_op_knob(stream_write_backward cpu dx_rows 1 1 2 4 8 16)
 # The sum of the streams (a model's output head): once per step, so generic.
 gomhc_op(stream_sum_forward GENERIC d=0)
 gomhc_op(stream_sum_backward GENERIC d=0)
+# The stream embedding: a learned row per stream, where the embedding enters
+# the streams (the trainer's home-stream start).
+gomhc_op(stream_embed_forward GENERIC)
+gomhc_op(stream_embed_backward GENERIC)
 
 # The hyper-connection layer's coefficient path: a GEMM over the d*C
 # features, so d is a run-time size. The backward has a second variant for

@@ -101,17 +101,19 @@ class Gpt(nn.Module):
         self.wpe = nn.Embedding(ctx, c)
         self.blocks = nn.ModuleList(Block(c, heads, method) for _ in range(layers))
         self.ln_f = nn.LayerNorm(c)
+        if method != "residual":  # the stream embedding, as the trainer's default start
+            self.wse = nn.Parameter(0.02 * torch.randn(D, c))
 
     def forward(self, idx, targets):
         t = idx.shape[1]
         x = self.wte(idx) + self.wpe(torch.arange(t))
-        if self.method != "residual":  # into d streams; the final norm per stream, then summed
-            x = x.unsqueeze(-2).expand(*x.shape[:-1], D, x.shape[-1]).contiguous()
+        if self.method != "residual":  # into d streams, each with its stream embedding
+            x = x.unsqueeze(-2) + self.wse
         for block in self.blocks:
             x = block(x)
         x = self.ln_f(x)
-        if self.method != "residual":
-            x = x.sum(dim=-2)
+        if self.method != "residual":  # each stream normalised, then averaged (the trainer's default)
+            x = x.mean(dim=-2)
         logits = x @ self.wte.weight.t()
         return F.cross_entropy(logits.view(-1, logits.shape[-1]), targets.reshape(-1))
 

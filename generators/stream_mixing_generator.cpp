@@ -11,7 +11,8 @@
 //
 // d is fixed at generation time when > 0 (so loops over streams unroll);
 // the generic kernel (d = 0) reads it from X's shape. C is always a run-time
-// size. The sum of the streams is the read with H = 1 (stream_read.h).
+// size. The sum of the streams is the read with every weight alike
+// (stream_read.h).
 #include "common.h"
 #include "schedules/stream_mixing_cpu.h"
 #include "schedules/stream_mixing_gpu.h"
@@ -132,22 +133,24 @@ private:
     StreamReadBackwardStages stages;
 };
 
-// The sum of the streams, y[c] = sum_j X[j][c]: the stream read with H = 1
-// (a model's output head reduces its d streams to one), and its backward,
-// which hands dy to every stream. It is scheduled as the read is.
+// The sum of the streams, y[c] = scale * sum_j X[j][c]: the stream read with
+// every weight `scale` (a model's output head reduces its d streams to one:
+// summed, or averaged with scale 1/d), and its backward, which hands
+// scale * dy to every stream. It is scheduled as the read is.
 class StreamSumForward : public GomhcGenerator<StreamSumForward> {
 public:
     GeneratorParam<int> d_fixed{"d", 0};
 
     Input<Buffer<float>> x{"x", 3};   // (c, stream, token)
+    Input<float> scale{"scale"};      // every stream's weight: 1 sums, 1/d averages
     Output<Buffer<float>> y{"y", 2};  // (c, token)
 
     void generate() {
         Var t("t"), c("c"), j("j");
         RDom streams(0, x.dim(1).extent(), "streams");
-        Func ones("ones"), y_sum("y_sum");
-        ones(j, t) = 1.0f;
-        define_stream_read(y_sum, ones, x, streams, c, t);
+        Func weight("weight"), y_sum("y_sum");
+        weight(j, t) = scale;
+        define_stream_read(y_sum, weight, x, streams, c, t);
         y(c, t) = y_sum(c, t);
         constrain_streams(x, d_fixed);
         x.set_estimates(rows_per_stream(estimate_streams(d_fixed)));
@@ -173,14 +176,15 @@ class StreamSumBackward : public GomhcGenerator<StreamSumBackward> {
 public:
     GeneratorParam<int> d_fixed{"d", 0};
 
-    Input<Buffer<float>> dy{"dy", 2};   // (c, token)
+    Input<Buffer<float>> dy{"dy", 2};  // (c, token)
+    Input<float> scale{"scale"};
     Output<Buffer<float>> dx{"dx", 3};  // (c, stream, token): d from its shape
 
     void generate() {
         Var t("t"), c("c"), j("j");
-        Func ones("ones");
-        ones(j, t) = 1.0f;
-        dx(c, j, t) = stream_read_input_gradient(ones, dy, c, j, t);
+        Func weight("weight");
+        weight(j, t) = scale;
+        dx(c, j, t) = stream_read_input_gradient(weight, dy, c, j, t);
         dx.dim(1).set_stride(dx.dim(0).extent());
         dx.dim(2).set_stride(dx.dim(0).extent() * dx.dim(1).extent());
         fix_streams(dx, {1}, d_fixed);

@@ -302,7 +302,7 @@ Vec stream_read_forward(int64_t tokens, int d, int64_t c, const Vec &x, const Ve
     return y;
 }
 
-Vec stream_sum_forward(int64_t tokens, int d, int64_t c, const Vec &x) {
+Vec stream_sum_forward(int64_t tokens, int d, int64_t c, const Vec &x, double scale) {
     check_dims(tokens, d, 1);
     check_size(x, tokens * d * c, "x");
     Vec y(size_t(tokens * c), 0.0);
@@ -313,21 +313,50 @@ Vec stream_sum_forward(int64_t tokens, int d, int64_t c, const Vec &x) {
             }
         }
     }
+    for (double &v : y) {
+        v *= scale;
+    }
     return y;
 }
 
-Vec stream_sum_backward(int64_t tokens, int d, int64_t c, const Vec &dy) {
+Vec stream_sum_backward(int64_t tokens, int d, int64_t c, const Vec &dy, double scale) {
     check_dims(tokens, d, 1);
     check_size(dy, tokens * c, "dy");
     Vec dx(size_t(tokens * d * c));
     for (int64_t t = 0; t < tokens; ++t) {
         for (int j = 0; j < d; ++j) {
             for (int64_t k = 0; k < c; ++k) {
-                dx[(t * d + j) * c + k] = dy[t * c + k];
+                dx[(t * d + j) * c + k] = scale * dy[t * c + k];
             }
         }
     }
     return dx;
+}
+
+Vec stream_embed_forward(int64_t tokens, int d, int64_t c, const Vec &x, const Vec &wse) {
+    check_dims(tokens, d, 1);
+    check_size(x, tokens * d * c, "x");
+    check_size(wse, d * c, "wse");
+    Vec out(x.size());
+    for (int64_t t = 0; t < tokens; ++t) {
+        for (int64_t e = 0; e < d * c; ++e) {
+            out[size_t(t * d * c + e)] = x[size_t(t * d * c + e)] + wse[size_t(e)];
+        }
+    }
+    return out;
+}
+
+Vec stream_embed_backward(int64_t tokens, int d, int64_t c, const Vec &dout, const Vec &dwse_in) {
+    check_dims(tokens, d, 1);
+    check_size(dout, tokens * d * c, "dout");
+    check_size(dwse_in, d * c, "dwse_in");
+    Vec dwse = dwse_in;
+    for (int64_t t = 0; t < tokens; ++t) {
+        for (int64_t e = 0; e < d * c; ++e) {
+            dwse[size_t(e)] += dout[size_t(t * d * c + e)];
+        }
+    }
+    return dwse;
 }
 
 StreamReadGrads stream_read_backward(int64_t tokens, int d, int64_t c, const Vec &x,

@@ -53,10 +53,15 @@ struct StreamReadGrads {
 StreamReadGrads stream_read_backward(int64_t tokens, int d, int64_t c, const Vec &x,
                                      const Vec &h_pre, const Vec &dy);
 
-// The sum of the streams, y[t][c] = sum_j x[t][j][c], and its backward
-// dx[t][j][c] = dy[t][c].
-Vec stream_sum_forward(int64_t tokens, int d, int64_t c, const Vec &x);
-Vec stream_sum_backward(int64_t tokens, int d, int64_t c, const Vec &dy);
+// The sum of the streams, y[t][c] = scale sum_j x[t][j][c], and its backward
+// dx[t][j][c] = scale dy[t][c].
+Vec stream_sum_forward(int64_t tokens, int d, int64_t c, const Vec &x, double scale = 1.0);
+Vec stream_sum_backward(int64_t tokens, int d, int64_t c, const Vec &dy, double scale = 1.0);
+
+// The stream embedding, out[t][j][c] = x[t][j][c] + wse[j][c], and its
+// backward dwse[j][c] = dwse_in[j][c] + sum_t dout[t][j][c].
+Vec stream_embed_forward(int64_t tokens, int d, int64_t c, const Vec &x, const Vec &wse);
+Vec stream_embed_backward(int64_t tokens, int d, int64_t c, const Vec &dout, const Vec &dwse_in);
 
 // x_next[t][i][c] = sum_j h_res[t][i][j] x[t][j][c] + h_post[t][i] f[t][c].
 Vec stream_write_forward(int64_t tokens, int d, int64_t c, const Vec &x, const Vec &h_res,

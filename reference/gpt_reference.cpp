@@ -97,6 +97,9 @@ double gpt_loss(const GptShape &shape, const std::map<std::string, int64_t> &off
     const int64_t hc_count = layer_param_count(layer);
     Vec x = embedding_forward(batch, t, d, C, tokens, Vec(m.at("wte"), m.at("wte") + Vp * C),
                               Vec(m.at("wpe"), m.at("wpe") + shape.context * C));
+    if (offsets.count("wse")) {  // the stream embedding of the home-stream start
+        x = stream_embed_forward(n, d, C, x, m.slice("wse", d * C));
+    }
     const Vec no_f(size_t(n * C), 0.0);
     for (int64_t l = 0; l < shape.layers; l++) {
         const std::string p = "h." + std::to_string(l) + ".";
@@ -107,16 +110,15 @@ double gpt_loss(const GptShape &shape, const std::map<std::string, int64_t> &off
         const Vec y_mlp = layer_forward(layer, n, hc_mlp, x, no_f).y;
         x = layer_forward(layer, n, hc_mlp, x, mlp(m, p, n, y_mlp)).x_next;
     }
-    // The final norm on every stream, then the streams summed.
-    const Vec normed = layernorm(n * d, C, x, m.at("ln_f.weight"), m.at("ln_f.bias"));
-    Vec combined(size_t(n * C), 0.0);
-    for (int64_t i = 0; i < n; i++) {
-        for (int64_t j = 0; j < d; j++) {
-            for (int64_t k = 0; k < C; k++) {
-                combined[size_t(i * C + k)] += normed[size_t((i * d + j) * C + k)];
-            }
-        }
-    }
+    // The streams to one row per token: each normalised, then summed and
+    // scaled, or summed, then normalised once.
+    const Vec combined =
+        shape.norm_then_sum
+            ? stream_sum_forward(n, d, C,
+                                 layernorm(n * d, C, x, m.at("ln_f.weight"), m.at("ln_f.bias")),
+                                 shape.stream_scale)
+            : layernorm(n, C, stream_sum_forward(n, d, C, x), m.at("ln_f.weight"),
+                        m.at("ln_f.bias"));
     const Vec logits = linear(n, C, Vp, combined, m.at("wte"));
     const Vec loss = cross_entropy_forward(n, Vp, shape.vocab, logits, targets).loss;
     double total = 0.0;

@@ -210,21 +210,25 @@ inline void check_stream_read(Backend &b, int64_t tokens, int d, int64_t c, uint
     }
 }
 
-// The sum of the streams: its forward against the reference, and its
+// The scaled sum of the streams: its forward against the reference, and its
 // backward as the forward's adjoint (<dy, sum(x)> = <sum_backward(dy), x>).
 inline void check_stream_sum(Backend &b, int64_t tokens, int d, int64_t c, uint64_t seed) {
-    INFO(b.name() << " stream_sum " << describe_stream(tokens, d, c));
     ref::Rng rng(seed);
     const Vec x = normal_f32(rng, tokens * d * c, 1.0);
     const Vec dy = normal_f32(rng, tokens * c, 1.0);
+    for (double scale : {1.0, 1.0 / d}) {
+        INFO(b.name() << " stream_sum " << describe_stream(tokens, d, c) << " scale " << scale);
+        const Sizes sizes = sizes_of(tokens, d, c, scale);
+        const Vec y = ref::stream_sum_forward(tokens, d, c, x, scale);
+        const Vec yk = run_kernel(b, "stream_sum_forward", sizes, {x})[0];
+        CHECK(ref::normwise_error(yk, y) <= kForwardTol);
 
-    const Vec yk = run_kernel(b, "stream_sum_forward", sizes_of(tokens, d, c), {x})[0];
-    CHECK(ref::normwise_error(yk, ref::stream_sum_forward(tokens, d, c, x)) <= kForwardTol);
-
-    const Vec dxk = run_kernel(b, "stream_sum_backward", sizes_of(tokens, d, c), {dy})[0];
-    CHECK(ref::normwise_error(dxk, ref::stream_sum_backward(tokens, d, c, dy)) <= kBackwardTol);
-    const double lhs = ref::dot(dy, ref::stream_sum_forward(tokens, d, c, x));
-    CHECK(std::abs(lhs - ref::dot(dxk, x)) <= kBackwardTol * (1.0 + std::abs(lhs)));
+        const Vec dxk = run_kernel(b, "stream_sum_backward", sizes, {dy})[0];
+        CHECK(ref::normwise_error(dxk, ref::stream_sum_backward(tokens, d, c, dy, scale)) <=
+              kBackwardTol);
+        const double lhs = ref::dot(dy, y);
+        CHECK(std::abs(lhs - ref::dot(dxk, x)) <= kBackwardTol * (1.0 + std::abs(lhs)));
+    }
 }
 
 inline void check_stream_write(Backend &b, int64_t tokens, int d, int64_t c, uint64_t seed,

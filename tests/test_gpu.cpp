@@ -473,10 +473,10 @@ TEST_CASE("gpu: the C API on device pointers matches the host C API") {
         REQUIRE(gomhc_set_device(code) == GOMHC_OK);
         const int rc = gomhc_cayley_forward(1, 2, 1, p.view({1}).data(),
                                             const_cast<float *>(q.view({4}).data()));
-        const double sizes[] = {1, 2, 2};
+        const double sizes[] = {1, 2, 2, 1.0};
         void *tensors[] = {const_cast<float *>(q.view({4}).data()),
                            const_cast<float *>(y.view({2}).data())};
-        const int sum_rc = gomhc_op_run("stream_sum_forward", sizes, 3, tensors, 2);
+        const int sum_rc = gomhc_op_run("stream_sum_forward", sizes, 4, tensors, 2);
         REQUIRE(gomhc_set_device(GOMHC_DEVICE_HOST) == GOMHC_OK);
         REQUIRE(rc == GOMHC_OK);
         REQUIRE(sum_rc == GOMHC_OK);

@@ -4,6 +4,7 @@
 
 #include "autotune/autotune.h"
 #include "compare/compare.h"
+#include "inspect/inspect.h"
 #include "prepare/prepare.h"
 #include "spectrum/spectrum.h"
 #include "synth/synth.h"
@@ -17,6 +18,7 @@ const char *kUsage =
     "  autotune   search the kernels' schedules for this machine (gomhc autotune --help)\n"
     "  compare    train every method alike and compare validation losses (gomhc compare "
     "--help)\n"
+    "  inspect    how a trained model uses its streams, with pictures (gomhc inspect --help)\n"
     "  prepare    text or the King James Bible to token shards for training (gomhc prepare "
     "--help)\n"
     "  synth      fit every method to the paper's synthetic stream-mixing task (gomhc synth "
@@ -39,6 +41,9 @@ int main(int argc, char **argv) {
     }
     if (command == "compare") {
         return gomhc::tools::compare::compare_main(argc - 1, argv + 1);
+    }
+    if (command == "inspect") {
+        return gomhc::tools::inspect::inspect_main(argc - 1, argv + 1);
     }
     if (command == "prepare") {
         return gomhc::tools::prepare::prepare_main(argc - 1, argv + 1);

@@ -23,7 +23,9 @@ nlohmann::json config_json(const GptConfig &c) {
             {"method", method_name(c.method)},
             {"d", c.d},
             {"s", c.s},
-            {"seed", c.seed}};
+            {"seed", c.seed},
+            {"start", c.symmetric_start ? "symmetric" : "home"},
+            {"output", stream_output_name(c.output)}};
 }
 
 GptConfig config_from_json(const nlohmann::json &json, const std::string &where,
@@ -45,6 +47,20 @@ GptConfig config_from_json(const nlohmann::json &json, const std::string &where,
     c.d = int(j.integer("d", 1, kMaxN));
     c.s = int(j.integer("s", 1, kMaxN));
     c.seed = j.unsigned_integer("seed");
+    // Configs written before the home-stream start and the choice of output
+    // lack these: they trained with the symmetric start and normalised each
+    // stream before summing.
+    const std::string start = j.has("start") ? j.string("start") : "symmetric";
+    if (start != "home" && start != "symmetric") {
+        j.fail("start", "is '" + start + "', expected 'home' or 'symmetric'");
+    }
+    c.symmetric_start = start == "symmetric";
+    const std::string output = j.has("output") ? j.string("output") : "sum";
+    try {
+        c.output = parse_stream_output(output, "output");
+    } catch (const Error &e) {
+        j.fail("output", std::string("is not a stream output: ") + e.what());
+    }
     return c;
 }
 

@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "gpt.h"
+#include "gpt_config.h"
 
 namespace gomhc::trainer {
 

@@ -7,12 +7,16 @@
 
 namespace gomhc::trainer {
 
-double validation_loss(Run &run, int64_t step) {
+Validation validate(Run &run, int64_t step) {
     const TrainSettings &s = run.settings;
+    Validation v;
     double total = 0;
     for (int64_t i = run.ranks.rank(); i < s.eval_batches; i += run.world) {
         run.val_batches->fill(i, run.inputs, run.targets);
         total += run.gpt->forward(run.inputs.data(), run.targets.data(), s.batch, s.model.context);
+        if (i == 0 && s.model.d > 1) {
+            v.streams = run.gpt->stream_diagnostics();
+        }
     }
     run.ranks.sum(&total, 1);
     const double val = total / double(s.eval_batches);
@@ -20,7 +24,8 @@ double validation_loss(Run &run, int64_t step) {
         run.fail("step " + std::to_string(step) + ": the validation loss is " +
                  std::to_string(val) + "; stopped, " + run.kept());
     }
-    return val;
+    v.loss = val;
+    return v;
 }
 
 void print_sample(Run &run, int64_t step) {

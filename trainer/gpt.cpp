@@ -2,6 +2,7 @@
 // (docs/trainer.md, "The model").
 #include "gpt.h"
 
+#include <algorithm>
 #include <cmath>
 #include <gomhc/seeded_normal.hpp>
 
@@ -64,6 +65,7 @@ std::vector<float> initial_params(const GptConfig &config, const std::vector<Par
                 draw(config.vocab * config.width, kInitStd);
                 break;
             case ParamKind::position_embedding:
+            case ParamKind::stream_embedding:
             case ParamKind::linear_weight:
                 draw(element_count(t.shape), kInitStd);
                 break;
@@ -86,30 +88,6 @@ MatrixArg transposed(const float *data, int64_t ld) { return {data, ld, true}; }
 
 }  // namespace
 
-int64_t padded_vocab_for(int64_t vocab) { return (vocab + 127) / 128 * 128; }
-
-void check_config(const GptConfig &c) {
-    const auto fail = [](const std::string &what) { throw InvalidArgument("gpt config: " + what); };
-    if (c.vocab < 2 || c.vocab > 65536) {
-        fail("vocab = " + std::to_string(c.vocab) + ", expected 2 to 65536");
-    }
-    if (c.padded_vocab < c.vocab) {
-        fail("padded_vocab = " + std::to_string(c.padded_vocab) +
-             " is below vocab = " + std::to_string(c.vocab));
-    }
-    if (c.layers < 1) {
-        fail("--layers = " + std::to_string(c.layers) + ", expected >= 1");
-    }
-    if (c.heads < 1 || c.width < 1 || c.width % c.heads != 0) {
-        fail("--width = " + std::to_string(c.width) +
-             " is not a positive multiple of --heads = " + std::to_string(c.heads));
-    }
-    if (c.context < 1) {
-        fail("--ctx = " + std::to_string(c.context) + ", expected >= 1");
-    }
-    check_method_shape(c.method, c.d, c.s);
-}
-
 struct Gpt::State {
     GptConfig config;
     Device device = Device::host;
@@ -118,6 +96,7 @@ struct Gpt::State {
     int64_t num_params = 0;
     LinearWeight wte{};  // the token embedding, and the head tied to it
     int64_t wpe = 0, lnf_g = 0, lnf_b = 0;
+    int64_t wse = -1;  // the stream embedding [d][C], -1 without one
     std::vector<BlockOffsets> blocks;
     std::vector<HyperConnection> hc_attn, hc_mlp;
     DeviceBuffer params, grads;
@@ -125,13 +104,14 @@ struct Gpt::State {
     // Activations.
     std::vector<DeviceBuffer> streams;  // [L+1] x [N][d][C]
     std::vector<BlockActivations> acts;
-    DeviceBuffer tokens, targets, scores, x_final, lnf_mean, lnf_rstd, combined, ones, logits, loss,
-        lse;
+    // The head's input: x_final, the final LayerNorm's output ([N][C] after
+    // the streams' sum, or [N][d][C] before it), and combined, the sum.
+    DeviceBuffer tokens, targets, scores, x_final, lnf_mean, lnf_rstd, combined, logits, loss, lse;
     // Backward scratch. dx: the gradient of the streams at a block boundary,
     // from the last block down to the embedding; dx_mid: within a block,
     // between its attention and its MLP.
     DeviceBuffer dx, dx_mid, dy, dln, dqkv, dattn, dprobs, dscores, dfc, dgelu, df, dz, dx_final,
-        dh_pre, dgamma, dbeta;
+        dgamma, dbeta;
     int64_t batch = 0, t = 0;  // of the last forward
     bool have_targets = false;
 
@@ -150,13 +130,15 @@ struct Gpt::State {
         return {add_tensor(name, {out, in}, kind, true), out, in};
     }
     // The hyper-connection of sub-layer `index` (2 l: block l's attention,
-    // 2 l + 1: its MLP), seeded seed * 1000 + index. Its parameters go where
+    // 2 l + 1: its MLP), seeded seed * 1000 + index, its gates favouring
+    // stream index mod d unless the start is symmetric. Its parameters go where
     // its slice of the block is (bound after the upload); weight decay applies
     // to its W. Returns the slice's offset.
     int64_t add_hyper_connection(const std::string &name, int64_t index,
                                  std::vector<HyperConnection> &into) {
         HyperConnection hc(config.method, config.d, config.s, config.width,
-                           config.seed * 1000 + uint64_t(index), device);
+                           config.seed * 1000 + uint64_t(index), device,
+                           LayerStart{index, config.symmetric_start});
         const int64_t offset = num_params;
         for (const auto &slice : hc.param_layout()) {
             add_tensor(name + "." + slice.name, slice.shape, ParamKind::hyper_connection,
@@ -174,6 +156,20 @@ struct Gpt::State {
         return grads.view(std::move(shape), size_t(offset));
     }
     TensorView weight(const LinearWeight &w) { return pview(w.offset, {w.out, w.in}); }
+    // The streams are normalised each, then combined (else combined, then
+    // normalised once; with one stream, just normalised).
+    bool norm_each_stream() const {
+        return config.d > 1 && config.output != StreamOutput::sum_then_norm;
+    }
+    float stream_scale() const {
+        return config.output == StreamOutput::mean ? 1.0f / float(config.d) : 1.0f;
+    }
+    // What the head reads for the last forward's N tokens: the final norm's
+    // output, or with the norm before the combination, the combination.
+    TensorView head_input(int64_t n) {
+        return norm_each_stream() ? combined.view({n, config.width})
+                                  : x_final.view({n, config.width});
+    }
     TensorView weight_grad(const LinearWeight &w) { return gview(w.offset, {w.out, w.in}); }
 
     void attention_forward(BlockActivations &a);
@@ -200,6 +196,11 @@ Gpt::Gpt(const GptConfig &config, int64_t max_batch, Device device)
     // The parameter layout, in the order of the files and of the draws.
     st.wte = st.add_linear("wte", Vp, C, ParamKind::token_embedding);
     st.wpe = st.add_tensor("wpe", {config.context, C}, ParamKind::position_embedding, true);
+    if (d > 1 && !config.symmetric_start) {
+        // A learned row per stream, so the streams differ from the first
+        // block on (docs/math.md section 3.1); the symmetric start has none.
+        st.wse = st.add_tensor("wse", {d, C}, ParamKind::stream_embedding, true);
+    }
     for (int64_t l = 0; l < L; l++) {
         const std::string p = "h." + std::to_string(l) + ".";
         BlockOffsets b{};
@@ -262,8 +263,6 @@ Gpt::Gpt(const GptConfig &config, int64_t max_batch, Device device)
     st.lnf_mean = buffer(N * size_t(d));
     st.lnf_rstd = buffer(N * size_t(d));
     st.combined = buffer(N * size_t(C));
-    st.ones = buffer(N * size_t(d));
-    fill(st.ones.view({int64_t(N * size_t(d))}), 1.0f);
     st.logits = buffer(N * size_t(Vp));
     st.loss = buffer(N);
     st.lse = buffer(N);
@@ -278,7 +277,6 @@ Gpt::Gpt(const GptConfig &config, int64_t max_batch, Device device)
     st.dfc = buffer(N * 4 * size_t(C));
     st.dgelu = buffer(N * 4 * size_t(C));
     st.dx_final = buffer(streams);
-    st.dh_pre = buffer(N * size_t(d));
     st.dgamma = buffer(size_t(C));
     st.dbeta = buffer(size_t(C));
 }
@@ -390,6 +388,10 @@ float Gpt::forward(const int32_t *tokens_in, const int32_t *targets_in, int64_t 
     embedding_forward(st.tokens.id_view({batch_size, t_size}), st.weight(st.wte),
                       st.pview(st.wpe, {cfg.context, C}),
                       st.streams[0].view({batch_size, t_size, d, C}));
+    if (st.wse >= 0) {
+        const TensorView x0 = st.streams[0].view({N, d, C});
+        stream_embed_forward(x0, st.pview(st.wse, {d, C}), x0);
+    }
     for (int64_t l = 0; l < cfg.layers; l++) {
         BlockActivations &a = st.acts[size_t(l)];
         const BlockOffsets &o = st.blocks[size_t(l)];
@@ -413,17 +415,26 @@ float Gpt::forward(const int32_t *tokens_in, const int32_t *targets_in, int64_t 
         linear_forward(a.fc_gelu.view({N, 4 * C}), st.weight(o.fc_proj), a.f_mlp.view({N, C}));
         st.hc_mlp[size_t(l)].post(x_mid, a.f_mlp.view({N, C}), x_out);
     }
-    // The final norm on every stream, then the streams summed.
-    layernorm_forward(st.streams[size_t(cfg.layers)].view({N * d, C}), st.pview(st.lnf_g, {C}),
-                      st.pview(st.lnf_b, {C}), st.x_final.view({N * d, C}),
-                      st.lnf_mean.view({N * d}), st.lnf_rstd.view({N * d}));
-    if (d > 1) {
-        stream_read_forward(st.x_final.view({N, d, C}), st.ones.view({N, d}),
-                            st.combined.view({N, C}));
+    // The streams become one row per token (docs/trainer.md, "Combining the
+    // streams"): each normalised, then averaged or summed; or summed, then
+    // normalised once; one stream is just normalised.
+    const TensorView last = st.streams[size_t(cfg.layers)].view({N, d, C});
+    if (st.norm_each_stream()) {
+        layernorm_forward(last.reshaped({N * d, C}), st.pview(st.lnf_g, {C}),
+                          st.pview(st.lnf_b, {C}), st.x_final.view({N * d, C}),
+                          st.lnf_mean.view({N * d}), st.lnf_rstd.view({N * d}));
+        stream_sum_forward(st.x_final.view({N, d, C}), st.combined.view({N, C}), st.stream_scale());
+    } else {
+        if (d > 1) {
+            stream_sum_forward(last, st.combined.view({N, C}));
+        }
+        layernorm_forward(d > 1 ? st.combined.view({N, C}) : last.reshaped({N, C}),
+                          st.pview(st.lnf_g, {C}), st.pview(st.lnf_b, {C}), st.x_final.view({N, C}),
+                          st.lnf_mean.view({N}), st.lnf_rstd.view({N}));
     }
-    const TensorView combined = d > 1 ? st.combined.view({N, C}) : st.x_final.view({N, C});
+    const TensorView head_in = st.head_input(N);
     // The head, tied to the token embedding: logits = combined wte^T.
-    linear_forward(combined, st.weight(st.wte), st.logits.view({N, Vp}));
+    linear_forward(head_in, st.weight(st.wte), st.logits.view({N, Vp}));
     if (!targets_in) {
         return 0.0f;
     }
@@ -438,6 +449,42 @@ float Gpt::forward(const int32_t *tokens_in, const int32_t *targets_in, int64_t 
     return float(total / double(N));
 }
 
+StreamDiagnostics Gpt::stream_diagnostics(int64_t max_tokens) {
+    State &st = *state_;
+    if (st.batch == 0) {
+        throw InvalidArgument("gpt stream_diagnostics: no forward has run yet");
+    }
+    const GptConfig &cfg = st.config;
+    const int d = cfg.d;
+    const int64_t N = st.batch * st.t, C = cfg.width,
+                  n = std::min(N, std::max<int64_t>(max_tokens, 1));
+    StreamDiagnostics out;
+    out.d = d;
+    std::vector<float> x(size_t(n * d * C));
+    for (const DeviceBuffer &streams : st.streams) {
+        streams.download(x.data(), x.size());  // the first n tokens
+        out.cosine_after_block.push_back(mean_pairwise_cosine(x.data(), n, d, C));
+        out.deviation_after_block.push_back(relative_stream_deviation(x.data(), n, d, C));
+    }
+    if (cfg.method == Method::residual) {
+        return out;  // no coefficients
+    }
+    for (int64_t l = 0; l < cfg.layers; l++) {
+        for (auto [name, layers] : {std::pair{"hc_attn", &st.hc_attn}, {"hc_mlp", &st.hc_mlp}}) {
+            HyperConnection &hc = (*layers)[size_t(l)];
+            std::vector<float> pre(size_t(N * d)), post(size_t(N * d)), res(size_t(N * d * d));
+            download(hc.h_pre(), pre.data());
+            download(hc.h_post(), post.data());
+            download(hc.h_res(), res.data());
+            out.layers.push_back({"h." + std::to_string(l) + "." + name,
+                                  identity_distance(res.data(), n, d),
+                                  stream_spread(pre.data(), n, d), stream_spread(post.data(), n, d),
+                                  mean_matrix(res.data(), n, d)});
+        }
+    }
+    return out;
+}
+
 void Gpt::backward(float loss_scale) {
     State &st = *state_;
     if (!st.have_targets) {
@@ -450,17 +497,26 @@ void Gpt::backward(float loss_scale) {
     // The loss's gradient overwrites the logits.
     cross_entropy_backward(cfg.vocab, loss_scale / float(N), st.logits.view({N, Vp}),
                            st.targets.id_view({N}), st.lse.view({N}), st.logits.view({N, Vp}));
-    const TensorView combined = d > 1 ? st.combined.view({N, C}) : st.x_final.view({N, C});
-    const TensorView dcombined = d > 1 ? st.dz.view({N, C}) : st.dx_final.view({N, C});
-    linear_backward(st.logits.view({N, Vp}), combined, st.weight(st.wte), dcombined,
+    // The head's backward, then the reduction's, into dx [N][d][C].
+    const TensorView dhead = st.dz.view({N, C});
+    linear_backward(st.logits.view({N, Vp}), st.head_input(N), st.weight(st.wte), dhead,
                     st.weight_grad(st.wte));
-    if (d > 1) {
-        stream_read_backward(st.x_final.view({N, d, C}), st.ones.view({N, d}), st.dz.view({N, C}),
-                             st.dx_final.view({N, d, C}), st.dh_pre.view({N, d}));
+    const TensorView last = st.streams[size_t(cfg.layers)].view({N, d, C});
+    if (st.norm_each_stream()) {
+        stream_sum_backward(dhead, st.dx_final.view({N, d, C}), st.stream_scale());
+        st.layernorm_backward_adding(st.dx_final.view({N * d, C}), last.reshaped({N * d, C}),
+                                     st.lnf_g, st.lnf_b, st.lnf_mean, st.lnf_rstd,
+                                     st.dx.view({N * d, C}), N * d);
+    } else {
+        // dz -> the sum's gradient (dx_final as [N][C]) -> every stream.
+        const TensorView dsum = d > 1 ? st.dx_final.view({N, C}) : st.dx.view({N, C});
+        st.layernorm_backward_adding(dhead,
+                                     d > 1 ? st.combined.view({N, C}) : last.reshaped({N, C}),
+                                     st.lnf_g, st.lnf_b, st.lnf_mean, st.lnf_rstd, dsum, N);
+        if (d > 1) {
+            stream_sum_backward(dsum, st.dx.view({N, d, C}));
+        }
     }
-    st.layernorm_backward_adding(st.dx_final.view({N * d, C}),
-                                 st.streams[size_t(cfg.layers)].view({N * d, C}), st.lnf_g,
-                                 st.lnf_b, st.lnf_mean, st.lnf_rstd, st.dx.view({N * d, C}), N * d);
     const TensorView dx = st.dx.view({N, d, C}), dx_mid = st.dx_mid.view({N, d, C});
     for (int64_t l = cfg.layers - 1; l >= 0; l--) {
         BlockActivations &a = st.acts[size_t(l)];
@@ -485,6 +541,9 @@ void Gpt::backward(float loss_scale) {
         st.layernorm_backward_adding(st.dln.view({N, C}), a.y_attn.view({N, C}), o.ln1_g, o.ln1_b,
                                      a.ln1_mean, a.ln1_rstd, st.dy.view({N, C}), N);
         st.hc_attn[size_t(l)].pre_backward(st.dy.view({N, C}), dx);
+    }
+    if (st.wse >= 0) {
+        stream_embed_backward(st.dx.view({N, d, C}), st.gview(st.wse, {d, C}));
     }
     embedding_backward(st.tokens.id_view({B, T}), st.dx.view({B, T, d, C}), st.weight_grad(st.wte),
                        st.gview(st.wpe, {cfg.context, C}));

@@ -12,32 +12,17 @@
 #include <utility>
 #include <vector>
 
+#include "gpt_config.h"
+#include "stream_diagnostics.h"
+
 namespace gomhc::trainer {
-
-struct GptConfig {
-    int64_t vocab = 256;         // real vocabulary
-    int64_t padded_vocab = 256;  // rows of wte: vocab rounded up to a multiple of 128 above 256
-    int64_t layers = 2;
-    int64_t width = 64;  // C
-    int64_t heads = 2;
-    int64_t context = 64;  // T_max, rows of wpe
-    Method method = Method::residual;
-    int d = 1;
-    int s = 1;
-    uint64_t seed = 1;
-};
-
-// vocab rounded up as llm.c pads it (a multiple of 128; 256 stays 256).
-int64_t padded_vocab_for(int64_t vocab);
-// Throws gomhc::InvalidArgument naming the field when the config cannot
-// make a model (width not divisible by heads, method refusing (d, s), ...).
-void check_config(const GptConfig &config);
 
 // What a tensor of the model is, which decides its initialisation
 // (docs/trainer.md, "The model").
 enum class ParamKind {
     token_embedding,     // wte: N(0, 0.02^2) on the vocabulary's rows, padding rows 0
     position_embedding,  // wpe: N(0, 0.02^2)
+    stream_embedding,    // wse, one row per stream (home start, d > 1): N(0, 0.02^2)
     layernorm_gain,      // 1
     layernorm_bias,      // 0
     linear_weight,       // c_attn, c_fc: N(0, 0.02^2)
@@ -82,6 +67,11 @@ public:
     void backward(float loss_scale);
     // The logits [batch][t][padded_vocab] of the last forward, downloaded.
     std::vector<float> logits_at(int64_t sequence, int64_t position);
+    // How the last forward used its streams (docs/trainer.md, "Stream
+    // diagnostics"), over its first `max_tokens` tokens: their similarity
+    // after the embedding and after every block, and each hyper-connection's
+    // coefficients. Downloads the activations.
+    StreamDiagnostics stream_diagnostics(int64_t max_tokens = 512);
 
 private:
     struct State;

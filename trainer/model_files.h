@@ -10,8 +10,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "gpt.h"
 #include "checkpoint_state.h"
+#include "gpt.h"
 
 namespace gomhc::trainer {
 

@@ -1,11 +1,10 @@
 #include "run_log.h"
 
-#include <cerrno>
-#include <cstring>
-
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <iomanip>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -205,17 +204,30 @@ void RunLog::step(int64_t done, const StepStats &st, double seconds) {
     }
 }
 
-void RunLog::validation(int64_t step, double loss) {
+void RunLog::validation(int64_t step, const Validation &v) {
+    const double loss = v.loss;
     result_.val_losses.emplace_back(step, float(loss));
     if (run_.ranks.root()) {
         result_.run_val_losses.emplace_back(step, float(loss));
     }
     curves_.val.emplace_back(step, loss);
     if (run_.ranks.root()) {
-        append_metrics({{"step", step}, {"val_loss", loss}});
+        json line = {{"step", step}, {"val_loss", loss}};
+        if (v.streams) {
+            line["streams"] = to_json(*v.streams);
+            result_.last_streams = v.streams;
+        }
+        append_metrics(line);
     }
     run_.log << "step " << step << "/" << run_.settings.steps << "  val loss " << std::fixed
-             << std::setprecision(4) << loss << "\n";
+             << std::setprecision(4) << loss;
+    if (v.streams) {
+        // How alike the streams are after the last block (copies: cosine 1,
+        // deviation 0).
+        run_.log << "  streams' cosine " << v.streams->cosine_after_block.back() << " deviation "
+                 << v.streams->deviation_after_block.back();
+    }
+    run_.log << "\n";
     run_.log.unsetf(std::ios::floatfield);
 }
 

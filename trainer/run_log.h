@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "evaluation.h"
 #include "run.h"
 #include "run_setup.h"
 
@@ -21,7 +22,7 @@ public:
     // Step `done` (1-based) took `seconds`: its metrics line and, on the
     // --log-every schedule, its progress line.
     void step(int64_t done, const StepStats &stats, double seconds);
-    void validation(int64_t step, double loss);
+    void validation(int64_t step, const Validation &v);
     void interrupted(int64_t done);
     // Closes metrics.jsonl, has DIR/loss.png drawn (--plot, on rank 0) and
     // prints the summary of this call's `wall_seconds`.

@@ -41,6 +41,32 @@ double mean_pairwise_cosine(const float *x, int64_t tokens, int d, int64_t c) {
     return total / (double(tokens) * d * (d - 1) / 2);
 }
 
+double relative_stream_deviation(const float *x, int64_t tokens, int d, int64_t c) {
+    if (d < 2 || tokens < 1) {
+        return 0.0;
+    }
+    double total = 0;
+    for (int64_t t = 0; t < tokens; t++) {
+        const float *row = x + t * d * c;
+        double mean_sq = 0, spread_sq = 0;
+        for (int64_t k = 0; k < c; k++) {
+            double mean = 0;
+            for (int j = 0; j < d; j++) {
+                mean += row[j * c + k];
+            }
+            mean /= d;
+            mean_sq += mean * mean;
+            for (int j = 0; j < d; j++) {
+                spread_sq += (row[j * c + k] - mean) * (row[j * c + k] - mean);
+            }
+        }
+        if (mean_sq > 0) {
+            total += std::sqrt(spread_sq / d / mean_sq);
+        }
+    }
+    return total / double(tokens);
+}
+
 double identity_distance(const float *h_res, int64_t tokens, int d) {
     double total = 0;
     for (int64_t t = 0; t < tokens; t++) {
@@ -97,6 +123,7 @@ nlohmann::json to_json(const StreamDiagnostics &diagnostics) {
     }
     return {{"d", diagnostics.d},
             {"stream_cosine", diagnostics.cosine_after_block},
+            {"stream_deviation", diagnostics.deviation_after_block},
             {"layers", layers}};
 }
 
@@ -104,6 +131,12 @@ StreamDiagnostics stream_diagnostics_from_json(const nlohmann::json &json) {
     StreamDiagnostics out;
     out.d = json.at("d").get<int>();
     out.cosine_after_block = json.at("stream_cosine").get<std::vector<double>>();
+    out.deviation_after_block = json.at("stream_deviation").get<std::vector<double>>();
+    if (out.deviation_after_block.size() != out.cosine_after_block.size()) {
+        throw std::invalid_argument(
+            "stream diagnostics: " + std::to_string(out.deviation_after_block.size()) +
+            " stream deviations for " + std::to_string(out.cosine_after_block.size()) + " cosines");
+    }
     for (const nlohmann::json &l : json.at("layers")) {
         LayerDiagnostics layer;
         layer.name = l.at("name").get<std::string>();
@@ -125,12 +158,12 @@ StreamDiagnostics stream_diagnostics_from_json(const nlohmann::json &json) {
 std::string format_diagnostics(const StreamDiagnostics &diagnostics) {
     std::string text;
     char line[160];
-    std::snprintf(line, sizeof line, "%-22s %14s\n", "after", "stream cosine");
+    std::snprintf(line, sizeof line, "%-22s %14s %14s\n", "after", "stream cosine", "deviation");
     text += line;
     for (size_t b = 0; b < diagnostics.cosine_after_block.size(); b++) {
         const std::string where = b == 0 ? "embedding" : "block " + std::to_string(b - 1);
-        std::snprintf(line, sizeof line, "%-22s %14.5f\n", where.c_str(),
-                      diagnostics.cosine_after_block[b]);
+        std::snprintf(line, sizeof line, "%-22s %14.5f %14.5f\n", where.c_str(),
+                      diagnostics.cosine_after_block[b], diagnostics.deviation_after_block[b]);
         text += line;
     }
     if (!diagnostics.layers.empty()) {

@@ -15,6 +15,10 @@ namespace gomhc::trainer {
 // similarity of X[j] and X[k] (x [T][d][C]); 1 for d = 1. A pair with a zero
 // stream counts as 1 when both are zero, else 0.
 double mean_pairwise_cosine(const float *x, int64_t tokens, int d, int64_t c);
+// The mean over tokens of the streams' root-mean-square distance from their
+// mean, over the mean's norm (x [T][d][C]): 0 for copies, and unlike the
+// cosine it counts streams that differ only in scale. 0 for d = 1.
+double relative_stream_deviation(const float *x, int64_t tokens, int d, int64_t c);
 // The mean over tokens of the Frobenius norm of H_res - I (h_res [T][d][d]).
 double identity_distance(const float *h_res, int64_t tokens, int d);
 // The mean over tokens of the standard deviation over streams (h [T][d]).
@@ -30,10 +34,10 @@ struct LayerDiagnostics {
 };
 
 // One evaluation: the streams' similarity after the embedding and after each
-// block (L + 1 values), and every layer's coefficients.
+// block (L + 1 values each), and every layer's coefficients.
 struct StreamDiagnostics {
     int d = 1;
-    std::vector<double> cosine_after_block;
+    std::vector<double> cosine_after_block, deviation_after_block;
     std::vector<LayerDiagnostics> layers;
 };
 

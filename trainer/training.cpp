@@ -86,8 +86,8 @@ void check_finite(const Run &run, int64_t done, const StepStats &st) {
     if (!std::isfinite(st.loss) || !std::isfinite(st.grad_norm)) {
         run.fail("step " + std::to_string(done) + ": the " +
                  (std::isfinite(st.loss) ? "gradient norm" : "training loss") + " is " +
-                 std::to_string(std::isfinite(st.loss) ? st.grad_norm : st.loss) +
-                 "; stopped, " + run.kept());
+                 std::to_string(std::isfinite(st.loss) ? st.grad_norm : st.loss) + "; stopped, " +
+                 run.kept());
     }
 }
 
@@ -126,7 +126,7 @@ void after_step(Run &run, RunLog &record, int64_t done, bool stopping) {
     const TrainSettings &s = run.settings;
     const bool last = done == s.steps;
     if (last || due(s.eval_every, done)) {
-        record.validation(done, validation_loss(run, done));
+        record.validation(done, validate(run, done));
     }
     if (s.sample_every > 0 && (last || due(s.sample_every, done))) {
         print_sample(run, done);
@@ -148,7 +148,7 @@ TrainResult train(const TrainSettings &settings, std::ostream &root_log,
     RunLog record(run, threads);  // metrics.jsonl opened, the header printed
 
     if (run.first_step == 0) {
-        record.validation(0, validation_loss(run, 0));
+        record.validation(0, validate(run, 0));
     }
     const auto start = Clock::now();
     for (int64_t step = run.first_step; step < settings.steps; step++) {

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <functional>
 #include <gomhc/gomhc.hpp>
+#include <optional>
 #include <ostream>
 #include <stdexcept>
 #include <string>
@@ -91,6 +92,8 @@ struct TrainResult {
     bool interrupted = false;      // stopped by the flag, checkpoint saved
     double tokens_per_second = 0;  // over the steps of this call but its first
     int64_t num_params = 0;
+    // The last evaluation's stream diagnostics on rank 0 (hyper-connections).
+    std::optional<StreamDiagnostics> last_streams;
 };
 
 // Runs (or resumes) a training run. Everything the run reads is checked

@@ -1,5 +1,6 @@
-// Stream mixing's float64 side (op_reference.h): sizes tokens, d, C; the
-// streams x [T][d][C], one row y / f [T][C].
+// Stream mixing's float64 side (op_reference.h), with the sum of the streams
+// and the stream embedding: sizes tokens, d, C; the streams x [T][d][C], one
+// row y / f [T][C], the stream embedding wse [d][C].
 #include "op_reference.h"
 
 namespace gomhc::reference {
@@ -73,6 +74,44 @@ const OpReference stream_write_backward_reference{
         return {std::move(g.dx), std::move(g.dh_res), std::move(g.dh_post), std::move(g.df)};
     },
     write_backward_flops, kBenchSizes, kTuningSizes};
+// The sum of the streams and the stream embedding: d C additions per token.
+double add_per_stream_flops(const Sizes &z) {
+    const auto [tokens, d, c] = stream_sizes(z);
+    return double(d) * double(c);
+}
+const OpReference stream_sum_forward_reference{
+    "stream_sum_forward",
+    [](const Sizes &z, const std::vector<Vec> &in) -> std::vector<Vec> {
+        const auto [tokens, d, c] = stream_sizes(z);
+        return {stream_sum_forward(tokens, d, c, in[0], z[3])};
+    },
+    add_per_stream_flops};
+const OpReference stream_sum_backward_reference{
+    "stream_sum_backward",
+    [](const Sizes &z, const std::vector<Vec> &in) -> std::vector<Vec> {
+        const auto [tokens, d, c] = stream_sizes(z);
+        return {stream_sum_backward(tokens, d, c, in[0], z[3])};
+    },
+    add_per_stream_flops};
+const OpReference stream_embed_forward_reference{
+    "stream_embed_forward",
+    [](const Sizes &z, const std::vector<Vec> &in) -> std::vector<Vec> {
+        const auto [tokens, d, c] = stream_sizes(z);
+        return {stream_embed_forward(tokens, d, c, in[0], in[1])};
+    },
+    add_per_stream_flops};
+const OpReference stream_embed_backward_reference{
+    "stream_embed_backward",
+    [](const Sizes &z, const std::vector<Vec> &in) -> std::vector<Vec> {
+        const auto [tokens, d, c] = stream_sizes(z);
+        // dwse adds into what it held: the generic runs start it at 0.
+        return {stream_embed_backward(tokens, d, c, in[0], Vec(size_t(d) * size_t(c), 0.0))};
+    },
+    add_per_stream_flops};
+const OpReferenceRegistration stream_sum_forward_op(stream_sum_forward_reference);
+const OpReferenceRegistration stream_sum_backward_op(stream_sum_backward_reference);
+const OpReferenceRegistration stream_embed_forward_op(stream_embed_forward_reference);
+const OpReferenceRegistration stream_embed_backward_op(stream_embed_backward_reference);
 const OpReferenceRegistration stream_read_forward_op(stream_read_forward_reference);
 const OpReferenceRegistration stream_read_backward_op(stream_read_backward_reference);
 const OpReferenceRegistration stream_write_forward_op(stream_write_forward_reference);

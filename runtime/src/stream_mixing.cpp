@@ -57,22 +57,22 @@ void stream_read_backward(const TensorView &x, const TensorView &h_pre, const Te
     call_sliced(op, fn, tokens, d * c, x, h_pre, dy, dx, dh_pre);
 }
 
-void stream_sum_forward(const TensorView &x, const TensorView &y) {
+void stream_sum_forward(const TensorView &x, const TensorView &y, float scale) {
     const char *op = "gomhc::stream_sum_forward";
     const auto [tokens, d, c] = stream_shape(op, x);
     const Device device = check_args(op, {{"x", x, {tokens, d, c}, "[tokens][d][C]", true},
                                           {"y", y, {tokens, c}, "[tokens][C]", false}});
     auto fn = find_kernel(op, kernels::stream_sum_forward_variants, device, int(d));
-    call_sliced(op, fn, tokens, d * c, x, y);
+    call_sliced(op, fn, tokens, d * c, x, scale, y);
 }
 
-void stream_sum_backward(const TensorView &dy, const TensorView &dx) {
+void stream_sum_backward(const TensorView &dy, const TensorView &dx, float scale) {
     const char *op = "gomhc::stream_sum_backward";
     const auto [tokens, d, c] = stream_shape(op, dx, "dx");
     const Device device = check_args(op, {{"dy", dy, {tokens, c}, "[tokens][C]", true},
                                           {"dx", dx, {tokens, d, c}, "[tokens][d][C]", false}});
     auto fn = find_kernel(op, kernels::stream_sum_backward_variants, device, int(d));
-    call_sliced(op, fn, tokens, d * c, dy, dx);
+    call_sliced(op, fn, tokens, d * c, dy, scale, dx);
 }
 
 void stream_write_forward(const TensorView &x, const TensorView &h_res, const TensorView &h_post,
@@ -145,30 +145,31 @@ const OpInfo stream_read_backward_info{
     },
     "stream_read_forward",
     {{1, 1, 1}, {7, 4, 37}, {3, 3, 130}}};
+// The sum takes a fourth size, the scale (1 sums, 1/d averages).
 const OpInfo stream_sum_forward_info{"stream_sum_forward",
-                                     {"tokens", "d", "C"},
+                                     {"tokens", "d", "C", "scale"},
                                      [](const std::vector<double> &z) -> std::vector<OpTensor> {
                                          const auto [t, d, c] =
                                              stream_sizes("stream_sum_forward", z);
                                          return {{"x", {t, d, c}, false}, {"y", {t, c}, true}};
                                      },
-                                     [](const std::vector<double> &, const OpData &v) {
-                                         stream_sum_forward(v.tensor(0), v.tensor(1));
+                                     [](const std::vector<double> &z, const OpData &v) {
+                                         stream_sum_forward(v.tensor(0), v.tensor(1), float(z[3]));
                                      },
                                      "",
-                                     {{1, 1, 1}, {7, 4, 37}, {3, 3, 130}}};
-const OpInfo stream_sum_backward_info{"stream_sum_backward",
-                                      {"tokens", "d", "C"},
-                                      [](const std::vector<double> &z) -> std::vector<OpTensor> {
-                                          const auto [t, d, c] =
-                                              stream_sizes("stream_sum_backward", z);
-                                          return {{"dy", {t, c}, false}, {"dx", {t, d, c}, true}};
-                                      },
-                                      [](const std::vector<double> &, const OpData &v) {
-                                          stream_sum_backward(v.tensor(0), v.tensor(1));
-                                      },
-                                      "stream_sum_forward",
-                                      {{1, 1, 1}, {7, 4, 37}, {3, 3, 130}}};
+                                     {{1, 1, 1, 1.0}, {7, 4, 37, 0.25}, {3, 3, 130, 1.0}}};
+const OpInfo stream_sum_backward_info{
+    "stream_sum_backward",
+    {"tokens", "d", "C", "scale"},
+    [](const std::vector<double> &z) -> std::vector<OpTensor> {
+        const auto [t, d, c] = stream_sizes("stream_sum_backward", z);
+        return {{"dy", {t, c}, false}, {"dx", {t, d, c}, true}};
+    },
+    [](const std::vector<double> &z, const OpData &v) {
+        stream_sum_backward(v.tensor(0), v.tensor(1), float(z[3]));
+    },
+    "stream_sum_forward",
+    {{1, 1, 1, 1.0}, {7, 4, 37, 0.25}, {3, 3, 130, 1.0}}};
 const OpInfo stream_write_forward_info{
     "stream_write_forward",
     {"tokens", "d", "C"},

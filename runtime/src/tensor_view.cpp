@@ -99,6 +99,16 @@ std::string format_shape(const Shape &shape) {
 
 std::string TensorView::shape_string() const { return format_shape(shape_); }
 
+TensorView TensorView::reshaped(const Shape &shape) const {
+    TensorView out(data_, shape, device_, offset_);
+    if (out.size() != size()) {
+        throw InvalidArgument("TensorView::reshaped: shape " + format_shape(shape) + " holds " +
+                              std::to_string(out.size()) + " elements, the view " +
+                              std::to_string(size()) + " (" + shape_string() + ")");
+    }
+    return out;
+}
+
 halide_buffer_t *TensorView::raw() const {
     if (!raw_) {
         const int64_t tokens = shape_.empty() ? 1 : shape_[0];

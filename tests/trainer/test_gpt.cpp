@@ -21,6 +21,8 @@ namespace ref = gomhc::reference;
 using gomhc::Method;
 using gomhc::trainer::Gpt;
 using gomhc::trainer::GptConfig;
+using gomhc::trainer::stream_output_name;
+using gomhc::trainer::StreamOutput;
 using ref::Vec;
 
 namespace {
@@ -51,6 +53,17 @@ GptConfig tiny(const MethodCase &m) {
     return c;
 }
 
+// Batches of `batch` x t ids below `vocab`, seeded.
+struct Batch {
+    ref::Ids tokens, targets;
+};
+
+Batch batch_of(uint64_t seed, int64_t count, int64_t vocab);
+
+// The streams' mean pairwise cosine after the last block, after `steps`
+// AdamW steps on one batch.
+double cosine_after_training(const GptConfig &cfg, int steps);
+
 ref::GptShape reference_shape(const GptConfig &c) {
     return {c.vocab,
             c.padded_vocab,
@@ -60,7 +73,9 @@ ref::GptShape reference_shape(const GptConfig &c) {
             c.context,
             ref::parse_mixer_method(gomhc::method_name(c.method)),
             c.d,
-            c.s};
+            c.s,
+            c.output != StreamOutput::sum_then_norm,
+            c.output == StreamOutput::mean ? 1.0 / c.d : 1.0};
 }
 
 std::map<std::string, int64_t> offsets_of(const Gpt &gpt) {
@@ -91,9 +106,18 @@ int64_t tensor_size(const gomhc::trainer::ParamTensor &t) {
 
 TEST_CASE("gpt: loss and gradients match the float64 reference for every method") {
     const int64_t batch = 2, t = 8;
+    std::vector<GptConfig> configs;
     for (const MethodCase &mc : method_cases()) {
-        const GptConfig cfg = tiny(mc);
-        INFO("method " << gomhc::method_name(mc.method) << " d = " << mc.d << " s = " << mc.s);
+        configs.push_back(tiny(mc));
+    }
+    // The other ways to combine the streams too.
+    for (StreamOutput output : {StreamOutput::sum, StreamOutput::sum_then_norm}) {
+        configs.push_back(tiny(method_cases()[5]));
+        configs.back().output = output;
+    }
+    for (const GptConfig &cfg : configs) {
+        INFO("method " << gomhc::method_name(cfg.method) << " d = " << cfg.d << " s = " << cfg.s
+                       << ", output " << stream_output_name(cfg.output));
         Gpt gpt(cfg, batch);
         std::mt19937_64 rng(17);
         const ref::Ids tokens = random_ids(rng, batch * t, cfg.vocab);
@@ -257,4 +281,168 @@ TEST_CASE("gpt: a linear layer is y = x W^T, dx = dy W, dW += dy^T x, and refuse
                                                     TensorView::host(dx.data(), {in, n}),
                                                     TensorView::host(dw.data(), {out, in})),
                     gomhc::InvalidArgument);
+}
+
+namespace {
+
+Batch batch_of(uint64_t seed, int64_t count, int64_t vocab) {
+    std::mt19937_64 rng(seed);
+    return {random_ids(rng, count, vocab), random_ids(rng, count, vocab)};
+}
+
+double cosine_after_training(const GptConfig &cfg, int steps) {
+    const int64_t batch = 2, t = 8;
+    Gpt gpt(cfg, batch);
+    const Batch b = batch_of(41, batch * t, cfg.vocab);
+    gomhc::Adamw opt(gpt.num_params(), {});
+    gomhc::AdamwSettings settings;
+    settings.lr = 1e-2f;
+    std::vector<float> norm2(1);
+    for (int step = 0; step < steps; step++) {
+        gpt.zero_grads();
+        gpt.forward(b.tokens.data(), b.targets.data(), batch, t);
+        gpt.backward(1.0f);
+        const gomhc::TensorView grads = gomhc::TensorView::host(gpt.grads(), {gpt.num_params()});
+        gomhc::squared_norm(grads, gomhc::TensorView::host(norm2.data(), {1}));
+        opt.step(gomhc::TensorView::host(gpt.params(), {gpt.num_params()}), grads,
+                 gomhc::TensorView::host(norm2.data(), {1}), settings);
+    }
+    gpt.forward(b.tokens.data(), b.targets.data(), batch, t);
+    return gpt.stream_diagnostics().cosine_after_block.back();
+}
+
+}  // namespace
+
+// docs/math.md section 3.1: with every stream alike, identity mixing and no
+// dynamic part, hc computes the plain residual network in every stream. The
+// summed-then-normalised output then equals residual's; normalising each
+// stream first gives d times residual's logits.
+TEST_CASE("gpt: symmetric hc with H_res = I is the residual network, up to the output scale") {
+    const int64_t batch = 2, t = 8;
+    const GptConfig res_cfg = tiny(method_cases()[0]);
+    Gpt residual(res_cfg, batch);
+    // Embeddings far above LayerNorm's epsilon (1e-5 inside the root), which
+    // would otherwise tell the sum of d equal streams from one stream.
+    for (const auto &tensor : residual.layout()) {
+        if (tensor.name == "wte" || tensor.name == "wpe") {
+            float *p = residual.params() + tensor.offset;
+            std::transform(p, p + tensor_size(tensor), p, [](float v) { return 50.0f * v; });
+        }
+    }
+    const Batch b = batch_of(23, batch * t, res_cfg.vocab);
+    const float residual_loss = residual.forward(b.tokens.data(), b.targets.data(), batch, t);
+    const std::vector<float> residual_logits = residual.logits_at(1, 3);
+    std::map<std::string, const gomhc::trainer::ParamTensor *> residual_tensors;
+    for (const auto &tensor : residual.layout()) {
+        residual_tensors[tensor.name] = &tensor;
+    }
+    for (StreamOutput output :
+         {StreamOutput::mean, StreamOutput::sum, StreamOutput::sum_then_norm}) {
+        INFO("output " << stream_output_name(output));
+        GptConfig cfg = tiny({Method::hc, 4, 1});
+        cfg.symmetric_start = true;
+        cfg.output = output;
+        Gpt hc(cfg, batch);
+        const int d = cfg.d;
+        for (const auto &tensor : hc.layout()) {
+            float *to = hc.params() + tensor.offset;
+            const int64_t size = tensor_size(tensor);
+            if (residual_tensors.count(tensor.name)) {  // the shared weights: residual's
+                const float *from = residual.params() + residual_tensors[tensor.name]->offset;
+                std::copy(from, from + size, to);
+            } else if (tensor.name.find(".W") != std::string::npos ||
+                       tensor.name.find(".a_") != std::string::npos) {
+                std::fill(to, to + size, 0.0f);  // no dynamic part
+            } else {
+                // b: H_pre = 1/d (the symmetric start), H_post = 1, H_res = I exactly.
+                for (int64_t k = 2 * d; k < size; k++) {
+                    const int64_t cell = k - 2 * d;
+                    to[k] = cell / d == cell % d ? 1.0f : 0.0f;
+                }
+            }
+        }
+        const float loss = hc.forward(b.tokens.data(), b.targets.data(), batch, t);
+        const std::vector<float> logits = hc.logits_at(1, 3);
+        if (output == StreamOutput::sum) {  // d copies summed
+            for (size_t i = 0; i < logits.size(); i++) {
+                CHECK(logits[i] == doctest::Approx(d * residual_logits[i]).epsilon(1e-4));
+            }
+        } else {
+            CHECK(loss == doctest::Approx(residual_loss).epsilon(1e-5));
+            for (size_t i = 0; i < logits.size(); i++) {
+                CHECK(logits[i] == doctest::Approx(residual_logits[i]).epsilon(1e-4));
+            }
+        }
+    }
+}
+
+TEST_CASE(
+    "gpt: from home streams the streams come apart; from the symmetric start they stay "
+    "near-copies") {
+    GptConfig cfg = tiny({Method::go, 4, 2});
+    const double home = cosine_after_training(cfg, 10);
+    cfg.symmetric_start = true;
+    const double symmetric = cosine_after_training(cfg, 10);
+    MESSAGE("last block's stream cosine after 10 steps: home " << home << ", symmetric "
+                                                               << symmetric);
+    CHECK(symmetric > 0.9999);
+    CHECK(home < 0.999);
+    CHECK(1.0 - home > 20.0 * (1.0 - symmetric));
+}
+
+// The home start gives every hyper-connection parameter a gradient at the
+// first step. From the symmetric start the H_res logits get next to none:
+// the first block's attention none at all (its input streams are copies, and
+// a doubly stochastic H_res maps copies to themselves whatever it is), the
+// later ones only through the small differences the coefficients' dynamic
+// part makes between the streams. Summed before the final
+// norm, the streams lose the last H_res: its columns sum to 1, so the sum of
+// its outputs is the sum of its inputs whatever it is.
+TEST_CASE("gpt: every hyper-connection parameter gets a gradient from the home start") {
+    const int64_t batch = 2, t = 8;
+    struct Case {
+        bool symmetric;
+        StreamOutput output;
+    };
+    for (const Case c : {Case{false, StreamOutput::mean}, Case{true, StreamOutput::mean},
+                         Case{false, StreamOutput::sum_then_norm}}) {
+        const std::string what = std::string(c.symmetric ? "symmetric" : "home") + ", output " +
+                                 stream_output_name(c.output);
+        INFO(what);
+        GptConfig cfg = tiny({Method::go, 4, 2});
+        cfg.symmetric_start = c.symmetric;
+        cfg.output = c.output;
+        Gpt gpt(cfg, batch);
+        const Batch b = batch_of(29, batch * t, cfg.vocab);
+        gpt.zero_grads();
+        gpt.forward(b.tokens.data(), b.targets.data(), batch, t);
+        gpt.backward(1.0f);
+        const std::string last_mlp = "h." + std::to_string(cfg.layers - 1) + ".hc_mlp.";
+        for (const auto &tensor : gpt.layout()) {
+            if (tensor.kind != gomhc::trainer::ParamKind::hyper_connection) {
+                continue;
+            }
+            const float *g = gpt.grads() + tensor.offset;
+            int64_t first = 0, size = tensor_size(tensor);
+            const bool res_bias =
+                tensor.name.size() > 2 && tensor.name.substr(tensor.name.size() - 2) == ".b";
+            if (res_bias) {
+                first = 2 * cfg.d;  // the H_res logits' biases
+            } else if (tensor.name.find(".W") == std::string::npos) {
+                continue;
+            }
+            double sq = 0;
+            for (int64_t i = first; i < size; i++) {
+                sq += double(g[i]) * g[i];
+            }
+            INFO(tensor.name << ": |gradient| " << std::sqrt(sq));
+            const bool last_res = res_bias && tensor.name.rfind(last_mlp, 0) == 0;
+            if ((c.symmetric && res_bias) ||
+                (c.output == StreamOutput::sum_then_norm && last_res)) {
+                CHECK(std::sqrt(sq) < 1e-7);
+            } else {
+                CHECK(std::sqrt(sq) > 1e-6);
+            }
+        }
+    }
 }

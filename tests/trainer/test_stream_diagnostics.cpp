@@ -20,6 +20,17 @@ TEST_CASE("stream diagnostics: cosine similarity of the streams") {
     CHECK(mean_pairwise_cosine(zero.data(), 1, 3, 2) == doctest::Approx(1.0 / 3));
 }
 
+TEST_CASE("stream diagnostics: the streams' deviation from their mean counts scale") {
+    // d = 2, C = 2: copies; scaled copies (1, 0) and (3, 0): mean (2, 0),
+    // distances 1 each, so sqrt(1) / 2; opposite streams (mean 0) count 0.
+    const std::vector<float> x = {1, 2, 1, 2, 1, 0, 3, 0, 1, 0, -1, 0};
+    CHECK(relative_stream_deviation(x.data(), 1, 2, 2) == 0.0);
+    CHECK(relative_stream_deviation(x.data() + 4, 1, 2, 2) == doctest::Approx(0.5));
+    CHECK(mean_pairwise_cosine(x.data() + 4, 1, 2, 2) == doctest::Approx(1.0));
+    CHECK(relative_stream_deviation(x.data(), 3, 2, 2) == doctest::Approx(0.5 / 3));
+    CHECK(relative_stream_deviation(x.data(), 1, 1, 4) == 0.0);
+}
+
 TEST_CASE("stream diagnostics: H_res against the identity, the gates' spread") {
     const std::vector<float> identity = {1, 0, 0, 1}, swap = {0, 1, 1, 0};
     CHECK(identity_distance(identity.data(), 1, 2) == 0.0);
@@ -39,9 +50,11 @@ TEST_CASE("stream diagnostics: JSON round trip and a clear error") {
     StreamDiagnostics d;
     d.d = 2;
     d.cosine_after_block = {1.0, 0.9};
+    d.deviation_after_block = {0.0, 0.1};
     d.layers.push_back({"h.0.hc_attn", 0.1, 0.2, 0.3, {1, 0, 0, 1}});
     const StreamDiagnostics back = stream_diagnostics_from_json(to_json(d));
     CHECK(back.cosine_after_block == d.cosine_after_block);
+    CHECK(back.deviation_after_block == d.deviation_after_block);
     REQUIRE(back.layers.size() == 1);
     CHECK(back.layers[0].name == "h.0.hc_attn");
     CHECK(back.layers[0].mean_h_res == d.layers[0].mean_h_res);

@@ -24,6 +24,17 @@ using json = nlohmann::json;
 
 namespace {
 
+// A table cell: the value with `precision` decimals, or "-" where there is
+// none (residual has no streams to compare).
+std::string fixed_or_dash(double value, int precision) {
+    if (!std::isfinite(value)) {
+        return "-";
+    }
+    std::ostringstream text;
+    text << std::fixed << std::setprecision(precision) << value;
+    return text.str();
+}
+
 // One method of the comparison (all its seeds share it).
 struct Entry {
     std::string label;  // "residual", "mhc", "go s=2", ...
@@ -38,24 +49,56 @@ struct RunResult {
     int64_t num_params = 0;
     std::vector<std::pair<int64_t, double>> val;  // (step, loss)
     double final_train = 0, tokens_per_s = 0, step_ms = 0;
+    // At the last evaluation (NaN for the plain residual): how alike the
+    // streams are after the last block, and the layers' mean |H_res - I|
+    // and H_pre spread over streams.
+    double stream_cosine = NAN, stream_deviation = NAN, h_res_distance = NAN, h_pre_spread = NAN;
 };
 
 json to_json(const RunResult &r) {
+    const auto number = [](double v) { return std::isfinite(v) ? json(v) : json(nullptr); };
     return {{"num_params", r.num_params},
             {"val", r.val},
             {"final_train", r.final_train},
             {"tokens_per_s", r.tokens_per_s},
-            {"step_ms", r.step_ms}};
+            {"step_ms", r.step_ms},
+            {"stream_cosine", number(r.stream_cosine)},
+            {"stream_deviation", number(r.stream_deviation)},
+            {"h_res_distance", number(r.h_res_distance)},
+            {"h_pre_spread", number(r.h_pre_spread)}};
 }
 
 RunResult from_json(const json &j) {
+    const auto number = [&](const char *key) {
+        return j.contains(key) && j.at(key).is_number() ? j.at(key).get<double>() : NAN;
+    };
     RunResult r;
     r.num_params = j.at("num_params");
     r.val = j.at("val").get<std::vector<std::pair<int64_t, double>>>();
     r.final_train = j.at("final_train");
     r.tokens_per_s = j.at("tokens_per_s");
     r.step_ms = j.at("step_ms");
+    r.stream_cosine = number("stream_cosine");
+    r.stream_deviation = number("stream_deviation");
+    r.h_res_distance = number("h_res_distance");
+    r.h_pre_spread = number("h_pre_spread");
     return r;
+}
+
+// The diagnostics' summary for the table: the last block's stream cosine,
+// the layers' mean |H_res - I| and mean H_pre spread.
+void summarise_streams(const trainer::StreamDiagnostics &d, RunResult &r) {
+    r.stream_cosine = d.cosine_after_block.back();
+    r.stream_deviation = d.deviation_after_block.back();
+    double distance = 0, pre = 0;
+    for (const trainer::LayerDiagnostics &l : d.layers) {
+        distance += l.identity_distance;
+        pre += l.pre_spread;
+    }
+    if (!d.layers.empty()) {
+        r.h_res_distance = distance / double(d.layers.size());
+        r.h_pre_spread = pre / double(d.layers.size());
+    }
 }
 
 std::vector<Entry> resolve(const std::string &methods, int d) {
@@ -150,10 +193,9 @@ int compare_main(int argc, char **argv) {
         "Train every method on the same data, seeds, steps and schedule and compare "
         "their validation loss (the paper's language-model comparison).",
         "gomhc compare"};
-    std::string preset_name = "small",
-                methods = "residual,hc,mhc,mhc-lite,kromhc,go:1,go:2,go-kron";
+    std::string preset_name = "small", methods = "residual,hc,mhc,go:2";
     std::string out, data;
-    int d = 4, seeds = 1, threads = 0;
+    int d = 4, seeds = 3, threads = 0;
     int64_t steps = 800, eval_every = 100;
     uint64_t seed = 1;
     app.add_option("--preset", preset_name, "demo, small, medium or gpt-30m")
@@ -174,6 +216,13 @@ int compare_main(int argc, char **argv) {
         ->check(CLI::PositiveNumber)
         ->capture_default_str();
     app.add_option("--data", data, "token shards (default: the King James Bible)");
+    std::string start = "home", output = "mean";
+    app.add_option("--start", start, "the gates' start: home or symmetric (gomhc train --help)")
+        ->check(CLI::IsMember({"home", "symmetric"}))
+        ->capture_default_str();
+    app.add_option("--output", output, "mean, sum or sum-then-norm (gomhc train --help)")
+        ->check(CLI::IsMember({"mean", "sum", "sum-then-norm"}))
+        ->capture_default_str();
     app.add_option("--threads", threads, "CPU threads (0: every core)");
     std::string device = "cpu";
     app.add_option("--device", device, "cpu or cuda")
@@ -207,6 +256,8 @@ int compare_main(int argc, char **argv) {
         base.device = device == "cuda" ? Device::cuda : Device::host;
         base.log_every = std::max<int64_t>(1, steps / 8);
         base.plot = false;
+        base.model.symmetric_start = start == "symmetric";
+        base.model.output = trainer::parse_stream_output(output, "--output");
         const std::atomic<bool> *stop = train::stop_on_signal();
 
         std::map<std::string, std::vector<RunResult>> results;
@@ -249,6 +300,9 @@ int compare_main(int argc, char **argv) {
                 rr.tokens_per_s = r.tokens_per_second;
                 const double tokens = double(s.batch * s.grad_accum * s.model.context);
                 rr.step_ms = r.tokens_per_second > 0 ? 1e3 * tokens / r.tokens_per_second : 0;
+                if (r.last_streams) {
+                    summarise_streams(*r.last_streams, rr);
+                }
                 trainer::write_file_atomically(
                     record, json{{"steps", steps}, {"result", to_json(rr)}}.dump(1) + "\n");
                 results[e.key].push_back(rr);
@@ -256,59 +310,91 @@ int compare_main(int argc, char **argv) {
         }
 
         // The table, the CSV and the picture.
-        const double residual_ms = results.count("residual") ? mean([&] {
+        const auto column = [&](const std::string &key, double RunResult::*field) {
             std::vector<double> v;
-            for (const RunResult &r : results["residual"]) {
-                v.push_back(r.step_ms);
+            for (const RunResult &r : results[key]) {
+                v.push_back(r.*field);
             }
             return v;
-        }())
-                                                             : 0;
+        };
+        const auto final_losses = [&](const std::string &key) {
+            std::vector<double> v;
+            for (const RunResult &r : results[key]) {
+                v.push_back(r.val.empty() ? NAN : r.val.back().second);
+            }
+            return v;
+        };
+        const bool have_residual = results.count("residual") > 0;
+        const double residual_ms =
+            have_residual ? mean(column("residual", &RunResult::step_ms)) : 0;
+        const std::vector<double> residual_final =
+            have_residual ? final_losses("residual") : std::vector<double>();
         std::ofstream csv(dir / "summary.csv");
         csv << "method,d,s,parameters,best_val_loss,best_val_loss_sd,final_val_loss,"
-               "final_val_loss_sd,final_train_loss,tokens_per_s,step_ms,step_ratio_to_residual,"
-               "seeds\n";
+               "final_val_loss_sd,final_minus_residual,final_minus_residual_in_sd,"
+               "final_train_loss,tokens_per_s,step_ms,step_ratio_to_residual,stream_cosine,"
+               "stream_deviation,h_res_distance,h_pre_spread,seeds\n";
         std::cout << "\ngomhc compare: " << preset_name << " preset, " << steps << " steps, "
                   << seeds << " seed" << (seeds > 1 ? "s" : "") << " per method\n"
-                  << std::left << std::setw(16) << "method" << std::right << std::setw(11)
-                  << "params" << std::setw(16) << "best val" << std::setw(16) << "final val"
-                  << std::setw(12) << "final train" << std::setw(11) << "tokens/s" << std::setw(12)
-                  << "x residual"
+                  << std::left << std::setw(14) << "method" << std::right << std::setw(10)
+                  << "params" << std::setw(17) << "final val" << std::setw(18) << "- residual (sd)"
+                  << std::setw(11) << "tokens/s" << std::setw(12) << "x residual" << std::setw(9)
+                  << "cosine" << std::setw(11) << "deviation" << std::setw(10) << "|H_res-I|"
                   << "\n";
         for (const Entry &e : entries) {
-            std::vector<double> best, final_val, train_loss, tps, ms;
+            std::vector<double> best;
             for (const RunResult &r : results[e.key]) {
                 double b = INFINITY;
                 for (const auto &v : r.val) {
                     b = std::min(b, v.second);
                 }
                 best.push_back(b);
-                final_val.push_back(r.val.empty() ? NAN : r.val.back().second);
-                train_loss.push_back(r.final_train);
-                tps.push_back(r.tokens_per_s);
-                ms.push_back(r.step_ms);
             }
-            const double ratio = residual_ms > 0 ? mean(ms) / residual_ms : NAN;
+            const std::vector<double> final_val = final_losses(e.key);
+            const double ratio =
+                residual_ms > 0 ? mean(column(e.key, &RunResult::step_ms)) / residual_ms : NAN;
+            // The difference to residual in units of the seeds' spread (the
+            // two methods' sample deviations pooled): how far apart they
+            // are beside how much a seed moves each.
+            double difference = NAN, in_sd = NAN;
+            if (have_residual && e.key != "residual") {
+                difference = mean(final_val) - mean(residual_final);
+                const double pooled = std::sqrt(
+                    0.5 * (std::pow(spread(final_val), 2) + std::pow(spread(residual_final), 2)));
+                in_sd = pooled > 0 ? difference / pooled : NAN;
+            }
+            const double cosine = mean(column(e.key, &RunResult::stream_cosine));
+            const double deviation = mean(column(e.key, &RunResult::stream_deviation));
+            const double distance = mean(column(e.key, &RunResult::h_res_distance));
             csv << e.label << "," << e.d << "," << e.s << "," << results[e.key].front().num_params
                 << "," << csv_number(mean(best)) << "," << csv_number(spread(best)) << ","
                 << csv_number(mean(final_val)) << "," << csv_number(spread(final_val)) << ","
-                << csv_number(mean(train_loss)) << "," << csv_number(mean(tps)) << ","
-                << csv_number(mean(ms)) << "," << csv_number(ratio) << "," << seeds << "\n";
-            const auto with_sd = [&](const std::vector<double> &v) {
-                std::ostringstream text;
-                text << std::fixed << std::setprecision(4) << mean(v);
-                if (seeds > 1) {
-                    text << " +-" << std::setprecision(3) << spread(v);
+                << csv_number(difference) << "," << csv_number(in_sd) << ","
+                << csv_number(mean(column(e.key, &RunResult::final_train))) << ","
+                << csv_number(mean(column(e.key, &RunResult::tokens_per_s))) << ","
+                << csv_number(mean(column(e.key, &RunResult::step_ms))) << "," << csv_number(ratio)
+                << "," << csv_number(cosine) << "," << csv_number(deviation) << ","
+                << csv_number(distance) << ","
+                << csv_number(mean(column(e.key, &RunResult::h_pre_spread))) << "," << seeds
+                << "\n";
+            std::ostringstream val, diff;
+            val << std::fixed << std::setprecision(4) << mean(final_val);
+            if (seeds > 1) {
+                val << " +-" << std::setprecision(4) << spread(final_val);
+            }
+            if (std::isfinite(difference)) {
+                diff << std::showpos << std::fixed << std::setprecision(4) << difference;
+                if (std::isfinite(in_sd)) {
+                    diff << " (" << std::setprecision(1) << in_sd << ")";
                 }
-                return text.str();
-            };
-            std::cout << std::left << std::setw(16) << e.label << std::right << std::setw(11)
-                      << results[e.key].front().num_params << std::setw(16) << with_sd(best)
-                      << std::setw(16) << with_sd(final_val) << std::setw(12) << std::fixed
-                      << std::setprecision(4) << mean(train_loss) << std::setw(11)
-                      << std::setprecision(0) << mean(tps) << std::setw(12) << std::setprecision(2)
-                      << ratio << "\n";
-            std::cout.unsetf(std::ios::floatfield);
+            }
+            std::cout << std::left << std::setw(14) << e.label << std::right << std::setw(10)
+                      << results[e.key].front().num_params << std::setw(17) << val.str()
+                      << std::setw(18) << diff.str() << std::setw(11)
+                      << fixed_or_dash(mean(column(e.key, &RunResult::tokens_per_s)), 0)
+                      << std::setw(12) << fixed_or_dash(ratio, 2) << std::setw(9)
+                      << fixed_or_dash(cosine, 4) << std::setw(11) << fixed_or_dash(deviation, 3)
+                      << std::setw(10) << fixed_or_dash(distance, 3) << "\n";
         }
         csv.close();
         std::cout << "wrote " << (dir / "summary.csv").string() << "\n";

@@ -117,6 +117,18 @@ int train_main(int argc, char **argv) {
     auto *o_heads = app.add_option("--heads", m.heads, "attention heads");
     auto *o_ctx = app.add_option("--ctx", m.context, "context length T");
     auto *o_seed = app.add_option("--seed", m.seed, "initialisation seed");
+    std::string start = "home", output = "mean";
+    app.add_option("--start", start,
+                   "where the hyper-connections' gates start: home (sub-layer k favours stream "
+                   "k mod d) or symmetric (every stream alike)")
+        ->check(CLI::IsMember({"home", "symmetric"}))
+        ->capture_default_str();
+    app.add_option("--output", output,
+                   "how the streams reach the head: mean (each stream normalised, then "
+                   "averaged), sum (each normalised, then summed) or sum-then-norm (summed, "
+                   "then one LayerNorm)")
+        ->check(CLI::IsMember({"mean", "sum", "sum-then-norm"}))
+        ->capture_default_str();
     auto *o_batch = app.add_option("--batch", v.batch, "sequences per micro-batch");
     auto *o_accum = app.add_option("--grad-accum", v.grad_accum, "micro-batches per step");
     auto *o_steps = app.add_option("--steps", v.steps, "optimizer steps");
@@ -191,6 +203,8 @@ int train_main(int argc, char **argv) {
                 apply();
             }
         }
+        c.symmetric_start = start == "symmetric";
+        c.output = trainer::parse_stream_output(output, "--output");
         c.padded_vocab = trainer::padded_vocab_for(c.vocab);
         trainer::check_config(c);
     } catch (const CLI::ParseError &e) {

@@ -106,6 +106,8 @@ public:
     const float *data() const { return data_; }
     int64_t offset() const { return offset_; }
     std::string shape_string() const;
+    // The same memory with another shape of the same size.
+    TensorView reshaped(const Shape &shape) const;
 
     // This view as a halide_buffer_t, for calling Halide pipelines directly
     // (valid while the view lives; tensors of fewer than 2^31 elements).
@@ -170,11 +172,18 @@ void stream_read_forward(const TensorView &x, const TensorView &h_pre, const Ten
 void stream_read_backward(const TensorView &x, const TensorView &h_pre, const TensorView &dy,
                           const TensorView &dx, const TensorView &dh_pre);
 
-// The sum of the streams, y [T][C] = sum_j x[j] (x [T][d][C]): the read with
-// every weight 1, as a model's output head reduces its streams. The backward
-// overwrites dx [T][d][C] with dy in every stream.
-void stream_sum_forward(const TensorView &x, const TensorView &y);
-void stream_sum_backward(const TensorView &dy, const TensorView &dx);
+// The sum of the streams, y [T][C] = scale * sum_j x[j] (x [T][d][C]): the
+// read with every weight `scale`, as a model's output head reduces its
+// streams (1: summed; 1/d: averaged). The backward overwrites dx [T][d][C]
+// with scale * dy in every stream.
+void stream_sum_forward(const TensorView &x, const TensorView &y, float scale = 1.0f);
+void stream_sum_backward(const TensorView &dy, const TensorView &dx, float scale = 1.0f);
+
+// The stream embedding: out [T][d][C] = x + wse (wse [d][C], one learned row
+// per stream, added to every token; out may be x's memory), and its backward,
+// which adds the sum over the tokens of dout [T][d][C] into dwse [d][C].
+void stream_embed_forward(const TensorView &x, const TensorView &wse, const TensorView &out);
+void stream_embed_backward(const TensorView &dout, const TensorView &dwse);
 
 // Stream mixing, write side: x_next[i] = sum_j h_res[i][j] x[j] + h_post[i] f.
 void stream_write_forward(const TensorView &x, const TensorView &h_res, const TensorView &h_post,
