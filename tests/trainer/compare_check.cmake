@@ -1,6 +1,6 @@
 # `gomhc compare` end to end on a tiny corpus: refusals (exit 2, naming the
 # method), a short two-method run with its summary.csv, plot data and table,
-# and a rerun that reuses the finished runs.
+# a rerun that reuses the finished runs, and gomhc inspect on one of them.
 #   cmake -DGOMHC=<gomhc program> -DWORK=<scratch dir> -P compare_check.cmake
 cmake_minimum_required(VERSION 3.22)
 file(REMOVE_RECURSE "${WORK}")
@@ -38,3 +38,20 @@ foreach (file val_residual.csv val_go_s2.csv val_loss.gp)
 endforeach ()
 run_gomhc(0 again ${short})
 expect_in("${again}" "finished before: reusing its results")
+
+# gomhc inspect on one of the runs: the diagnostics table and its files, and
+# clear refusals.
+run_gomhc(0 look inspect --checkpoint "${WORK}/cmp/runs/go_s2_seed1" --out "${WORK}/look")
+expect_in("${look}" "stream cosine")
+expect_in("${look}" "h.3.hc_mlp")
+foreach (file diagnostics.json similarity.csv h_res.dat)
+    if (NOT EXISTS "${WORK}/look/${file}")
+        message(FATAL_ERROR "gomhc inspect wrote no ${file}")
+    endif ()
+endforeach ()
+run_gomhc(0 look inspect --checkpoint "${WORK}/cmp/runs/residual_seed1" --out "${WORK}/look1")
+expect_in("${look}" "embedding")
+run_gomhc(1 look inspect --checkpoint "${WORK}/no_such_run")
+expect_in("${look}" "no_such_run")
+run_gomhc(1 look inspect --checkpoint "${WORK}/cmp/runs/go_s2_seed1" --data "${WORK}/nowhere")
+expect_in("${look}" "nowhere")
