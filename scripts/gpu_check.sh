@@ -5,10 +5,11 @@
 #   scripts/gpu_check.sh pack [BUILD_DIR] [BUNDLE_DIR] [--with-halide]
 #       on the build machine: copies what the checks need from BUILD_DIR
 #       (default build) into BUNDLE_DIR (default gpu-bundle): libgomhc, the
-#       CUDA test programs, the benchmark, the gomhc program and token shards
-#       for a training run (the KJV where `bible` is installed). gomhc
-#       autotune also needs libHalide and LLVM; --with-halide copies them
-#       too (about 200 MB) for a GPU machine that lacks them.
+#       CUDA test programs, the benchmark, the gomhc and gomhc-autotune
+#       programs and token shards for a training run (the KJV where `bible`
+#       is installed). gomhc-autotune (`gomhc autotune`) also needs libHalide
+#       and LLVM; --with-halide copies them too (about 200 MB) for a GPU
+#       machine that lacks them.
 #   scripts/gpu_check.sh run [BUNDLE_OR_BUILD_DIR] [REPORT]
 #       on the GPU machine: runs the CUDA test suites, the CUDA benchmark
 #       rows, `gomhc autotune --target cuda` with a small budget, and a
@@ -31,7 +32,7 @@ shift || true
 pack() {
     local build="${1:-build}" bundle="${2:-gpu-bundle}" with_halide="${3:-}"
     local files=(runtime/libgomhc.so.0 tests/test_gpu tests/test_cuda_stream bench/gomhc_bench
-                 tools/gomhc)
+                 tools/gomhc tools/gomhc-autotune)
     rm -rf "$bundle"
     mkdir -p "$bundle/lib" "$bundle/tests" "$bundle/bench" "$bundle/tools"
     for f in "${files[@]}"; do
@@ -47,13 +48,13 @@ pack() {
         grep -E '/lib(mpi|open-rte|open-pal|hwloc|event)[^/]*\.so' |
         while read -r lib; do cp -L "$lib" "$bundle/lib/"; done
     if [ "$with_halide" = "--with-halide" ]; then
-        # gomhc's shared libraries other than libc's own and libgomhc.
-        ldd "$build/tools/gomhc" | awk '/=> \// {print $3}' |
+        # The programs' shared libraries other than libc's own and libgomhc.
+        ldd "$build/tools/gomhc" "$build/tools/gomhc-autotune" | awk '/=> \// {print $3}' | sort -u |
             grep -Ev '/(libc|libm|libdl|libpthread|librt|libgomhc)\.so' |
             while read -r lib; do cp -L "$lib" "$bundle/lib/"; done
         # The autoscheduler plugins, where gomhc looks for them: beside libHalide.
         local halide_dir
-        halide_dir="$(dirname "$(ldd "$build/tools/gomhc" | awk '/libHalide/ {print $3}')")"
+        halide_dir="$(dirname "$(ldd "$build/tools/gomhc-autotune" | awk '/libHalide/ {print $3}')")"
         if [ -d "$halide_dir/halide14" ]; then
             cp -rL "$halide_dir/halide14" "$bundle/lib/"
         fi
@@ -166,10 +167,10 @@ run() {
     step test_cuda_stream "$dir/tests/test_cuda_stream"
     step bench_cuda "$dir/bench/gomhc_bench" '--benchmark_filter=^cuda/' \
         "--benchmark_min_time=${GPU_CHECK_BENCH_MIN_TIME:-0.1}"
-    if ldd "$dir/tools/gomhc" | grep -q "not found"; then
+    if ldd "$dir/tools/gomhc-autotune" | grep -q "not found"; then
         section "autotune"
-        log "--- autotune: skipped: $dir/tools/gomhc lacks libraries on this machine:"
-        ldd "$dir/tools/gomhc" | grep "not found" | tee -a "$report"
+        log "--- autotune: skipped: $dir/tools/gomhc-autotune lacks libraries on this machine:"
+        ldd "$dir/tools/gomhc-autotune" | grep "not found" | tee -a "$report"
         log "    (pack the bundle with --with-halide to carry them)"
     else
         step autotune "$dir/tools/gomhc" autotune --target cuda \

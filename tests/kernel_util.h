@@ -144,6 +144,7 @@ inline std::vector<Vec> run_kernel(Backend &b, const std::string &op, const Size
                                    const std::vector<Vec> &inputs) {
     const std::vector<gomhc::OpTensor> tensors = gomhc::op_info(op).tensors(sizes);
     std::vector<void *> data;
+    std::vector<int64_t> offsets;
     std::vector<gomhc::TensorView> outputs;
     size_t next_input = 0;
     for (const gomhc::OpTensor &t : tensors) {
@@ -153,6 +154,7 @@ inline std::vector<Vec> run_kernel(Backend &b, const std::string &op, const Size
                 gomhc::fill(outputs.back(), 0.0f);
             }
             data.push_back(const_cast<float *>(outputs.back().data()));
+            offsets.push_back(outputs.back().offset());
             continue;
         }
         REQUIRE_MESSAGE(next_input < inputs.size(),
@@ -160,13 +162,17 @@ inline std::vector<Vec> run_kernel(Backend &b, const std::string &op, const Size
         const Vec &values = inputs[next_input++];
         if (t.ids_below > 0) {
             const std::vector<int32_t> ids(values.begin(), values.end());
-            data.push_back(const_cast<int32_t *>(b.tokens(ids, t.shape).data()));
+            const gomhc::TokenView view = b.tokens(ids, t.shape);
+            data.push_back(const_cast<int32_t *>(view.data()));
+            offsets.push_back(view.offset());
         } else {
-            data.push_back(const_cast<float *>(b.input(values, t.shape).data()));
+            const gomhc::TensorView view = b.input(values, t.shape);
+            data.push_back(const_cast<float *>(view.data()));
+            offsets.push_back(view.offset());
         }
     }
     REQUIRE_MESSAGE(next_input == inputs.size(), op << ": more inputs given than it takes");
-    gomhc::run_op(op, sizes, data, b.device());
+    gomhc::run_op(op, sizes, data, b.device(), offsets);
     std::vector<Vec> out;
     for (const gomhc::TensorView &v : outputs) {
         out.push_back(b.download(v));

@@ -24,46 +24,74 @@ using gomhc::Device;
 namespace {
 
 // Device buffers through gomhc's own device memory (the library's one
-// device layer); freed when the backend dies.
+// device layer); freed when the backend dies. Each tensor lies `offset`
+// floats into its buffer, between guard entries that no kernel may touch:
+// offset 0, one the device's base alignment admits (OpenCL: a sub-buffer)
+// and one it does not (OpenCL: a staged copy).
 class DeviceBackend : public Backend {
 public:
-    explicit DeviceBackend(Device device) : device_(device) {}
+    explicit DeviceBackend(Device device, int64_t offset = 0) : device_(device), offset_(offset) {}
     gomhc::TensorView input(const Vec &values, Shape shape) override {
         REQUIRE(int64_t(values.size()) == element_count(shape));
-        const std::vector<float> host = ref::to_float(values);
-        gomhc::DeviceMemory &m = allocate(host.size());
-        m.upload(host.data(), host.size());
-        return m.view(std::move(shape));
+        return place(ref::to_float(values), std::move(shape));
     }
     gomhc::TensorView output(Shape shape) override {
         const std::vector<float> nan(size_t(element_count(shape)),
                                      std::numeric_limits<float>::quiet_NaN());
-        gomhc::DeviceMemory &m = allocate(nan.size());
-        m.upload(nan.data(), nan.size());
-        return m.view(std::move(shape));
+        return place(nan, std::move(shape));
     }
     Vec download(const gomhc::TensorView &view) override {
         CHECK(view.device() == device_);
         std::vector<float> host(size_t(view.size()));
         gomhc::download(view, host.data());
+        check_guards();
         return ref::to_double(host);
     }
     gomhc::TokenView tokens(const std::vector<int32_t> &ids, Shape shape) override {
         REQUIRE(int64_t(ids.size()) == element_count(shape));
         gomhc::DeviceMemory &m = allocate(ids.size());
-        m.upload_ids(ids.data(), ids.size());
-        return m.ids(std::move(shape));
+        m.upload_ids(ids.data(), ids.size(), size_t(offset_));
+        return m.ids(std::move(shape), offset_);
     }
     std::string name() const override { return gomhc::device_name(device_); }
     Device device() const override { return device_; }
 
 private:
+    static constexpr float kGuard = -12345.0f;
+    static constexpr int64_t kTail = 5;  // guard entries after each tensor
+
+    gomhc::TensorView place(const std::vector<float> &values, Shape shape) {
+        gomhc::DeviceMemory &m = allocate(values.size());
+        m.upload(values.data(), values.size(), size_t(offset_));
+        return m.view(std::move(shape), offset_);
+    }
+    // A buffer of guards with room for `count` entries at offset_.
     gomhc::DeviceMemory &allocate(size_t count) {
-        memory_.emplace_back(device_, count);
+        memory_.emplace_back(device_, size_t(offset_) + count + size_t(kTail));
+        counts_.push_back(count);
+        const std::vector<float> guards(memory_.back().size(), kGuard);
+        memory_.back().upload(guards.data(), guards.size());
         return memory_.back();
     }
+    // Every buffer's entries outside its tensor still hold the guard.
+    void check_guards() {
+        for (size_t i = 0; i < memory_.size(); i++) {
+            std::vector<float> all(memory_[i].size());
+            memory_[i].download(all.data(), all.size());
+            for (size_t k = 0; k < all.size(); k++) {
+                if (k >= size_t(offset_) && k < size_t(offset_) + counts_[i]) {
+                    continue;
+                }
+                INFO("buffer " << i << " entry " << k << " outside the tensor at offset "
+                               << offset_);
+                CHECK(all[k] == kGuard);
+            }
+        }
+    }
     Device device_;
+    int64_t offset_;
     std::deque<gomhc::DeviceMemory> memory_;
+    std::vector<size_t> counts_;
 };
 
 std::string unavailable(Device device) {
@@ -339,28 +367,32 @@ std::vector<Vec> random_inputs(const std::vector<gomhc::OpTensor> &tensors, uint
 // Every op of the catalog, at each of its example sizes (the last of them
 // wide enough to fill the GPU kernels' blocks): the device kernel against
 // the host kernel on the same inputs, output by output.
+// Each tensor at offset 0, at 32 floats (128 bytes: OpenCL's base alignment
+// on PoCL and most GPUs) and at 37 floats (aligned for no device).
 TEST_CASE("gpu: every catalog op matches the host kernels at its examples") {
     for (Device device : gpus()) {
-        INFO(gomhc::device_name(device));
-        uint64_t seed = 5600;
-        for (const gomhc::OpInfo *op : gomhc::op_catalog()) {
-            for (const Sizes &sizes : op->examples) {
-                const std::vector<gomhc::OpTensor> tensors = op->tensors(sizes);
-                const std::vector<Vec> inputs = random_inputs(tensors, seed++);
-                HostBackend hb;
-                DeviceBackend db(device);
-                const std::vector<Vec> host = run_kernel(hb, op->name, sizes, inputs);
-                const std::vector<Vec> on_device = run_kernel(db, op->name, sizes, inputs);
-                size_t k = 0;
-                for (const gomhc::OpTensor &t : tensors) {
-                    if (!t.output) {
-                        continue;
+        for (const int64_t offset : {0, 32, 37}) {
+            INFO(gomhc::device_name(device) << ", tensors at offset " << offset);
+            uint64_t seed = 5600;
+            for (const gomhc::OpInfo *op : gomhc::op_catalog()) {
+                for (const Sizes &sizes : op->examples) {
+                    const std::vector<gomhc::OpTensor> tensors = op->tensors(sizes);
+                    const std::vector<Vec> inputs = random_inputs(tensors, seed++);
+                    HostBackend hb;
+                    DeviceBackend db(device, offset);
+                    const std::vector<Vec> host = run_kernel(hb, op->name, sizes, inputs);
+                    const std::vector<Vec> on_device = run_kernel(db, op->name, sizes, inputs);
+                    size_t k = 0;
+                    for (const gomhc::OpTensor &t : tensors) {
+                        if (!t.output) {
+                            continue;
+                        }
+                        INFO(std::string(op->name) << " output " << std::string(t.name) << " at ("
+                                                   << sizes_text(sizes) << ")");
+                        CHECK(ref::all_finite(host[k]));
+                        CHECK(ref::normwise_error(on_device[k], host[k]) <= 1e-5);
+                        k++;
                     }
-                    INFO(std::string(op->name) << " output " << std::string(t.name) << " at ("
-                                               << sizes_text(sizes) << ")");
-                    CHECK(ref::all_finite(host[k]));
-                    CHECK(ref::normwise_error(on_device[k], host[k]) <= 1e-5);
-                    k++;
                 }
             }
         }
@@ -369,9 +401,9 @@ TEST_CASE("gpu: every catalog op matches the host kernels at its examples") {
 
 // Runs `run` on the host and on `device` and checks that every result agrees.
 template<size_t K, typename F>
-void compare_backends(Device device, const F &run, double tolerance) {
+void compare_backends(Device device, const F &run, double tolerance, int64_t offset = 0) {
     HostBackend hb;
-    DeviceBackend cb(device);
+    DeviceBackend cb(device, offset);
     std::array<Vec, K> results[2];
     Backend *backends[2] = {&hb, &cb};
     for (int which = 0; which < 2; which++) {
@@ -386,34 +418,37 @@ void compare_backends(Device device, const F &run, double tolerance) {
 // AdamW keeps moments between calls, so it is a class, not a catalog op.
 TEST_CASE("gpu: squared norm and three AdamW steps match the host kernels") {
     for (Device device : gpus()) {
-        INFO(gomhc::device_name(device));
-        const int64_t n = 100003;  // not a multiple of any block size
-        ref::Rng rng(6100);
-        const Vec params = ref::to_double(ref::to_float(rng.normal_vec(size_t(n), 1.0)));
-        const Vec grads = ref::to_double(ref::to_float(rng.normal_vec(size_t(n), 0.1)));
-        gomhc::AdamwSettings settings;
-        settings.weight_decay = 0.1f;
-        settings.max_norm = 1.0f;
-        compare_backends<4>(
-            device,
-            [&](Backend &b) {
-                const Device on = b.name() == "host" ? Device::host : device;
-                gomhc::Adamw opt(n, {{0, n / 2}}, on);
-                const auto pv = b.input(params, {n}), gv = b.input(grads, {n});
-                const auto norm = b.output({1});
-                gomhc::squared_norm(gv, norm);
-                const Vec first_norm = b.download(norm);
-                // The parameters are updated in place: a writable copy.
-                const auto live = b.output({n});
-                gomhc::add(pv, b.input(Vec(size_t(n), 0.0), {n}), live);
-                for (int step = 0; step < 3; step++) {
-                    opt.step(live, gv, norm, settings);
-                }
-                const gomhc::TensorView m = opt.first_moment_view(), v = opt.second_moment_view();
-                return std::array<Vec, 4>{first_norm, b.download(live), b.download(m),
-                                          b.download(v)};
-            },
-            1e-5);
+        for (const int64_t offset : {0, 37}) {
+            INFO(gomhc::device_name(device) << ", tensors at offset " << offset);
+            const int64_t n = 100003;  // not a multiple of any block size
+            ref::Rng rng(6100);
+            const Vec params = ref::to_double(ref::to_float(rng.normal_vec(size_t(n), 1.0)));
+            const Vec grads = ref::to_double(ref::to_float(rng.normal_vec(size_t(n), 0.1)));
+            gomhc::AdamwSettings settings;
+            settings.weight_decay = 0.1f;
+            settings.max_norm = 1.0f;
+            compare_backends<4>(
+                device,
+                [&](Backend &b) {
+                    const Device on = b.name() == "host" ? Device::host : device;
+                    gomhc::Adamw opt(n, {{0, n / 2}}, on);
+                    const auto pv = b.input(params, {n}), gv = b.input(grads, {n});
+                    const auto norm = b.output({1});
+                    gomhc::squared_norm(gv, norm);
+                    const Vec first_norm = b.download(norm);
+                    // The parameters are updated in place: a writable copy.
+                    const auto live = b.output({n});
+                    gomhc::add(pv, b.input(Vec(size_t(n), 0.0), {n}), live);
+                    for (int step = 0; step < 3; step++) {
+                        opt.step(live, gv, norm, settings);
+                    }
+                    const gomhc::TensorView m = opt.first_moment_view(),
+                                            v = opt.second_moment_view();
+                    return std::array<Vec, 4>{first_norm, b.download(live), b.download(m),
+                                              b.download(v)};
+                },
+                1e-5, offset);
+        }
     }
 }
 

@@ -129,8 +129,8 @@ TEST_CASE("op catalog: the C API lists and describes the ops") {
 
     const gomhc::OpInfo &layernorm = gomhc::op_info("layernorm_forward");
     std::vector<double> examples(layernorm.examples.size() * 2);
-    REQUIRE(gomhc_op_examples("layernorm_forward", examples.data(), int(examples.size()),
-                              &count) == GOMHC_OK);
+    REQUIRE(gomhc_op_examples("layernorm_forward", examples.data(), int(examples.size()), &count) ==
+            GOMHC_OK);
     REQUIRE(count == int(layernorm.examples.size()));
     CHECK(examples[2] == layernorm.examples[1][0]);
     CHECK(examples[3] == layernorm.examples[1][1]);
@@ -169,6 +169,19 @@ TEST_CASE("op catalog: bad calls name the problem and write nothing") {
     const double too_large[] = {1, 65, 1};
     CHECK(gomhc_op_run("cayley_forward", too_large, 3, data, 2) == GOMHC_INVALID_ARGUMENT);
     CHECK(error().find("n = d*s = 65") != std::string::npos);
+
+    const std::vector<void *> pointers(data, data + 3);
+    const std::vector<double> size_list(sizes, sizes + 3);
+    const auto cpp_error = [&](const std::vector<int64_t> &offsets) {
+        try {
+            gomhc::run_op("stream_read_forward", size_list, pointers, gomhc::Device::host, offsets);
+        } catch (const gomhc::InvalidArgument &e) {
+            return std::string(e.what());
+        }
+        return std::string("no error");
+    };
+    CHECK(cpp_error({0, 0}).find("2 offsets given, expected 3") != std::string::npos);
+    CHECK(cpp_error({0, -1, 0}).find("'h_pre' has offset -1") != std::string::npos);
 
     for (float v : y) {
         CHECK(v == -7.0f);

@@ -1,8 +1,12 @@
 // gomhc: the project's command-line program. Each job is a subcommand.
-#include <cstring>
-#include <iostream>
+#include <unistd.h>
 
-#include "autotune/autotune.h"
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <vector>
+
 #include "compare/compare.h"
 #include "inspect/inspect.h"
 #include "prepare/prepare.h"
@@ -28,6 +32,28 @@ const char *kUsage =
     "  spectrum   eigenvalues of sampled mixers against the Karpelevic region (gomhc spectrum "
     "--help)\n";
 
+// `gomhc autotune ...` is gomhc-autotune, beside this program
+// (tools/autotune/autotune_program.cpp says why it is apart).
+int run_autotune(int argc, char **argv) {
+    std::error_code error;
+    const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", error);
+    const std::filesystem::path tuner = self.parent_path() / "gomhc-autotune";
+    std::vector<char *> args;
+    std::string program = tuner.string();
+    args.push_back(program.data());
+    for (int i = 2; i < argc; i++) {
+        args.push_back(argv[i]);
+    }
+    args.push_back(nullptr);
+    if (!error) {
+        execv(program.c_str(), args.data());
+    }
+    std::cerr << "gomhc autotune: cannot run " << program << ": "
+              << (error ? error.message() : std::strerror(errno))
+              << " (the tuner is installed beside gomhc)\n";
+    return 1;
+}
+
 }  // namespace
 
 int main(int argc, char **argv) {
@@ -37,7 +63,7 @@ int main(int argc, char **argv) {
     }
     const std::string command = argv[1];
     if (command == "autotune") {
-        return gomhc::autotune::autotune_main(argc - 1, argv + 1);
+        return run_autotune(argc, argv);
     }
     if (command == "compare") {
         return gomhc::tools::compare::compare_main(argc - 1, argv + 1);

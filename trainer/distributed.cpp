@@ -105,13 +105,14 @@ Ranks::~Ranks() {
 #endif
 }
 
-void Ranks::sum(float *data, int64_t count, Device device) {
+void Ranks::sum(const TensorView &values) {
+    const int64_t count = values.size();
     if (size_ == 1 || count == 0) {
         return;
     }
 #if GOMHC_TRAINER_MPI
-    if (device == Device::cuda) {
 #if GOMHC_TRAINER_NCCL
+    if (values.device() == Device::cuda) {
         if (!mpi_->nccl) {
             ncclUniqueId id{};
             if (root() && ncclGetUniqueId(&id) != ncclSuccess) {
@@ -125,28 +126,28 @@ void Ranks::sum(float *data, int64_t count, Device device) {
             }
         }
         // The default stream, the one gomhc's kernels and cuBLAS run on.
+        float *data = const_cast<float *>(values.data());
         const ncclResult_t done =
             ncclAllReduce(data, data, size_t(count), ncclFloat, ncclSum, mpi_->nccl, nullptr);
         if (done != ncclSuccess || cudaStreamSynchronize(nullptr) != cudaSuccess) {
             throw Error(std::string("NCCL: ncclAllReduce failed: ") + ncclGetErrorString(done));
         }
         return;
-#else
-        // No NCCL in this build: through host memory.
-        std::vector<float> host(static_cast<size_t>(count));
-        cuda_download(host.data(), data, host.size());
-        sum(host.data(), count, Device::host);
-        cuda_upload(data, host.data(), host.size());
-        return;
-#endif
     }
+#endif
+    if (values.device() != Device::host) {
+        // Through host memory.
+        std::vector<float> host(static_cast<size_t>(count));
+        download(values, host.data());
+        sum(TensorView::host(host.data(), {count}));
+        upload(host.data(), values);
+        return;
+    }
+    float *data = const_cast<float *>(values.data());
     for (int64_t first = 0; first < count; first += kMaxPiece) {
         const int piece = int(std::min(kMaxPiece, count - first));
         MPI_Allreduce(MPI_IN_PLACE, data + first, piece, MPI_FLOAT, MPI_SUM, mpi_->comm);
     }
-#else
-    (void)data;
-    (void)device;
 #endif
 }
 

@@ -40,9 +40,10 @@ public:
     int local_rank() const { return local_rank_; }
     int local_size() const { return local_size_; }
 
-    // Sums `count` floats over the ranks in place, in host or CUDA memory;
-    // every rank gets the same bits.
-    void sum(float *data, int64_t count, Device device);
+    // Sums a view's floats over the ranks in place, in any device's memory
+    // (NCCL on CUDA where built, else through host memory); every rank gets
+    // the same bits.
+    void sum(const TensorView &values);
     // Sums a few doubles (losses, flags) over the ranks in place.
     void sum(double *values, int count);
     // Whether every rank holds the same value (a checksum of the weights).

@@ -6,7 +6,6 @@
 #include <cmath>
 #include <gomhc/seeded_normal.hpp>
 
-#include "device_buffer.h"
 #include "linear.h"
 #include "matmul.h"
 
@@ -40,9 +39,9 @@ struct BlockOffsets {
 
 // What one block keeps from forward for backward, for up to N tokens.
 struct BlockActivations {
-    DeviceBuffer x_mid;  // [N][d][C] the streams between attention and MLP
-    DeviceBuffer y_attn, ln1, ln1_mean, ln1_rstd, qkv, probs, attn_y, f_attn;
-    DeviceBuffer y_mlp, ln2, ln2_mean, ln2_rstd, fc, fc_gelu, f_mlp;
+    DeviceMemory x_mid;  // [N][d][C] the streams between attention and MLP
+    DeviceMemory y_attn, ln1, ln1_mean, ln1_rstd, qkv, probs, attn_y, f_attn;
+    DeviceMemory y_mlp, ln2, ln2_mean, ln2_rstd, fc, fc_gelu, f_mlp;
 };
 
 // The seeded initialisation of every tensor but the hyper-connections' (the
@@ -83,8 +82,22 @@ std::vector<float> initial_params(const GptConfig &config, const std::vector<Par
     return init;
 }
 
-MatrixArg plain(const float *data, int64_t ld) { return {data, ld, false}; }
-MatrixArg transposed(const float *data, int64_t ld) { return {data, ld, true}; }
+// The address of a host or CUDA view; OpenCL memory has none.
+float *host_address(const TensorView &v, const char *what) {
+    if (v.device() == Device::opencl) {
+        throw InvalidArgument(std::string("gpt ") + what +
+                              "(): OpenCL memory has no address; use " + what + "_view()");
+    }
+    return const_cast<float *>(v.data());
+}
+
+// A matrix `offset` floats into a buffer, as the BLAS products take it.
+MatrixArg plain(const DeviceMemory &m, int64_t offset, int64_t ld) {
+    return matrix(m.view({int64_t(m.size())}), offset, ld);
+}
+MatrixArg transposed(const DeviceMemory &m, int64_t offset, int64_t ld) {
+    return matrix(m.view({int64_t(m.size())}), offset, ld, true);
+}
 
 }  // namespace
 
@@ -99,18 +112,18 @@ struct Gpt::State {
     int64_t wse = -1;  // the stream embedding [d][C], -1 without one
     std::vector<BlockOffsets> blocks;
     std::vector<HyperConnection> hc_attn, hc_mlp;
-    DeviceBuffer params, grads;
+    DeviceMemory params, grads;
 
     // Activations.
-    std::vector<DeviceBuffer> streams;  // [L+1] x [N][d][C]
+    std::vector<DeviceMemory> streams;  // [L+1] x [N][d][C]
     std::vector<BlockActivations> acts;
     // The head's input: x_final, the final LayerNorm's output ([N][C] after
     // the streams' sum, or [N][d][C] before it), and combined, the sum.
-    DeviceBuffer tokens, targets, scores, x_final, lnf_mean, lnf_rstd, combined, logits, loss, lse;
+    DeviceMemory tokens, targets, scores, x_final, lnf_mean, lnf_rstd, combined, logits, loss, lse;
     // Backward scratch. dx: the gradient of the streams at a block boundary,
     // from the last block down to the embedding; dx_mid: within a block,
     // between its attention and its MLP.
-    DeviceBuffer dx, dx_mid, dy, dln, dqkv, dattn, dprobs, dscores, dfc, dgelu, df, dz, dx_final,
+    DeviceMemory dx, dx_mid, dy, dln, dqkv, dattn, dprobs, dscores, dfc, dgelu, df, dz, dx_final,
         dgamma, dbeta;
     int64_t batch = 0, t = 0;  // of the last forward
     bool have_targets = false;
@@ -147,8 +160,6 @@ struct Gpt::State {
         into.push_back(std::move(hc));
         return offset;
     }
-    float *param(int64_t offset) { return params.data() + offset; }
-    float *grad(int64_t offset) { return grads.data() + offset; }
     TensorView pview(int64_t offset, std::vector<int64_t> shape) {
         return params.view(std::move(shape), size_t(offset));
     }
@@ -176,7 +187,7 @@ struct Gpt::State {
     void attention_backward(BlockActivations &a);
     // LayerNorm's backward overwrites dgamma and dbeta; the model's gradients add.
     void layernorm_backward_adding(const TensorView &dy_v, const TensorView &x, int64_t g_offset,
-                                   int64_t b_offset, DeviceBuffer &mean, DeviceBuffer &rstd,
+                                   int64_t b_offset, DeviceMemory &mean, DeviceMemory &rstd,
                                    const TensorView &dx_v, int64_t rows);
 };
 
@@ -221,14 +232,17 @@ Gpt::Gpt(const GptConfig &config, int64_t max_batch, Device device)
 
     // Seeded initialisation on the host, then one upload.
     const std::vector<float> init = initial_params(config, st.layout, st.num_params);
-    st.params = DeviceBuffer(device, size_t(st.num_params));
-    st.grads = DeviceBuffer(device, size_t(st.num_params));
+    st.params = DeviceMemory(device, size_t(st.num_params));
+    st.grads = DeviceMemory(device, size_t(st.num_params));
     st.params.upload(init.data(), init.size());
     for (int64_t l = 0; l < L; l++) {
         const BlockOffsets &b = st.blocks[size_t(l)];
         // bind() copies each layer's own seeded initialisation into the block.
-        st.hc_attn[size_t(l)].bind(st.param(b.hc_attn), st.grad(b.hc_attn));
-        st.hc_mlp[size_t(l)].bind(st.param(b.hc_mlp), st.grad(b.hc_mlp));
+        for (auto [layers, offset] : {std::pair{&st.hc_attn, b.hc_attn}, {&st.hc_mlp, b.hc_mlp}}) {
+            HyperConnection &hc = (*layers)[size_t(l)];
+            const int64_t count = hc.num_params();
+            hc.bind(st.params.view({count}, offset), st.grads.view({count}, offset));
+        }
     }
     zero_grads();
 
@@ -236,18 +250,18 @@ Gpt::Gpt(const GptConfig &config, int64_t max_batch, Device device)
     const size_t N = size_t(max_batch * config.context), H = size_t(config.heads);
     const size_t T = size_t(config.context), streams = N * size_t(d) * size_t(C);
     const size_t attn = size_t(max_batch) * H * T * T;
-    const auto buffer = [&](size_t count) { return DeviceBuffer(device, count); };
+    const auto buffer = [&](size_t count) { return DeviceMemory(device, count); };
     for (int64_t l = 0; l <= L; l++) {
         st.streams.push_back(buffer(streams));
     }
     for (int64_t l = 0; l < L; l++) {
         BlockActivations a;
         a.x_mid = buffer(streams);
-        for (DeviceBuffer *row :
+        for (DeviceMemory *row :
              {&a.y_attn, &a.ln1, &a.attn_y, &a.f_attn, &a.y_mlp, &a.ln2, &a.f_mlp}) {
             *row = buffer(N * size_t(C));
         }
-        for (DeviceBuffer *stat : {&a.ln1_mean, &a.ln1_rstd, &a.ln2_mean, &a.ln2_rstd}) {
+        for (DeviceMemory *stat : {&a.ln1_mean, &a.ln1_rstd, &a.ln2_mean, &a.ln2_rstd}) {
             *stat = buffer(N);
         }
         a.qkv = buffer(N * 3 * size_t(C));
@@ -268,7 +282,7 @@ Gpt::Gpt(const GptConfig &config, int64_t max_batch, Device device)
     st.lse = buffer(N);
     st.dx = buffer(streams);
     st.dx_mid = buffer(streams);
-    for (DeviceBuffer *row : {&st.dy, &st.dln, &st.dattn, &st.df, &st.dz}) {
+    for (DeviceMemory *row : {&st.dy, &st.dln, &st.dattn, &st.df, &st.dz}) {
         *row = buffer(N * size_t(C));
     }
     st.dqkv = buffer(N * 3 * size_t(C));
@@ -298,25 +312,27 @@ std::vector<std::pair<int64_t, int64_t>> Gpt::decayed_ranges() const {
     return ranges;
 }
 int64_t Gpt::num_params() const { return state_->num_params; }
-float *Gpt::params() { return state_->params.data(); }
-float *Gpt::grads() { return state_->grads.data(); }
+TensorView Gpt::params_view() { return state_->params.view({state_->num_params}); }
+TensorView Gpt::grads_view() { return state_->grads.view({state_->num_params}); }
+float *Gpt::params() { return host_address(params_view(), "params"); }
+float *Gpt::grads() { return host_address(grads_view(), "grads"); }
 void Gpt::zero_grads() { fill(state_->grads.view({state_->num_params}), 0.0f); }
 
 void Gpt::State::attention_forward(BlockActivations &a) {
     const int64_t C = config.width, H = config.heads, hs = C / H, C3 = 3 * C;
     const float scale = float(1.0 / std::sqrt(double(hs)));
     for (int64_t b = 0; b < batch; b++) {
-        const float *q = a.qkv.data() + b * t * C3;
+        const int64_t q = b * t * C3, k = q + C, scores_b = b * H * t * t;
         // S = Q K^T per head.
-        matmul_batched(device, H, t, t, hs, 1.0f, plain(q, C3), hs, transposed(q + C, C3), hs, 0.0f,
-                       scores.data() + b * H * t * t, t, t * t);
+        matmul_batched(device, H, t, t, hs, 1.0f, plain(a.qkv, q, C3), hs, transposed(a.qkv, k, C3),
+                       hs, 0.0f, plain(scores, scores_b, t), t * t);
     }
     causal_softmax_forward(scale, scores.view({batch * H, t, t}), a.probs.view({batch * H, t, t}));
     for (int64_t b = 0; b < batch; b++) {
-        const float *v = a.qkv.data() + b * t * C3 + 2 * C;
+        const int64_t v = b * t * C3 + 2 * C, probs_b = b * H * t * t;
         // Y = P V per head, into the head's columns of attn_y.
-        matmul_batched(device, H, t, hs, t, 1.0f, plain(a.probs.data() + b * H * t * t, t), t * t,
-                       plain(v, C3), hs, 0.0f, a.attn_y.data() + b * t * C, C, hs);
+        matmul_batched(device, H, t, hs, t, 1.0f, plain(a.probs, probs_b, t), t * t,
+                       plain(a.qkv, v, C3), hs, 0.0f, plain(a.attn_y, b * t * C, C), hs);
     }
 }
 
@@ -324,31 +340,28 @@ void Gpt::State::attention_backward(BlockActivations &a) {
     const int64_t C = config.width, H = config.heads, hs = C / H, C3 = 3 * C;
     const float scale = float(1.0 / std::sqrt(double(hs)));
     for (int64_t b = 0; b < batch; b++) {
-        const float *v = a.qkv.data() + b * t * C3 + 2 * C;
-        const float *dy_b = dattn.data() + b * t * C;
-        const float *p_b = a.probs.data() + b * H * t * t;
+        const int64_t v = b * t * C3 + 2 * C, dy_b = b * t * C, p_b = b * H * t * t;
         // dP = dY V^T; dV = P^T dY.
-        matmul_batched(device, H, t, t, hs, 1.0f, plain(dy_b, C), hs, transposed(v, C3), hs, 0.0f,
-                       dprobs.data() + b * H * t * t, t, t * t);
-        matmul_batched(device, H, t, hs, t, 1.0f, transposed(p_b, t), t * t, plain(dy_b, C), hs,
-                       0.0f, dqkv.data() + b * t * C3 + 2 * C, C3, hs);
+        matmul_batched(device, H, t, t, hs, 1.0f, plain(dattn, dy_b, C), hs,
+                       transposed(a.qkv, v, C3), hs, 0.0f, plain(dprobs, p_b, t), t * t);
+        matmul_batched(device, H, t, hs, t, 1.0f, transposed(a.probs, p_b, t), t * t,
+                       plain(dattn, dy_b, C), hs, 0.0f, plain(dqkv, v, C3), hs);
     }
     causal_softmax_backward(scale, a.probs.view({batch * H, t, t}), dprobs.view({batch * H, t, t}),
                             dscores.view({batch * H, t, t}));
     for (int64_t b = 0; b < batch; b++) {
-        const float *q = a.qkv.data() + b * t * C3;
-        const float *ds_b = dscores.data() + b * H * t * t;
+        const int64_t q = b * t * C3, k = q + C, ds_b = b * H * t * t;
         // dQ = dS K; dK = dS^T Q.
-        matmul_batched(device, H, t, hs, t, 1.0f, plain(ds_b, t), t * t, plain(q + C, C3), hs, 0.0f,
-                       dqkv.data() + b * t * C3, C3, hs);
-        matmul_batched(device, H, t, hs, t, 1.0f, transposed(ds_b, t), t * t, plain(q, C3), hs,
-                       0.0f, dqkv.data() + b * t * C3 + C, C3, hs);
+        matmul_batched(device, H, t, hs, t, 1.0f, plain(dscores, ds_b, t), t * t,
+                       plain(a.qkv, k, C3), hs, 0.0f, plain(dqkv, q, C3), hs);
+        matmul_batched(device, H, t, hs, t, 1.0f, transposed(dscores, ds_b, t), t * t,
+                       plain(a.qkv, q, C3), hs, 0.0f, plain(dqkv, k, C3), hs);
     }
 }
 
 void Gpt::State::layernorm_backward_adding(const TensorView &dy_v, const TensorView &x,
-                                           int64_t g_offset, int64_t b_offset, DeviceBuffer &mean,
-                                           DeviceBuffer &rstd, const TensorView &dx_v,
+                                           int64_t g_offset, int64_t b_offset, DeviceMemory &mean,
+                                           DeviceMemory &rstd, const TensorView &dx_v,
                                            int64_t rows) {
     const int64_t C = config.width;
     layernorm_backward(dy_v, x, pview(g_offset, {C}), mean.view({rows}), rstd.view({rows}), dx_v,
@@ -385,7 +398,7 @@ float Gpt::forward(const int32_t *tokens_in, const int32_t *targets_in, int64_t 
         st.targets.upload_ids(targets_in, size_t(N));
     }
 
-    embedding_forward(st.tokens.id_view({batch_size, t_size}), st.weight(st.wte),
+    embedding_forward(st.tokens.ids({batch_size, t_size}), st.weight(st.wte),
                       st.pview(st.wpe, {cfg.context, C}),
                       st.streams[0].view({batch_size, t_size, d, C}));
     if (st.wse >= 0) {
@@ -438,7 +451,7 @@ float Gpt::forward(const int32_t *tokens_in, const int32_t *targets_in, int64_t 
     if (!targets_in) {
         return 0.0f;
     }
-    cross_entropy_forward(cfg.vocab, st.logits.view({N, Vp}), st.targets.id_view({N}),
+    cross_entropy_forward(cfg.vocab, st.logits.view({N, Vp}), st.targets.ids({N}),
                           st.loss.view({N}), st.lse.view({N}));
     std::vector<float> losses(static_cast<size_t>(N));
     st.loss.download(losses.data(), losses.size());
@@ -461,7 +474,7 @@ StreamDiagnostics Gpt::stream_diagnostics(int64_t max_tokens) {
     StreamDiagnostics out;
     out.d = d;
     std::vector<float> x(size_t(n * d * C));
-    for (const DeviceBuffer &streams : st.streams) {
+    for (const DeviceMemory &streams : st.streams) {
         streams.download(x.data(), x.size());  // the first n tokens
         out.cosine_after_block.push_back(mean_pairwise_cosine(x.data(), n, d, C));
         out.deviation_after_block.push_back(relative_stream_deviation(x.data(), n, d, C));
@@ -496,7 +509,7 @@ void Gpt::backward(float loss_scale) {
 
     // The loss's gradient overwrites the logits.
     cross_entropy_backward(cfg.vocab, loss_scale / float(N), st.logits.view({N, Vp}),
-                           st.targets.id_view({N}), st.lse.view({N}), st.logits.view({N, Vp}));
+                           st.targets.ids({N}), st.lse.view({N}), st.logits.view({N, Vp}));
     // The head's backward, then the reduction's, into dx [N][d][C].
     const TensorView dhead = st.dz.view({N, C});
     linear_backward(st.logits.view({N, Vp}), st.head_input(N), st.weight(st.wte), dhead,
@@ -545,7 +558,7 @@ void Gpt::backward(float loss_scale) {
     if (st.wse >= 0) {
         stream_embed_backward(st.dx.view({N, d, C}), st.gview(st.wse, {d, C}));
     }
-    embedding_backward(st.tokens.id_view({B, T}), st.dx.view({B, T, d, C}), st.weight_grad(st.wte),
+    embedding_backward(st.tokens.ids({B, T}), st.dx.view({B, T, d, C}), st.weight_grad(st.wte),
                        st.gview(st.wpe, {cfg.context, C}));
     st.have_targets = false;
 }

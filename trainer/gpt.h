@@ -54,7 +54,12 @@ public:
     // (offset, count) of every tensor weight decay applies to: Adamw's mask.
     std::vector<std::pair<int64_t, int64_t>> decayed_ranges() const;
     int64_t num_params() const;
-    float *params();  // device memory
+    // The flat parameter and gradient blocks, in the model's device memory.
+    TensorView params_view();
+    TensorView grads_view();
+    // Their addresses, for host and CUDA memory (tests, tools); OpenCL
+    // memory has none (InvalidArgument).
+    float *params();
     float *grads();
     void zero_grads();
 

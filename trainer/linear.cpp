@@ -33,15 +33,12 @@ void check_same_shape(const char *op, const char *what, const TensorView &got,
     }
 }
 
-// The kernels' convention: outputs are views too.
-float *written(const TensorView &v) { return const_cast<float *>(v.data()); }
-
 }  // namespace
 
 void linear_forward(const TensorView &x, const TensorView &w, const TensorView &y) {
     const LinearShape s = linear_shape("linear_forward", x, w, y);
-    matmul(x.device(), s.n, s.out, s.in, 1.0f, {x.data(), s.in, false}, {w.data(), s.in, true},
-           0.0f, written(y), s.out);
+    matmul(x.device(), s.n, s.out, s.in, 1.0f, matrix(x, 0, s.in), matrix(w, 0, s.in, true), 0.0f,
+           matrix(y, 0, s.out));
 }
 
 void linear_backward(const TensorView &dy, const TensorView &x, const TensorView &w,
@@ -49,10 +46,10 @@ void linear_backward(const TensorView &dy, const TensorView &x, const TensorView
     const LinearShape s = linear_shape("linear_backward", x, w, dy);
     check_same_shape("linear_backward", "dx", dx, x);
     check_same_shape("linear_backward", "dW", dw, w);
-    matmul(dy.device(), s.n, s.in, s.out, 1.0f, {dy.data(), s.out, false}, {w.data(), s.in, false},
-           0.0f, written(dx), s.in);
-    matmul(dy.device(), s.out, s.in, s.n, 1.0f, {dy.data(), s.out, true}, {x.data(), s.in, false},
-           1.0f, written(dw), s.in);
+    matmul(dy.device(), s.n, s.in, s.out, 1.0f, matrix(dy, 0, s.out), matrix(w, 0, s.in), 0.0f,
+           matrix(dx, 0, s.in));
+    matmul(dy.device(), s.out, s.in, s.n, 1.0f, matrix(dy, 0, s.out, true), matrix(x, 0, s.in),
+           1.0f, matrix(dw, 0, s.in));
 }
 
 }  // namespace gomhc::trainer

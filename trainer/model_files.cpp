@@ -11,13 +11,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void upload_all(Device device, float *data, const std::vector<float> &host) {
-    if (device == Device::cuda) {
-        cuda_upload(data, host.data(), host.size());
-    } else {
-        std::memcpy(data, host.data(), host.size() * sizeof(float));
-    }
-}
+void upload_all(const std::vector<float> &host, const TensorView &to) { upload(host.data(), to); }
 
 std::string model_bytes_of(Gpt &gpt, const std::vector<float> &host) {
     std::vector<NamedTensor> tensors;
@@ -30,28 +24,21 @@ std::string model_bytes_of(Gpt &gpt, const std::vector<float> &host) {
 
 }  // namespace
 
-std::string model_bytes(Gpt &gpt) {
-    return model_bytes_of(gpt, host_copy(gpt.device(), gpt.params(), gpt.num_params()));
-}
+std::string model_bytes(Gpt &gpt) { return model_bytes_of(gpt, host_copy(gpt.params_view())); }
 
-std::vector<float> host_copy(Device device, const float *data, int64_t count) {
-    std::vector<float> host(static_cast<size_t>(count));
-    if (device == Device::cuda) {
-        cuda_download(host.data(), data, size_t(count));
-    } else {
-        std::memcpy(host.data(), data, size_t(count) * sizeof(float));
-    }
+std::vector<float> host_copy(const TensorView &view) {
+    std::vector<float> host(static_cast<size_t>(view.size()));
+    download(view, host.data());
     return host;
 }
 
 void load_model_weights(Gpt &gpt, const std::string &bytes, const std::string &where) {
-    upload_all(gpt.device(), gpt.params(),
-               weights_from_file(bytes, gpt.layout(), gpt.num_params(), where));
+    upload_all(weights_from_file(bytes, gpt.layout(), gpt.num_params(), where), gpt.params_view());
 }
 
 std::string optimizer_bytes(Adamw &opt, int64_t n) {
-    const std::vector<float> m = host_copy(opt.device(), opt.first_moment(), n);
-    const std::vector<float> v = host_copy(opt.device(), opt.second_moment(), n);
+    const std::vector<float> m = host_copy(opt.first_moment_view());
+    const std::vector<float> v = host_copy(opt.second_moment_view());
     return safetensors_bytes({{"exp_avg", {n}, m.data()}, {"exp_avg_sq", {n}, v.data()}},
                              {{"format", "gomhc-adamw"}, {"steps", std::to_string(opt.steps())}});
 }
@@ -59,8 +46,8 @@ std::string optimizer_bytes(Adamw &opt, int64_t n) {
 void load_optimizer(Adamw &opt, int64_t n, const std::string &bytes, const std::string &where) {
     // Both are checked before either is loaded.
     const Moments moments = moments_from_file(bytes, n, where);
-    upload_all(opt.device(), opt.first_moment(), moments.first);
-    upload_all(opt.device(), opt.second_moment(), moments.second);
+    upload_all(moments.first, opt.first_moment_view());
+    upload_all(moments.second, opt.second_moment_view());
 }
 
 namespace {
@@ -106,7 +93,7 @@ void write_checkpoint(const fs::path &dir, Gpt &gpt, Adamw &opt, nlohmann::json 
     // pending names before it names their checksums, and renamed after.
     // Stopped before the commit, the old set is intact; stopped after it,
     // read_checkpoint finishes the renames.
-    const std::vector<float> weights = host_copy(gpt.device(), gpt.params(), gpt.num_params());
+    const std::vector<float> weights = host_copy(gpt.params_view());
     for (const ParamTensor &t : gpt.layout()) {
         int64_t count = 1;
         for (int64_t e : t.shape) {

@@ -15,8 +15,8 @@
 
 namespace gomhc::trainer {
 
-// `count` floats of host or CUDA memory, copied to the host.
-std::vector<float> host_copy(Device device, const float *data, int64_t count);
+// A view's floats, in any device's memory, copied to the host.
+std::vector<float> host_copy(const TensorView &view);
 // The weights as safetensors bytes (downloaded from the model's device).
 std::string model_bytes(Gpt &gpt);
 // Loads weights by name into the model; every tensor must be there with its

@@ -11,7 +11,6 @@
 #include <vector>
 
 #include "dataset.h"
-#include "device_buffer.h"
 #include "distributed.h"
 #include "gpt.h"
 #include "training.h"
@@ -43,7 +42,7 @@ struct Run {
     std::optional<Batches> train_batches, val_batches;
     std::optional<Gpt> gpt;  // build_model
     std::optional<Adamw> opt;
-    DeviceBuffer grad_sq;                  // the gradients' squared norm, in their memory
+    DeviceMemory grad_sq;                  // the gradients' squared norm, in their memory
     bool from_checkpoint = false;          // --resume with a checkpoint there (a run
                                            // stopped before its first save starts over)
     int64_t first_step = 0;                // steps done before this call (restore)

@@ -18,6 +18,19 @@ using json = nlohmann::json;
 
 namespace {
 
+// The device as the command line names it, with OpenCL's platform and device.
+std::string device_label(Device device) {
+    switch (device) {
+        case Device::host:
+            return "cpu";
+        case Device::cuda:
+            return "cuda";
+        case Device::opencl:
+            return "opencl (" + opencl_device() + ")";
+    }
+    return "?";
+}
+
 std::string format_duration(double seconds) {
     const int64_t s = int64_t(seconds + 0.5);
     std::ostringstream out;
@@ -136,8 +149,8 @@ void RunLog::print_header(int threads) {
         << "             batch " << s.batch << " x " << s.grad_accum << " accumulation"
         << (run_.world > 1 ? " x " + std::to_string(run_.world) + " ranks" : std::string())
         << " x ctx " << cfg.context << " = " << run_.tokens_per_step << " tokens per step, "
-        << s.steps << " steps on " << (s.device == Device::cuda ? "cuda" : "cpu") << " (" << threads
-        << " threads" << (run_.world > 1 ? " per rank" : "");
+        << s.steps << " steps on " << device_label(s.device) << " (" << threads << " threads"
+        << (run_.world > 1 ? " per rank" : "");
     if (fma_peak_ > 0) {
         log << ", FMA peak " << std::fixed << std::setprecision(1) << fma_peak_ * 1e-9
             << " GFLOP/s";

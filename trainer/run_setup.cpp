@@ -59,6 +59,11 @@ void check_settings(const TrainSettings &s) {
                          (cuda_blas_built() ? "no usable GPU here"
                                             : "this build has no cuBLAS (no CUDA toolkit)"));
     }
+    if (s.device == Device::opencl && !(opencl_blas_built() && opencl_available())) {
+        throw TrainError(std::string("--device opencl: ") +
+                         (opencl_blas_built() ? opencl_unavailable_reason()
+                                              : "this build has no CLBlast (libclblast-dev)"));
+    }
     try {
         check_config(s.model);
     } catch (const Error &e) {
@@ -131,7 +136,7 @@ void build_model(Run &run) {
         run.gpt.emplace(run.settings.model, run.settings.batch, run.settings.device);
         run.opt.emplace(run.gpt->num_params(), run.gpt->decayed_ranges(), run.settings.device);
     });
-    run.grad_sq = DeviceBuffer(run.settings.device, 1);
+    run.grad_sq = DeviceMemory(run.settings.device, 1);
 }
 
 }  // namespace gomhc::trainer

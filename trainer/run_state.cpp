@@ -11,7 +11,7 @@ namespace {
 
 // CRC-32 of the weights, to compare ranks.
 uint64_t weights_checksum(Gpt &gpt) {
-    const std::vector<float> host = host_copy(gpt.device(), gpt.params(), gpt.num_params());
+    const std::vector<float> host = host_copy(gpt.params_view());
     return crc32_of(
         std::string(reinterpret_cast<const char *>(host.data()), host.size() * sizeof(float)));
 }

@@ -40,12 +40,6 @@ double seconds_since(Clock::time_point t0) {
     return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-TensorView flat(const Run &run, float *data) {
-    const int64_t n = run.gpt->num_params();
-    return run.settings.device == Device::cuda ? TensorView::cuda(data, {n})
-                                               : TensorView::host(data, {n});
-}
-
 // This rank's micro-batches of the step (those one process with
 // micro_per_step accumulation steps would train on, in rank order): forward,
 // and backward adding into the gradients. Returns the sum of their losses.
@@ -65,7 +59,7 @@ double forward_backward(Run &run, int64_t step) {
 StepStats all_reduce(Run &run, double loss, const std::atomic<bool> *stop) {
     const auto t0 = Clock::now();
     double summed[2] = {loss, stop && stop->load() ? 1.0 : 0.0};
-    run.ranks.sum(run.gpt->grads(), run.gpt->num_params(), run.settings.device);
+    run.ranks.sum(run.gpt->grads_view());
     run.ranks.sum(summed, 2);
     StepStats st;
     st.allreduce_seconds = seconds_since(t0);
@@ -76,7 +70,7 @@ StepStats all_reduce(Run &run, double loss, const std::atomic<bool> *stop) {
 
 // The global gradient norm, left in run.grad_sq (squared) for the clip.
 double gradient_norm(Run &run) {
-    squared_norm(flat(run, run.gpt->grads()), run.grad_sq.view({1}));
+    squared_norm(run.gpt->grads_view(), run.grad_sq.view({1}));
     float norm_sq = 0;
     run.grad_sq.download(&norm_sq, 1);
     return std::sqrt(double(norm_sq));
@@ -101,8 +95,7 @@ float update(Run &run, int64_t step) {
     as.beta2 = float(s.beta2);
     as.weight_decay = float(s.weight_decay);
     as.max_norm = float(s.clip);
-    run.opt->step(flat(run, run.gpt->params()), flat(run, run.gpt->grads()), run.grad_sq.view({1}),
-                  as);
+    run.opt->step(run.gpt->params_view(), run.gpt->grads_view(), run.grad_sq.view({1}), as);
     return as.lr;
 }
 

@@ -172,8 +172,11 @@ void upload(const float *host, const TensorView &view) {
 
 DeviceMemory::DeviceMemory(Device device, size_t count) : device_(device), count_(count) {
     require_device("gomhc::DeviceMemory", device);
-    data_ = device == Device::host ? new float[std::max<size_t>(count, 1)]
+    data_ = device == Device::host ? new float[std::max<size_t>(count, 1)]()
                                    : device_alloc(device, count);
+    if (device != Device::host) {
+        fill(0.0f);
+    }
 }
 
 DeviceMemory::~DeviceMemory() {

@@ -36,28 +36,33 @@ const OpInfo &op_info(const std::string &name) {
     throw InvalidArgument("unknown op '" + name + "'; the ops are: " + names);
 }
 
-OpData::OpData(std::vector<OpTensor> tensors, std::vector<void *> data, Device device)
-    : tensors_(std::move(tensors)), data_(std::move(data)), device_(device) {}
+OpData::OpData(std::vector<OpTensor> tensors, std::vector<void *> data, Device device,
+               std::vector<int64_t> offsets)
+    : tensors_(std::move(tensors)),
+      data_(std::move(data)),
+      device_(device),
+      offsets_(std::move(offsets)) {}
 
 TensorView OpData::tensor(size_t i) const {
-    return detail::view_on(device_, static_cast<float *>(data_.at(i)), tensors_.at(i).shape);
+    return detail::view_at({device_, static_cast<float *>(data_.at(i)), offset(i)},
+                           tensors_.at(i).shape);
 }
 
 TokenView OpData::ids(size_t i) const {
     const auto *ids = static_cast<const int32_t *>(data_.at(i));
     switch (device_) {
         case Device::cuda:
-            return TokenView::cuda(ids, tensors_.at(i).shape);
+            return TokenView::cuda(ids + offset(i), tensors_.at(i).shape);
         case Device::opencl:
-            return TokenView::opencl(ids, tensors_.at(i).shape);
+            return TokenView::opencl(ids, tensors_.at(i).shape, offset(i));
         case Device::host:
             break;
     }
-    return TokenView::host(ids, tensors_.at(i).shape);
+    return TokenView::host(ids + offset(i), tensors_.at(i).shape);
 }
 
 void run_op(const std::string &name, const std::vector<double> &sizes,
-            const std::vector<void *> &data, Device device) {
+            const std::vector<void *> &data, Device device, const std::vector<int64_t> &offsets) {
     const OpInfo &op = op_info(name);
     const std::string where = "gomhc::run_op(" + name + ")";
     if (sizes.size() != op.sizes.size()) {
@@ -79,12 +84,20 @@ void run_op(const std::string &name, const std::vector<double> &sizes,
         throw InvalidArgument(where + ": " + std::to_string(data.size()) +
                               " tensors given, expected " + std::to_string(tensors.size()));
     }
+    if (!offsets.empty() && offsets.size() != tensors.size()) {
+        throw InvalidArgument(where + ": " + std::to_string(offsets.size()) +
+                              " offsets given, expected " + std::to_string(tensors.size()));
+    }
     for (size_t i = 0; i < data.size(); i++) {
         if (data[i] == nullptr) {
             throw InvalidArgument(where + ": '" + tensors[i].name + "' is a null pointer");
         }
+        if (!offsets.empty() && offsets[i] < 0) {
+            throw InvalidArgument(where + ": '" + tensors[i].name + "' has offset " +
+                                  std::to_string(offsets[i]) + ", expected 0 or more");
+        }
     }
-    op.run(sizes, OpData(std::move(tensors), data, device));
+    op.run(sizes, OpData(std::move(tensors), data, device, offsets));
 }
 
 namespace detail {

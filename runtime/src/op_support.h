@@ -47,9 +47,7 @@ TensorView view_on(Device device, T *data, const Shape &shape) {
 
 // The view's elements as one flat dimension, so HalideBufferSlice takes
 // chunks of it.
-inline TensorView flat(const TensorView &view) {
-    return view_on(view.device(), const_cast<float *>(view.data()), {view.size()});
-}
+inline TensorView flat(const TensorView &view) { return view.reshaped({view.size()}); }
 
 // Size i of a generic call (gomhc/ops.hpp) as an integer; throws
 // InvalidArgument naming it unless it is a whole number (and, for

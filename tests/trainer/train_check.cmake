@@ -1,7 +1,7 @@
 # `gomhc train` and `gomhc sample` end to end: refusals of bad flags (exit 2,
 # naming the flag), a tiny run and its files, a refused rerun over it, a
 # sample from its checkpoint, and the demo preset's loss falling.
-#   cmake -DGOMHC=<gomhc program> -DWORK=<scratch dir> -P train_check.cmake
+#   cmake -DGOMHC=<gomhc program> -DWORK=<scratch dir> [-DOPENCL=1] -P train_check.cmake
 cmake_minimum_required(VERSION 3.22)
 file(REMOVE_RECURSE "${WORK}")
 file(MAKE_DIRECTORY "${WORK}")
@@ -37,6 +37,22 @@ run_gomhc(1 out train ${tiny} --steps 20 --method mhc --out "${WORK}/run")
 expect_in("${out}" "already holds a run")
 run_gomhc(1 out train ${tiny} --method residual --resume --steps 30 --out "${WORK}/run")
 expect_in("${out}" "another configuration")
+# OpenCL (where PoCL is installed): a platform that is not there is refused,
+# naming the platforms found, and writes nothing; a short run on PoCL.
+if (OPENCL)
+    set(ENV{HL_OCL_PLATFORM_NAME} "Nope")
+    run_gomhc(1 out train ${tiny} --steps 4 --device opencl --out "${WORK}/opencl_nope")
+    expect_in("${out}" "platform named like 'Nope'")
+    expect_in("${out}" "the platforms found: 'Portable Computing Language'")
+    if (EXISTS "${WORK}/opencl_nope")
+        message(FATAL_ERROR "a refused --device opencl run created its --out folder")
+    endif ()
+    set(ENV{HL_OCL_PLATFORM_NAME} "Portable")
+    run_gomhc(0 out train ${tiny} --steps 4 --sample-every 2 --device opencl
+              --out "${WORK}/opencl")
+    expect_in("${out}" "on opencl (Portable Computing Language")
+    expect_in("${out}" "summary: 4 steps")
+endif ()
 run_gomhc(0 out sample --checkpoint "${WORK}/run" --prompt "In the" --tokens 40)
 expect_in("${out}" "In the")
 run_gomhc(0 out sample --checkpoint "${WORK}/run" --prompt-tokens 73,110 --tokens 5)

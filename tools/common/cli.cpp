@@ -95,6 +95,13 @@ void prepare_output_dir(const fs::path &dir) {
     fs::remove(probe, ec);
 }
 
+Device device_named(const std::string &name) {
+    if (name == "cuda") {
+        return Device::cuda;
+    }
+    return name == "opencl" ? Device::opencl : Device::host;
+}
+
 std::string csv_number(double value) {
     char buffer[64];
     std::snprintf(buffer, sizeof buffer, "%.9g", value);

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <gomhc/gomhc.hpp>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -42,6 +43,11 @@ std::vector<int> parse_d_list(const std::string &text);
 // Creates dir (and parents) and checks that a file can be written in it;
 // throws std::runtime_error saying which folder and why otherwise.
 void prepare_output_dir(const std::filesystem::path &dir);
+
+// The --device names of the trainer's commands, and the Device each means.
+inline const std::vector<std::string> kDeviceNames = {"cpu", "cuda", "opencl"};
+// "cpu", "cuda" or "opencl" (CLI11 checks the name against kDeviceNames).
+Device device_named(const std::string &name);
 
 // A number as CSV text: shortest round-trip form for doubles ("%.9g").
 std::string csv_number(double value);

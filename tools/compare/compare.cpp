@@ -225,8 +225,8 @@ int compare_main(int argc, char **argv) {
         ->capture_default_str();
     app.add_option("--threads", threads, "CPU threads (0: every core)");
     std::string device = "cpu";
-    app.add_option("--device", device, "cpu or cuda")
-        ->check(CLI::IsMember({"cpu", "cuda"}))
+    app.add_option("--device", device, "cpu, cuda or opencl")
+        ->check(CLI::IsMember(kDeviceNames))
         ->capture_default_str();
     app.add_option("--out", out, "the comparison's folder (runs in DIR/runs)")->required();
     try {
@@ -253,7 +253,7 @@ int compare_main(int argc, char **argv) {
         base.steps = steps;
         base.eval_every = eval_every;
         base.threads = threads;
-        base.device = device == "cuda" ? Device::cuda : Device::host;
+        base.device = device_named(device);
         base.log_every = std::max<int64_t>(1, steps / 8);
         base.plot = false;
         base.model.symmetric_start = start == "symmetric";
@@ -284,7 +284,8 @@ int compare_main(int argc, char **argv) {
                         continue;
                     }
                 }
-                s.resume = fs::exists(s.out / "state.json");
+                // A run stopped early continues, from its checkpoint or from step 0.
+                s.resume = fs::exists(s.out / "state.json") || fs::exists(s.out / "metrics.jsonl");
                 const trainer::TrainResult r = trainer::train(
                     s, std::cout, stop, trainer::Ranks::world(), train::train_hooks());
                 if (r.interrupted) {

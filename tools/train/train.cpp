@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "checkpoint.h"
+#include "common/cli.h"
 #include "dataset.h"
 #include "matmul.h"
 #include "model_files.h"
@@ -140,8 +141,8 @@ int train_main(int argc, char **argv) {
     auto *o_threads =
         app.add_option("--threads", v.threads,
                        "CPU threads per rank (0: the cores, shared by the machine's ranks)");
-    app.add_option("--device", device, "cpu or cuda")
-        ->check(CLI::IsMember({"cpu", "cuda"}))
+    app.add_option("--device", device, "cpu, cuda or opencl")
+        ->check(CLI::IsMember(kDeviceNames))
         ->capture_default_str();
     app.add_option("--out", out, "the run's folder (default: runs/PRESET)");
     app.add_flag("--resume", resume, "continue the checkpoint in --out");
@@ -218,7 +219,7 @@ int train_main(int argc, char **argv) {
         }
         return 2;
     }
-    s.device = device == "cuda" ? Device::cuda : Device::host;
+    s.device = device_named(device);
     s.out = out.empty() ? fs::path("runs") / preset_name : fs::path(out);
     s.resume = resume;
     s.init = init;

@@ -512,8 +512,8 @@ void opencl_synchronize();
 
 // Device memory for callers without a GPU runtime of their own (the tests,
 // the benchmarks, a small trainer): `count` floats on a device (host memory
-// for Device::host), freed with it. Upload and download wait for the queued
-// kernels; fill and copies are queued.
+// for Device::host), zero at first, freed with it. Upload and download wait
+// for the queued kernels; fill and copies are queued.
 class DeviceMemory {
 public:
     DeviceMemory() = default;

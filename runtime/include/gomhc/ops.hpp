@@ -22,17 +22,21 @@ struct OpTensor {
 };
 
 // The data of one call: a pointer per tensor, in OpInfo::tensors order, all
-// in one device's memory; the views come from the op's own shapes.
+// in one device's memory, each with an element offset (empty: all 0); the
+// views come from the op's own shapes.
 class OpData {
 public:
-    OpData(std::vector<OpTensor> tensors, std::vector<void *> data, Device device);
+    OpData(std::vector<OpTensor> tensors, std::vector<void *> data, Device device,
+           std::vector<int64_t> offsets = {});
     TensorView tensor(size_t i) const;
     TokenView ids(size_t i) const;
 
 private:
+    int64_t offset(size_t i) const { return offsets_.empty() ? 0 : offsets_.at(i); }
     std::vector<OpTensor> tensors_;
     std::vector<void *> data_;
     Device device_;
+    std::vector<int64_t> offsets_;
 };
 
 struct OpInfo {
@@ -63,8 +67,12 @@ std::vector<const OpInfo *> op_catalog();
 // unknown one.
 const OpInfo &op_info(const std::string &name);
 // Checks the sizes' count, builds the views on `device` and runs the op.
+// offsets (empty: all 0) gives each tensor's first element within its
+// buffer, the way to reach into an OpenCL buffer, whose cl_mem cannot point
+// past its start.
 void run_op(const std::string &name, const std::vector<double> &sizes,
-            const std::vector<void *> &data, Device device);
+            const std::vector<void *> &data, Device device,
+            const std::vector<int64_t> &offsets = {});
 
 // Registers one op at load time; each op's file holds one per op.
 struct OpRegistration {
