@@ -24,6 +24,12 @@ LAYER_ROW = "layer/go/train/T4096 d4 s2 C768"
 METHODS = [("residual", "d1s1"), ("go", "d4s2")]
 
 
+def exact(name):
+    """A Google Benchmark filter (std::regex) matching name: Python escapes
+    spaces, which std::regex refuses."""
+    return re.escape(name).replace("\\ ", " ")
+
+
 def run(command, env=None):
     result = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)
     if result.returncode != 0:
@@ -35,7 +41,7 @@ def gomhc_rows(build, threads, presets):
     """tokens/s of the trainer's step and ms of the layer, from gomhc's benchmarks."""
     names = [TRAIN_ROW.format(preset=p, method=m, variant=v, threads=threads)
              for p in presets for m, v in METHODS]
-    pattern = "^(" + "|".join(re.escape(n) for n in names) + ")/"
+    pattern = "^(" + "|".join(exact(n) for n in names) + ")/"
     steps = json.loads(run([build / "bench" / "gomhc_bench_train", f"--benchmark_filter={pattern}",
                             "--benchmark_format=json"]))
     tokens = {}
@@ -43,7 +49,7 @@ def gomhc_rows(build, threads, presets):
         preset, method = b["name"].split("/")[1:3]
         tokens[(preset, method)] = b["tokens"]
     layer = json.loads(run([build / "bench" / "gomhc_bench",
-                            "--benchmark_filter=^" + re.escape(LAYER_ROW) + "/",
+                            "--benchmark_filter=^" + exact(LAYER_ROW) + "/",
                             "--benchmark_format=json"]))
     layer_ms = [b["real_time"] for b in layer["benchmarks"] if b["name"].startswith(LAYER_ROW)]
     return tokens, (layer_ms[0] if layer_ms else None)
