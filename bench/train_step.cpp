@@ -74,9 +74,8 @@ void bm_train_step(benchmark::State &state, const std::string &preset_name, Meth
         gpt.zero_grads();
         benchmark::DoNotOptimize(gpt.forward(ids.data(), ids.data() + 1, preset.batch, c.context));
         gpt.backward(1.0f);
-        gomhc::squared_norm(TensorView::host(gpt.grads(), {n}), TensorView::host(&norm_sq, {1}));
-        opt.step(TensorView::host(gpt.params(), {n}), TensorView::host(gpt.grads(), {n}),
-                 TensorView::host(&norm_sq, {1}), settings);
+        gomhc::squared_norm(gpt.grads_view(), TensorView::host(&norm_sq, {1}));
+        opt.step(gpt.params_view(), gpt.grads_view(), TensorView::host(&norm_sq, {1}), settings);
     };
     step();  // warm-up: first-call allocations, caches
     double seconds = 0;

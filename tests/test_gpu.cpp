@@ -17,6 +17,7 @@
 
 #include "gomhc.h"
 #include "kernel_checks.h"
+#include "opencl_required.h"
 
 using namespace gomhc_test;
 using gomhc::Device;
@@ -533,10 +534,7 @@ int main(int argc, char **argv) {
     if (failed != 0 || context.shouldExit()) {
         return failed;
     }
-    const char *require_opencl = std::getenv("GOMHC_REQUIRE_OPENCL");
-    if (require_opencl && std::string(require_opencl) == "1" && !gomhc::opencl_available()) {
-        std::printf("FAIL: GOMHC_REQUIRE_OPENCL=1 but %s\n",
-                    gomhc::opencl_unavailable_reason().c_str());
+    if (!gomhc::opencl_available() && missing_opencl_fails(gomhc::opencl_unavailable_reason())) {
         return 1;
     }
     if (gpus().empty()) {

@@ -316,7 +316,7 @@ TensorView Gpt::params_view() { return state_->params.view({state_->num_params})
 TensorView Gpt::grads_view() { return state_->grads.view({state_->num_params}); }
 float *Gpt::params() { return host_address(params_view(), "params"); }
 float *Gpt::grads() { return host_address(grads_view(), "grads"); }
-void Gpt::zero_grads() { fill(state_->grads.view({state_->num_params}), 0.0f); }
+void Gpt::zero_grads() { fill(grads_view(), 0.0f); }
 
 void Gpt::State::attention_forward(BlockActivations &a) {
     const int64_t C = config.width, H = config.heads, hs = C / H, C3 = 3 * C;

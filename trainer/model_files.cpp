@@ -11,8 +11,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void upload_all(const std::vector<float> &host, const TensorView &to) { upload(host.data(), to); }
-
 std::string model_bytes_of(Gpt &gpt, const std::vector<float> &host) {
     std::vector<NamedTensor> tensors;
     for (const ParamTensor &t : gpt.layout()) {
@@ -33,7 +31,8 @@ std::vector<float> host_copy(const TensorView &view) {
 }
 
 void load_model_weights(Gpt &gpt, const std::string &bytes, const std::string &where) {
-    upload_all(weights_from_file(bytes, gpt.layout(), gpt.num_params(), where), gpt.params_view());
+    upload(weights_from_file(bytes, gpt.layout(), gpt.num_params(), where).data(),
+           gpt.params_view());
 }
 
 std::string optimizer_bytes(Adamw &opt, int64_t n) {
@@ -46,8 +45,8 @@ std::string optimizer_bytes(Adamw &opt, int64_t n) {
 void load_optimizer(Adamw &opt, int64_t n, const std::string &bytes, const std::string &where) {
     // Both are checked before either is loaded.
     const Moments moments = moments_from_file(bytes, n, where);
-    upload_all(moments.first, opt.first_moment_view());
-    upload_all(moments.second, opt.second_moment_view());
+    upload(moments.first.data(), opt.first_moment_view());
+    upload(moments.second.data(), opt.second_moment_view());
 }
 
 namespace {

@@ -201,10 +201,10 @@ TEST_CASE("gpt: one batch is overfit by AdamW, for residual and go") {
             last = gpt.forward(tokens.data(), targets.data(), batch, t);
             first = step == 0 ? last : first;
             gpt.backward(1.0f);
-            const auto grads = gomhc::TensorView::host(gpt.grads(), {gpt.num_params()});
+            const gomhc::TensorView grads = gpt.grads_view();
             gomhc::squared_norm(grads, gomhc::TensorView::host(&norm2, {1}));
-            opt.step(gomhc::TensorView::host(gpt.params(), {gpt.num_params()}), grads,
-                     gomhc::TensorView::host(&norm2, {1}), {3e-2f, 0.9f, 0.95f, 1e-8f, 0.0f, 1.0f});
+            opt.step(gpt.params_view(), grads, gomhc::TensorView::host(&norm2, {1}),
+                     {3e-2f, 0.9f, 0.95f, 1e-8f, 0.0f, 1.0f});
         }
         INFO("loss " << first << " -> " << last);
         CHECK(last < 0.2f);
@@ -302,10 +302,9 @@ double cosine_after_training(const GptConfig &cfg, int steps) {
         gpt.zero_grads();
         gpt.forward(b.tokens.data(), b.targets.data(), batch, t);
         gpt.backward(1.0f);
-        const gomhc::TensorView grads = gomhc::TensorView::host(gpt.grads(), {gpt.num_params()});
+        const gomhc::TensorView grads = gpt.grads_view();
         gomhc::squared_norm(grads, gomhc::TensorView::host(norm2.data(), {1}));
-        opt.step(gomhc::TensorView::host(gpt.params(), {gpt.num_params()}), grads,
-                 gomhc::TensorView::host(norm2.data(), {1}), settings);
+        opt.step(gpt.params_view(), grads, gomhc::TensorView::host(norm2.data(), {1}), settings);
     }
     gpt.forward(b.tokens.data(), b.targets.data(), batch, t);
     return gpt.stream_diagnostics().cosine_after_block.back();
