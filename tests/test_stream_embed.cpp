@@ -39,6 +39,22 @@ TEST_CASE("stream embedding: forward and backward against the reference") {
     }
 }
 
+TEST_CASE("stream embedding: the backward is the forward's gradient (finite differences)") {
+    ref::Rng rng(3150);
+    const int64_t tokens = 5, c = 7;
+    const int d = 3;
+    const Vec x = normal_f32(rng, tokens * d * c, 1.0);
+    const Vec wse = normal_f32(rng, d * c, 1.0);
+    const Vec dout = normal_f32(rng, tokens * d * c, 1.0);
+    HostBackend b;
+    const Vec dwse =
+        run_kernel(b, "stream_embed_backward", {double(tokens), double(d), double(c)}, {dout})[0];
+    const Vec fd = ref::numeric_gradient(
+        [&](const Vec &w) { return ref::dot(dout, ref::stream_embed_forward(tokens, d, c, x, w)); },
+        wse);
+    CHECK(ref::normwise_error(dwse, fd) <= kFiniteDiffTol);
+}
+
 TEST_CASE("stream embedding: in place, adding into dwse, the same on any thread count") {
     const int64_t tokens = 513, d = 4, c = 33;
     ref::Rng rng(3200);
