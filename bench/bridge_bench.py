@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """The PyTorch bridge's speed: one hyper-connection layer forward + backward
-(identity branch) at T = 4096, d = 4, s = 2, C = 768, three ways in one run:
-through gomhc_torch.HyperConnection, in plain PyTorch (the same layer as the
-bridge's tests write it, float32), and calling libgomhc's C layer directly
-(ctypes, buffers made once). Prints the median of each and the ratios.
+(identity branch) at T = 4096, d = 4, s = 2, C = 768, four ways in one run:
+through gomhc_torch.HyperConnection, the same with its output cache off
+(gomhc_torch.set_output_cache(False)), in plain PyTorch (the same layer as
+the bridge's tests write it, float32), and calling libgomhc's C layer
+directly (ctypes, buffers made once). Prints the median of each and the ratios.
 
     PYTHONPATH=python GOMHC_LIBRARY=build/runtime/libgomhc.so.0 \\
         /usr/bin/python3 bench/bridge_bench.py [--method go] [--reps 20] [--threads 2]
@@ -87,9 +88,12 @@ def main():
         check(lib.gomhc_layer_pre_backward(handle, a.T, df.data_ptr(), dx.data_ptr()),
               "pre_backward")
 
-    rounds = {"bridge": [], "plain PyTorch": [], "C layer direct": []}
-    for _ in range(3):  # interleaved, so drifts of the machine hit all three
+    rounds = {"bridge": [], "bridge, no cache": [], "plain PyTorch": [], "C layer direct": []}
+    for _ in range(3):  # interleaved, so drifts of the machine hit all of them
         rounds["bridge"].append(timed(bridge, a.reps))
+        g.set_output_cache(False)  # every output from PyTorch's allocator
+        rounds["bridge, no cache"].append(timed(bridge, a.reps))
+        g.set_output_cache(True)
         rounds["plain PyTorch"].append(timed(plain, a.reps))
         rounds["C layer direct"].append(timed(direct, a.reps))
     lib.gomhc_layer_destroy(handle)

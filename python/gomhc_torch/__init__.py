@@ -9,16 +9,18 @@ modules over gomhc's ahead-of-time kernels (libgomhc, through its C API).
 
 Tensors are float32 and contiguous, on the CPU (or CUDA with a CUDA build of
 gomhc, on PyTorch's current stream). set_num_threads sizes gomhc's thread
-pool next to PyTorch's.
+pool next to PyTorch's. Large CPU outputs reuse memory the bridge keeps
+(set_output_cache, release_cached, cached_bytes).
 """
 
 from ._library import GomhcError, check, lib
+from ._outputs import cached_bytes, release_cached, set_output_cache
 from .layer import METHODS, HyperConnection, expand_streams, reduce_streams
 from .ops import cayley, orthostochastic, stream_read, stream_write
 
 __all__ = ["HyperConnection", "expand_streams", "reduce_streams", "cayley", "orthostochastic",
            "stream_read", "stream_write", "set_num_threads", "num_threads", "METHODS",
-           "GomhcError"]
+           "GomhcError", "set_output_cache", "release_cached", "cached_bytes"]
 
 
 def set_num_threads(threads):

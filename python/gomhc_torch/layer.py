@@ -13,6 +13,7 @@ import weakref
 
 import torch
 
+from . import _outputs as outputs
 from ._library import DEVICE_CUDA, DEVICE_HOST, ParamSlice, check, lib
 from ._tensors import ptr, require
 from .ops import stream_read  # noqa: F401  (re-exported by the package)
@@ -75,6 +76,7 @@ class _Tape:
     def release(self):
         if not self.done:
             self.done = True
+            self.x = self.f = self.dx = None
             self._finalizer()
 
     def set_stream(self):
@@ -87,10 +89,13 @@ class _Pre(torch.autograd.Function):
     @staticmethod
     def forward(ctx, tape, x, *params):
         m = tape.module
-        y = torch.empty((tape.tokens, m.C), dtype=torch.float32, device=x.device)
+        y = outputs.empty((tape.tokens, m.C), x.device)
         tape.set_stream()
         check(lib.gomhc_layer_pre(tape.handle, tape.tokens, ptr(x), ptr(y)), "layer pre")
-        tape.x = x
+        # The tape keeps X (and F, below) alive for the C layer, detached: F's
+        # graph leads back to this node, whose ctx holds the tape, and a cycle
+        # through autograd's C++ graph is never collected.
+        tape.x = x.detach()
         ctx.tape = tape
         return y
 
@@ -103,12 +108,12 @@ class _Pre(torch.autograd.Function):
         handed_over = tape.post_done
         if not tape.post_done:  # the layer's output got no gradient (or was never made)
             if tape.f is None:
-                f = torch.zeros((tape.tokens, m.C), dtype=torch.float32, device=tape.x.device)
-                scratch = torch.empty_like(tape.x)
+                f = outputs.empty((tape.tokens, m.C), tape.x.device, zero=True)
+                scratch = outputs.empty_like(tape.x)
                 check(lib.gomhc_layer_post(tape.handle, tape.tokens, ptr(tape.x), ptr(f),
                                            ptr(scratch)), "layer post")
                 tape.f = f
-            _post_backward(tape, torch.zeros_like(tape.x))
+            _post_backward(tape, outputs.empty_like(tape.x, zero=True))
         # pre_backward adds its part of dX into post_backward's dX, the tensor
         # _Post.backward already handed to autograd for X: autograd uses it only
         # once every consumer of X (this node too) has run, so X's gradient is
@@ -124,8 +129,8 @@ class _Pre(torch.autograd.Function):
 
 
 def _post_backward(tape, dx_next):
-    dx = torch.empty_like(tape.x)
-    df = torch.empty((tape.tokens, tape.module.C), dtype=torch.float32, device=tape.x.device)
+    dx = outputs.empty_like(tape.x)
+    df = outputs.empty((tape.tokens, tape.module.C), tape.x.device)
     check(lib.gomhc_layer_post_backward(tape.handle, tape.tokens, ptr(dx_next), ptr(dx),
                                         ptr(df)), "layer post_backward")
     tape.post_done = True
@@ -136,11 +141,11 @@ def _post_backward(tape, dx_next):
 class _Post(torch.autograd.Function):
     @staticmethod
     def forward(ctx, tape, x, f):
-        x_next = torch.empty_like(x)
+        x_next = outputs.empty_like(x)
         tape.set_stream()
         check(lib.gomhc_layer_post(tape.handle, tape.tokens, ptr(x), ptr(f), ptr(x_next)),
               "layer post")
-        tape.f = f
+        tape.f = f.detach()
         ctx.tape = tape
         return x_next
 

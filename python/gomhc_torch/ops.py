@@ -24,7 +24,7 @@ CUDA).
 
 import torch
 
-from . import _catalog
+from . import _catalog, _outputs
 from ._tensors import on_device, ptr, require
 
 _OPS = _catalog.ops()
@@ -102,8 +102,7 @@ class _Call:
         tensors, outputs, given = [], [], iter(inputs)
         for t in self.op.tensors(sizes):
             if t.output:
-                make = torch.zeros if t.adds else torch.empty
-                outputs.append(make(t.shape, dtype=_dtype(t), device=device))
+                outputs.append(_outputs.empty(t.shape, device, zero=t.adds, dtype=_dtype(t)))
                 tensors.append(outputs[-1])
             else:
                 tensors.append(require(next(given), t.name, t.shape, device, _dtype(t)))
@@ -168,7 +167,7 @@ class _Autograd(torch.autograd.Function):
         for t in tensors:
             if not t.output:  # a gradient that never came is zero
                 inputs.append(named[t.name] if t.name in named else
-                              torch.zeros(t.shape, dtype=torch.float32, device=ctx.device))
+                              _outputs.empty(t.shape, ctx.device, zero=True))
         written = dict(zip((t.name for t in tensors if t.output),
                            pair.backward(ctx.sizes, inputs)))
         return (None, None, *(written.get("d" + n) for n in pair.forward.inputs))

@@ -4,9 +4,11 @@ all gradients; the seeded initialisation; calls before backward; a small GPT
 whose blocks the bridge wraps trains; state_dict round trips; bad tensors get
 errors naming them. Run: python3 -m unittest test_bridge (ctest does)."""
 
+import gc
 import io
 import math
 import unittest
+import weakref
 
 import torch
 
@@ -137,6 +139,25 @@ class Module(unittest.TestCase):
         for got, p in zip(grads, ps):
             close(self, got, p.grad, "two calls, one backward")
 
+    def test_calls_leave_nothing_alive(self):
+        # The layer's bookkeeping must not tie X, F or dX into a cycle through
+        # autograd's graph (which Python's collector never frees): after each
+        # call, with or without a backward, X is collected and the C layer
+        # returns to the module's pool.
+        c = 16
+        lin = torch.nn.Linear(c, c)
+        layer = g.HyperConnection("go", 4, 2, c, branch=lambda y: torch.tanh(lin(y)), seed=1)
+        for backward in (True, False, True):
+            x = torch.randn(7, 4, c, requires_grad=True)
+            alive = weakref.ref(x)
+            out = layer(x)
+            if backward:
+                out.sum().backward()
+            del x, out
+            gc.collect()
+            self.assertIsNone(alive(), f"X still alive after a call (backward={backward})")
+        self.assertEqual(len(layer._layers.all), 1)
+
     def test_expand_and_reduce_streams(self):
         h = torch.randn(2, 3, 8)
         x = g.expand_streams(h, 4)
@@ -152,6 +173,97 @@ class Module(unittest.TestCase):
         b.load_state_dict(torch.load(buffer))
         x = torch.randn(6, 4, 16)
         self.assertTrue(torch.equal(a(x), b(x)))
+
+
+class OutputCache(unittest.TestCase):
+    """Large CPU outputs (1 MiB and up) reuse memory the bridge keeps: a block
+    is handed out again only when no tensor, view or saved tensor uses it."""
+
+    T, D, C = 1024, 4, 64  # X is 1 MiB
+
+    def setUp(self):
+        g.set_output_cache(True)
+        f32, self.f64, _, _ = branch_pair(self.C)
+        self.layer = g.HyperConnection("go", self.D, 2, self.C, branch=f32, seed=4)
+        with torch.no_grad():
+            for p in self.layer.parameters():
+                p.add_(0.3 * torch.randn_like(p))
+
+    def reference(self, x):
+        params = [p.detach().double().clone() for p in self.layer.parameters()]
+        return ref.layer(x.double(), params, "go", self.D, 2, self.f64)
+
+    def test_live_outputs_and_views_are_not_reused(self):
+        x1, x2 = torch.randn(self.T, self.D, self.C), torch.randn(self.T, self.D, self.C)
+        with torch.no_grad():
+            kept = self.layer(x1)
+            view = self.layer(x2)[5:, 1]  # only a view keeps the second output
+            want1, want2 = kept.clone(), view.clone()
+            for _ in range(3):
+                other = self.layer(torch.randn(self.T, self.D, self.C))
+                self.assertNotEqual(other.data_ptr(), kept.data_ptr())
+                del other
+        self.assertTrue(torch.equal(kept, want1))
+        self.assertTrue(torch.equal(view, want2))
+        close(self, kept, self.reference(x1), "cached output forward")
+
+    def test_freed_memory_is_reused_and_gradients_stay_exact(self):
+        x = torch.randn(self.T, self.D, self.C)
+        upstream = torch.randn(self.T, self.D, self.C)
+        sizes = []
+        for _ in range(4):
+            xg = x.clone().requires_grad_(True)
+            self.layer.zero_grad(set_to_none=True)
+            self.layer(xg).backward(upstream)
+            sizes.append(g.cached_bytes())
+            del xg
+        self.assertEqual(sizes[1:], sizes[:1] * 3)  # steady state: nothing new
+        x64 = x.double().requires_grad_(True)
+        self.reference(x64).backward(upstream.double())
+        xg = x.clone().requires_grad_(True)
+        self.layer(xg).backward(upstream)
+        close(self, xg.grad, x64.grad, "cached dX")
+
+    def test_zero_gradient_path_clears_reused_memory(self):
+        # A first call leaves freed, written blocks; the second's output gets
+        # no gradient, so the bridge runs the post backward on zeros it takes
+        # from the cache. The same without the cache is the oracle.
+        x = torch.randn(self.T, self.D, self.C)
+        bare = g.HyperConnection("go", self.D, 2, self.C, seed=4)
+
+        def gradients():
+            y, complete = bare(x.clone().requires_grad_(True))
+            complete(torch.randn(self.T, self.C)).backward(torch.randn(self.T, self.D, self.C))
+            del y, complete  # X and its gradient go back to the cache
+            xg = x.clone().requires_grad_(True)
+            bare.zero_grad(set_to_none=True)
+            y, _ = bare(xg)
+            y.sum().backward()
+            return [xg.grad] + [p.grad.clone() for p in bare.parameters()]
+
+        cached = gradients()
+        g.set_output_cache(False)
+        try:
+            fresh = gradients()
+        finally:
+            g.set_output_cache(True)
+        for k, (a, b) in enumerate(zip(cached, fresh)):
+            close(self, a, b.double(), f"gradient {k} of H_pre X alone")
+
+    def test_turned_off(self):
+        x = torch.randn(self.T, self.D, self.C)
+        with torch.no_grad():
+            self.layer(x)
+        self.assertGreater(g.cached_bytes(), 0)
+        g.set_output_cache(False)
+        try:
+            self.assertEqual(g.cached_bytes(), 0)
+            with torch.no_grad():
+                out = self.layer(x)
+            self.assertEqual(g.cached_bytes(), 0)
+            close(self, out, self.reference(x), "uncached forward")
+        finally:
+            g.set_output_cache(True)
 
 
 class Errors(unittest.TestCase):
