@@ -5,9 +5,10 @@
 // Counters: tokens (tokens per second, rate), ms (per step), MFU (model flops
 // per second over the FMA peak, flops as trainer::flops_per_token counts
 // them), x_residual (this step's time over the residual step's at the same
-// preset, measured earlier in the same run). The blas_threads rows time the
-// same step with OpenBLAS on fewer threads than Halide, the measurement behind
-// the trainer's thread setting. Then the trainer's own ops one by one beside
+// preset, measured earlier in the same run). blas_threads:0 rows run the
+// products as the trainer does (OpenBLAS on one thread, sliced over gomhc's
+// pool); blas_threads:N rows give OpenBLAS its own pool of N threads beside
+// gomhc's, the measurement behind that choice. Then the trainer's own ops one by one beside
 // their float64 references (trainer_op_rows.cpp).
 #include <benchmark/benchmark.h>
 
@@ -107,13 +108,11 @@ void register_all() {
         {Method::residual, 1, 1}, {Method::hc, 4, 1}, {Method::mhc, 4, 1}, {Method::mhc_lite, 4, 1},
         {Method::kromhc, 4, 1},   {Method::go, 4, 1}, {Method::go, 4, 2},  {Method::go_kron, 4, 2}};
     for (const std::string p : {"small", "medium"}) {
-        std::vector<int> blas = {threads()};
-        if (threads() > 1) {
-            blas.push_back(1);
-        }
-        for (int b : blas) {
+        // 0: the products on gomhc's pool (the trainer's way); threads():
+        // OpenBLAS's own pool beside it, for residual and go s = 2.
+        for (int b : {0, threads()}) {
             for (const MethodCase &m : methods) {
-                if (b != threads() &&
+                if (b != 0 &&
                     !(m.method == Method::residual || (m.method == Method::go && m.s == 2))) {
                     continue;
                 }

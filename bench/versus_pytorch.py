@@ -22,7 +22,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = ROOT / "bench"
-TRAIN_ROW = "train_step/{preset}/{method}/{variant}/blas_threads:{threads}"
+TRAIN_ROW = "train_step/{preset}/{method}/{variant}/blas_threads:0"
 LAYER_ROW = "layer/go/train/T4096 d4 s2 C768"
 METHODS = [("residual", "d1s1"), ("go", "d4s2")]
 

@@ -18,9 +18,13 @@
 //    (per-thread op device, CUDA layers) where no GPU is usable.
 #include <doctest/doctest.h>
 
+#include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstring>
+#include <mutex>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -183,6 +187,35 @@ TEST_CASE("set_num_threads: explicit counts are kept, 0 restores the default, < 
     CHECK(gomhc_set_num_threads(-2) == GOMHC_INVALID_ARGUMENT);
     CHECK(names(gomhc_last_error(), "threads"));
     CHECK(gomhc_num_threads() == 1);
+}
+
+TEST_CASE("parallel_for: every index once, on the pool's threads, the first exception rethrown") {
+    DefaultThreadsAfter restore;
+    gomhc::set_num_threads(2);
+    std::vector<std::atomic<int>> runs(37);
+    std::mutex lock;
+    std::set<std::thread::id> threads;
+    gomhc::parallel_for(int64_t(runs.size()), [&](int64_t i) {
+        runs[size_t(i)]++;
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));  // room for the second thread
+        std::lock_guard<std::mutex> hold(lock);
+        threads.insert(std::this_thread::get_id());
+    });
+    for (const auto &r : runs) {
+        CHECK(r.load() == 1);
+    }
+    CHECK(threads.size() == 2);
+    int calls = 0;
+    gomhc::parallel_for(0, [&](int64_t) { calls++; });
+    CHECK(calls == 0);
+    CHECK_THROWS_WITH_AS(gomhc::parallel_for(8,
+                                             [](int64_t i) {
+                                                 if (i == 5) {
+                                                     throw gomhc::InvalidArgument("slice 5");
+                                                 }
+                                             }),
+                         "slice 5", gomhc::InvalidArgument);
+    CHECK_THROWS_AS(gomhc::parallel_for(int64_t(1) << 40, [](int64_t) {}), gomhc::InvalidArgument);
 }
 
 TEST_CASE("param_layout: names, offsets and shapes of the documented flat layout") {

@@ -3,6 +3,9 @@
 
 #include <cblas.h>
 
+#include <algorithm>
+#include <atomic>
+#include <mutex>
 #include <string>
 
 #ifdef GOMHC_TRAINER_CUBLAS
@@ -67,6 +70,72 @@ void check_clblast(clblast::StatusCode status, const char *what) {
 }
 #endif
 
+// The host's products. By default OpenBLAS runs on one thread and each
+// product is cut into slices of rows (a batch into its products) that run on
+// gomhc's thread pool, the one the kernels use: with OpenBLAS's own pool
+// beside it, its threads spun (sched_yield) while the kernels ran and took
+// 16% of a step's CPU time (docs/benchmarks.md, "One thread pool").
+// blas_threads > 0 gives OpenBLAS its own pool of that many threads again.
+std::atomic<int> blas_threads_set{0};
+std::once_flag openblas_single;
+
+// Products below this many m n k run whole: OpenBLAS's own threading starts
+// above 4 * 65536 too.
+constexpr double kSliceWork = 4.0 * 65536.0;
+// A multiple of OpenBLAS's register tile rows (4, 8 or 16 by CPU).
+constexpr int64_t kSliceRows = 16;
+
+void sgemm(int64_t m, int64_t n, int64_t k, float alpha, const MatrixArg &a, const float *a_at,
+           const MatrixArg &b, const float *b_at, float beta, float *c_at, const MatrixArg &c) {
+    cblas_sgemm(CblasRowMajor, cblas_op(a), cblas_op(b), int(m), int(n), int(k), alpha, a_at,
+                int(a.ld), b_at, int(b.ld), beta, c_at, int(c.ld));
+}
+
+// The number of slices to cut host work into: 1 with OpenBLAS's own pool.
+int host_slices() {
+    if (blas_threads_set.load() > 0) {
+        return 1;
+    }
+    std::call_once(openblas_single, [] { openblas_set_num_threads(1); });
+    return num_threads();
+}
+
+void host_matmul(int64_t m, int64_t n, int64_t k, float alpha, const MatrixArg &a,
+                 const MatrixArg &b, float beta, const MatrixArg &c) {
+    const int slices = host_slices();
+    if (slices <= 1 || double(m) * double(n) * double(k) <= kSliceWork || m < 2 * kSliceRows) {
+        sgemm(m, n, k, alpha, a, address(a), b, address(b), beta, written(c), c);
+        return;
+    }
+    // Slices start at multiples of kSliceRows, so every row meets the same
+    // OpenBLAS micro-kernel as in one whole call and the result is bitwise
+    // the same for any thread count.
+    const int64_t rows = ((m + slices - 1) / slices + kSliceRows - 1) / kSliceRows * kSliceRows;
+    parallel_for(slices, [&](int64_t slice) {
+        const int64_t first = slice * rows, count = std::min(rows, m - first);
+        if (count > 0) {  // row `first` of op(A): a row of A, or a column of A^T
+            const float *a_rows = address(a) + (a.transposed ? first : first * a.ld);
+            sgemm(count, n, k, alpha, a, a_rows, b, address(b), beta, written(c) + first * c.ld, c);
+        }
+    });
+}
+
+void host_matmul_batched(int64_t count, int64_t m, int64_t n, int64_t k, float alpha,
+                         const MatrixArg &a, int64_t stride_a, const MatrixArg &b, int64_t stride_b,
+                         float beta, const MatrixArg &c, int64_t stride_c) {
+    const auto product = [&](int64_t i) {
+        sgemm(m, n, k, alpha, a, address(a) + i * stride_a, b, address(b) + i * stride_b, beta,
+              written(c) + i * stride_c, c);
+    };
+    if (host_slices() > 1 && count > 1) {
+        parallel_for(count, product);
+    } else {
+        for (int64_t i = 0; i < count; i++) {
+            product(i);
+        }
+    }
+}
+
 [[noreturn]] void no_blas(Device device) {
     if (device == Device::cuda) {
         throw Error(
@@ -104,8 +173,7 @@ void matmul(Device device, int64_t m, int64_t n, int64_t k, float alpha, MatrixA
             float beta, MatrixArg c) {
     switch (device) {
         case Device::host:
-            cblas_sgemm(CblasRowMajor, cblas_op(a), cblas_op(b), int(m), int(n), int(k), alpha,
-                        address(a), int(a.ld), address(b), int(b.ld), beta, written(c), int(c.ld));
+            host_matmul(m, n, k, alpha, a, b, beta, c);
             return;
         case Device::cuda:
 #ifdef GOMHC_TRAINER_CUBLAS
@@ -139,11 +207,7 @@ void matmul_batched(Device device, int64_t count, int64_t m, int64_t n, int64_t 
                     MatrixArg c, int64_t stride_c) {
     switch (device) {
         case Device::host:
-            for (int64_t i = 0; i < count; i++) {
-                cblas_sgemm(CblasRowMajor, cblas_op(a), cblas_op(b), int(m), int(n), int(k), alpha,
-                            address(a) + i * stride_a, int(a.ld), address(b) + i * stride_b,
-                            int(b.ld), beta, written(c) + i * stride_c, int(c.ld));
-            }
+            host_matmul_batched(count, m, n, k, alpha, a, stride_a, b, stride_b, beta, c, stride_c);
             return;
         case Device::cuda:
 #ifdef GOMHC_TRAINER_CUBLAS
@@ -173,7 +237,14 @@ void matmul_batched(Device device, int64_t count, int64_t m, int64_t n, int64_t 
     no_blas(device);
 }
 
-void set_blas_threads(int threads) { openblas_set_num_threads(threads); }
-int blas_threads() { return openblas_get_num_threads(); }
+void set_blas_threads(int threads) {
+    if (threads < 0) {
+        throw InvalidArgument("gomhc train: BLAS threads = " + std::to_string(threads) +
+                              ", expected 0 (gomhc's pool) or at least 1");
+    }
+    blas_threads_set.store(threads);
+    openblas_set_num_threads(threads > 0 ? threads : 1);
+}
+int blas_threads() { return blas_threads_set.load(); }
 
 }  // namespace gomhc::trainer

@@ -30,7 +30,10 @@ void matmul_batched(Device device, int64_t count, int64_t m, int64_t n, int64_t 
                     MatrixArg a, int64_t stride_a, MatrixArg b, int64_t stride_b, float beta,
                     MatrixArg c, int64_t stride_c);
 
-// The BLAS's host threads (OpenBLAS); the trainer sets them with Halide's.
+// How the host's products use threads. 0 (the default): OpenBLAS runs on one
+// thread and each product is cut into slices run on gomhc's thread pool
+// (gomhc::set_num_threads sets its size), so one pool serves the kernels and
+// the products. n >= 1: OpenBLAS's own pool of n threads (the products whole).
 void set_blas_threads(int threads);
 int blas_threads();
 // Whether this build has the matrix products of CUDA (cuBLAS) and of OpenCL

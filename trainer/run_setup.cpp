@@ -126,8 +126,7 @@ RunThreads start_threads(const Run &run, const TrainHooks &hooks) {
                   ? run.settings.threads
                   : std::max(1, int(std::thread::hardware_concurrency()) / run.ranks.local_size());
     t.fma_peak = hooks.fma_peak ? hooks.fma_peak(t.count) : 0.0;
-    set_num_threads(t.count);
-    set_blas_threads(t.count);
+    set_num_threads(t.count);  // the kernels' pool, which also runs the host's products
     return t;
 }
 

@@ -1,6 +1,9 @@
 // The size of Halide's thread pool, which runs every CPU kernel.
 #include <algorithm>
 #include <atomic>
+#include <exception>
+#include <functional>
+#include <limits>
 #include <thread>
 
 #include "HalideRuntime.h"
@@ -41,6 +44,47 @@ int num_threads() {
         set_num_threads(0);
     }
     return threads_in_force.load();
+}
+
+namespace {
+struct ParallelBody {
+    const std::function<void(int64_t)> *body;
+    std::exception_ptr error;
+    std::atomic<bool> failed{false};
+};
+
+int run_task(void *, int index, uint8_t *closure) {
+    auto *work = reinterpret_cast<ParallelBody *>(closure);
+    if (work->failed.load(std::memory_order_relaxed)) {
+        return 0;
+    }
+    try {
+        (*work->body)(index);
+    } catch (...) {
+        // Exceptions must not cross Halide's C runtime: the first one is
+        // kept and rethrown on the calling thread.
+        if (!work->failed.exchange(true)) {
+            work->error = std::current_exception();
+        }
+    }
+    return 0;
+}
+}  // namespace
+
+void parallel_for(int64_t count, const std::function<void(int64_t)> &body) {
+    if (count <= 0) {
+        return;
+    }
+    if (count > std::numeric_limits<int>::max()) {
+        throw InvalidArgument("gomhc::parallel_for: count = " + std::to_string(count) +
+                              ", expected at most " +
+                              std::to_string(std::numeric_limits<int>::max()));
+    }
+    ParallelBody work{&body, nullptr};
+    halide_do_par_for(nullptr, run_task, 0, int(count), reinterpret_cast<uint8_t *>(&work));
+    if (work.error) {
+        std::rethrow_exception(work.error);
+    }
 }
 
 namespace detail {

@@ -220,7 +220,6 @@ TEST_CASE("gpt: 1 and 2 threads give bitwise the same loss and gradients") {
     std::vector<float> results[2];
     for (int threads : {1, 2}) {
         gomhc::set_num_threads(threads);
-        gomhc::trainer::set_blas_threads(threads);
         Gpt gpt(cfg, batch);
         const float loss = gpt.forward(tokens.data(), targets.data(), batch, t);
         gpt.backward(1.0f);
@@ -229,6 +228,73 @@ TEST_CASE("gpt: 1 and 2 threads give bitwise the same loss and gradients") {
     }
     gomhc::set_num_threads(0);
     CHECK(results[0] == results[1]);
+}
+
+TEST_CASE("gpt: the host's products, sliced over gomhc's pool, match float64 and one whole call") {
+    using gomhc::trainer::matmul;
+    using gomhc::trainer::matmul_batched;
+    using gomhc::trainer::MatrixArg;
+    using gomhc::trainer::set_blas_threads;
+    // Above the slicing threshold (m n k > 4 * 65536), with an odd row count
+    // and row strides wider than the matrices, as the attention's heads have.
+    const int64_t m = 77, n = 70, k = 65, lda = 80, ldb = 81, ldc = 73, count = 3;
+    std::mt19937_64 rng(21);
+    std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+    std::vector<float> a(size_t(count * 90 * lda)), b(size_t(count * 90 * ldb));
+    for (auto &v : a) v = uniform(rng);
+    for (auto &v : b) v = uniform(rng);
+    const int64_t stride_a = 90 * lda, stride_b = 90 * ldb, stride_c = m * ldc;
+    for (const bool ta : {false, true}) {
+        for (const bool tb : {false, true}) {
+            const auto at = [&](int64_t i, int64_t r, int64_t q) {  // op(A)_i[r][q]
+                return double(a[size_t(i * stride_a + (ta ? q * lda + r : r * lda + q))]);
+            };
+            const auto bt = [&](int64_t i, int64_t q, int64_t col) {
+                return double(b[size_t(i * stride_b + (tb ? col * ldb + q : q * ldb + col))]);
+            };
+            std::vector<float> results[3];
+            // 1 and 2 threads of gomhc's pool; OpenBLAS's own pool of 2.
+            for (int mode = 0; mode < 3; mode++) {
+                gomhc::set_num_threads(mode == 0 ? 1 : 2);
+                set_blas_threads(mode == 2 ? 2 : 0);
+                std::vector<float> c(size_t(count * stride_c) + 1, 0.5f);
+                const MatrixArg A{a.data(), 0, lda, ta}, B{b.data(), 0, ldb, tb};
+                matmul(gomhc::Device::host, m, n, k, 1.5f, A, B, 0.0f, {c.data(), 0, ldc, false});
+                matmul_batched(gomhc::Device::host, count - 1, m, n, k, 1.0f,
+                               {a.data(), stride_a, lda, ta}, stride_a,
+                               {b.data(), stride_b, ldb, tb}, stride_b, 1.0f,
+                               {c.data(), stride_c, ldc, false}, stride_c);
+                results[mode] = c;
+            }
+            set_blas_threads(0);
+            gomhc::set_num_threads(0);
+            INFO("op(A) " << std::string(ta ? "A^T" : "A") << ", op(B) "
+                          << std::string(tb ? "B^T" : "B"));
+            // Sliced on one thread or two: the same calls, bitwise the same.
+            CHECK(results[0] == results[1]);
+            for (int mode = 0; mode < 3; mode++) {
+                double worst = 0.0;
+                for (int64_t i = 0; i < count; i++) {
+                    for (int64_t r = 0; r < m; r++) {
+                        for (int64_t col = 0; col < ldc; col++) {
+                            double want = i == 0 ? 0.0 : 0.5;  // beyond n: left as it was
+                            if (col < n) {
+                                for (int64_t q = 0; q < k; q++) {
+                                    want += (i == 0 ? 1.5 : 1.0) * at(i, r, q) * bt(i, q, col);
+                                }
+                            }
+                            if (i == 0 && col >= n) want = 0.5;
+                            const double got = results[mode][size_t(i * stride_c + r * ldc + col)];
+                            worst = std::max(worst, std::abs(got - want));
+                        }
+                    }
+                }
+                INFO("mode " << mode);
+                CHECK(worst < 1e-4);
+                CHECK(results[mode].back() == 0.5f);  // nothing written past the last product
+            }
+        }
+    }
 }
 
 TEST_CASE("gpt: a linear layer is y = x W^T, dx = dy W, dW += dy^T x, and refuses other shapes") {

@@ -303,7 +303,6 @@ int sample_main(int argc, char **argv) {
     try {
         if (threads > 0) {
             set_num_threads(threads);
-            trainer::set_blas_threads(threads);
         }
         const fs::path dir = checkpoint;
         const trainer::CheckpointFiles files = trainer::read_checkpoint(dir);

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <memory>
 #include <stdexcept>
@@ -481,6 +482,13 @@ void set_check_finite(bool enabled);
 void set_num_threads(int threads);
 // The thread count the CPU kernels use now.
 int num_threads();
+// Runs body(i) for every i in [0, count) on that pool, the calling thread
+// taking part, and returns when all are done: a caller's own parallel work
+// (a trainer's single-threaded BLAS calls, one slice each) runs on the
+// kernels' threads instead of a second pool that spins beside them. The
+// first exception a body throws is rethrown here (bodies not yet started
+// are skipped). Not from inside a body.
+void parallel_for(int64_t count, const std::function<void(int64_t)> &body);
 
 // CUDA. The library loads the CUDA driver lazily; cuda_available() says
 // whether a GPU can be used and cuda_unavailable_reason() says why not.
