@@ -8,8 +8,8 @@
 // preset, measured earlier in the same run). blas_threads:0 rows run the
 // products as the trainer does (OpenBLAS on one thread, sliced over gomhc's
 // pool); blas_threads:N rows give OpenBLAS its own pool of N threads beside
-// gomhc's, the measurement behind that choice. Then the trainer's own ops one by one beside
-// their float64 references (trainer_op_rows.cpp).
+// gomhc's, the measurement behind that choice. Then the trainer's own ops one
+// by one beside their float64 references (trainer_op_rows.cpp).
 #include <benchmark/benchmark.h>
 
 #include <chrono>

@@ -245,6 +245,5 @@ void set_blas_threads(int threads) {
     blas_threads_set.store(threads);
     openblas_set_num_threads(threads > 0 ? threads : 1);
 }
-int blas_threads() { return blas_threads_set.load(); }
 
 }  // namespace gomhc::trainer

@@ -35,7 +35,6 @@ void matmul_batched(Device device, int64_t count, int64_t m, int64_t n, int64_t 
 // (gomhc::set_num_threads sets its size), so one pool serves the kernels and
 // the products. n >= 1: OpenBLAS's own pool of n threads (the products whole).
 void set_blas_threads(int threads);
-int blas_threads();
 // Whether this build has the matrix products of CUDA (cuBLAS) and of OpenCL
 // (CLBlast).
 bool cuda_blas_built();

@@ -15,6 +15,7 @@ from PyTorch's own allocator.
 """
 
 import ctypes
+import math
 import sys
 import threading
 
@@ -25,7 +26,6 @@ _MIN_BYTES = 1 << 20
 # torch's own CPU allocations are 64-byte aligned; the kernels' vector loads
 # are fastest from there too.
 _ALIGNMENT = 64
-
 
 _lock = threading.Lock()
 _blocks = {}  # element count -> [ctypes arrays]
@@ -47,9 +47,7 @@ def empty(shape, device, zero=False, dtype=torch.float32):
     """A tensor of `shape` on `device`, uninitialised (zero=True: zeros);
     large float32 CPU ones over memory the bridge reuses."""
     shape = tuple(shape)
-    count = 1
-    for extent in shape:
-        count *= extent
+    count = math.prod(shape)
     if (not _enabled or device.type != "cpu" or dtype != torch.float32
             or count * 4 < _MIN_BYTES):
         make = torch.zeros if zero else torch.empty
